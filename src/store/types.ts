@@ -1,0 +1,112 @@
+/**
+ * The storage contract. Every backend (mongo/, sqlite/) implements every member, and the same
+ * conformance suite (contract.test.ts) runs against each. Stores throw only AppError:
+ * RESOURCE_DOES_NOT_EXIST for unknown ids, RESOURCE_ALREADY_EXISTS for duplicates (translated from
+ * the driver's duplicate-key error), INVALID_PARAMETER_VALUE / INVALID_STATE as documented per method,
+ * TEMPORARILY_UNAVAILABLE when the database cannot be reached. Input is already validated by the
+ * service layer; stores check only what needs stored state.
+ */
+import type { DatasetInput, Experiment, LifecycleStage, Metric, ModelOutput, Run, RunInfo, RunStatus, Tag } from "../domain/entities.js";
+
+export interface ExperimentStore {
+  /**
+   * Creates an experiment with the next free integer id (allocated atomically; never reused).
+   * `artifactLocation` defaults to `mlflow-artifacts:/<id>`.
+   * @throws RESOURCE_ALREADY_EXISTS when an experiment (active or deleted) has that name.
+   */
+  createExperiment(input: { name: string; artifactLocation?: string; tags: Tag[]; now: number }): Promise<string>;
+  /** Active or deleted. @throws RESOURCE_DOES_NOT_EXIST "No Experiment with id=<id> exists" */
+  getExperiment(experimentId: string): Promise<Experiment>;
+  /** @returns null when no experiment has that name. */
+  getExperimentByName(name: string): Promise<Experiment | null>;
+  /** @throws RESOURCE_DOES_NOT_EXIST; RESOURCE_ALREADY_EXISTS when the name is taken. */
+  renameExperiment(experimentId: string, newName: string, now: number): Promise<void>;
+  /**
+   * Deletes (stage "deleted") or restores (stage "active") an experiment together with its runs, as
+   * MLflow does. @throws RESOURCE_DOES_NOT_EXIST
+   */
+  setExperimentLifecycle(experimentId: string, stage: LifecycleStage, now: number): Promise<void>;
+  /** Upserts one tag. @throws RESOURCE_DOES_NOT_EXIST */
+  setExperimentTag(experimentId: string, tag: Tag): Promise<void>;
+  /** @throws RESOURCE_DOES_NOT_EXIST for an unknown experiment or "No tag with name: <key> in experiment with id <id>" */
+  deleteExperimentTag(experimentId: string, key: string): Promise<void>;
+}
+
+export interface NewRun {
+  runId: string;
+  experimentId: string;
+  userId: string;
+  runName: string;
+  startTime: number;
+  tags: Tag[];
+}
+
+export interface RunUpdate {
+  status?: RunStatus;
+  endTime?: number;
+  runName?: string;
+}
+
+export interface MetricHistoryPage {
+  metrics: Metric[];
+  /** Empty when this is the last page. */
+  nextPageToken: string;
+}
+
+export interface RunStore {
+  /**
+   * Creates a run in an active experiment. Its artifact URI is `<experiment artifact location>/<run id>/artifacts`.
+   * @throws RESOURCE_DOES_NOT_EXIST for an unknown experiment; INVALID_STATE when the experiment is deleted.
+   */
+  createRun(run: NewRun): Promise<Run>;
+  /** The whole run with the latest value of each metric. @throws RESOURCE_DOES_NOT_EXIST "Run with id=<id> not found" */
+  getRun(runId: string): Promise<Run>;
+  /**
+   * Applies the given fields to an active run. @throws RESOURCE_DOES_NOT_EXIST; INVALID_STATE when deleted.
+   * A `runName` also sets the `mlflow.runName` tag, as MLflow does.
+   */
+  updateRun(runId: string, update: RunUpdate): Promise<RunInfo>;
+  /** @throws RESOURCE_DOES_NOT_EXIST */
+  setRunLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void>;
+  /**
+   * Writes metrics, params and tags to an active run in bulk (one write per kind, no per-point round trip).
+   * Identical metric points (key, value, timestamp, step) are stored once; the run's latest value per key
+   * follows `compareMetricRecency` whatever the arrival order, also under concurrent writers.
+   * A param already logged with another value → INVALID_PARAMETER_VALUE (paramChangedMessage) and, when
+   * detected before writing (the normal case), nothing of the batch is written. Tags are upserted.
+   * @throws RESOURCE_DOES_NOT_EXIST; INVALID_STATE "The run <id> must be in the 'active' state. Current state is deleted."
+   */
+  logBatch(runId: string, batch: { metrics: Metric[]; params: Tag[]; tags: Tag[] }): Promise<void>;
+  /** @throws RESOURCE_DOES_NOT_EXIST; INVALID_STATE when deleted; RESOURCE_DOES_NOT_EXIST "No tag with name: <key> in run with id <id>" */
+  deleteRunTag(runId: string, key: string): Promise<void>;
+  /**
+   * Records dataset inputs (a dataset already linked with the same name and digest is not added twice; its
+   * input tags are replaced) and model inputs. @throws as logBatch.
+   */
+  logInputs(runId: string, inputs: { datasets: DatasetInput[]; modelIds: string[] }): Promise<void>;
+  /** Records logged-model outputs of a run (idempotent per model id and step). @throws as logBatch. */
+  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
+  /**
+   * The points of one metric ordered by step, timestamp, value (NaN last), keyset-paged.
+   * `maxResults` undefined → every point. Page tokens are opaque; a malformed one → INVALID_PARAMETER_VALUE.
+   * @throws RESOURCE_DOES_NOT_EXIST for an unknown run.
+   */
+  getMetricHistory(runId: string, key: string, page: { maxResults?: number; pageToken?: string }): Promise<MetricHistoryPage>;
+}
+
+export interface StoreStatus {
+  kind: "sqlite" | "mongodb";
+  /** Where the data lives, without credentials. */
+  location: string;
+}
+
+export interface Store extends ExperimentStore, RunStore {
+  readonly status: StoreStatus;
+  /** Creates or migrates the schema and indexes, and the Default experiment "0" — idempotent and safe when several servers start at once. */
+  init(): Promise<void>;
+  /** Resolves when the database answers; throws TEMPORARILY_UNAVAILABLE otherwise. Cheap: used by health checks. */
+  ping(): Promise<void>;
+  /** Counts for the status endpoint. */
+  counts(): Promise<{ experiments: number; runs: number }>;
+  close(): Promise<void>;
+}
