@@ -1,11 +1,20 @@
 // Regenerates everything under gen/: TypeScript (ts-proto via buf.gen.yaml, which cleans only gen/ts)
 // and the descriptor set that reflection and the HTTP gateway read. Later languages add their step here.
+// Also regenerates test/gen/ from the test-only protos in test/proto (buf.gen.test.yaml), so that all
+// generated code has one owner.
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
+const descriptorSet = (dir, out) =>
+  run("npx", ["--no-install", "buf", "build", dir, "--as-file-descriptor-set", "--exclude-source-info", "-o", out]);
 
 run("node", ["scripts/proto-deps.mjs"]);
 run("npx", ["--no-install", "buf", "generate"]);
 mkdirSync("gen", { recursive: true });
-run("npx", ["--no-install", "buf", "build", "proto", "--as-file-descriptor-set", "--exclude-source-info", "-o", "gen/descriptor.binpb"]);
+descriptorSet("proto", "gen/descriptor.binpb");
+
+// Test-only protos: test/gen/ts and test/gen/descriptor.binpb.
+run("npx", ["--no-install", "buf", "generate", "--template", "buf.gen.test.yaml"]);
+mkdirSync("test/gen", { recursive: true });
+descriptorSet("test/proto", "test/gen/descriptor.binpb");

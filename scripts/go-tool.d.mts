@@ -1,0 +1,2 @@
+export declare function goTool(moduleAtVersion: string): string;
+export declare const GRPC_HEALTH_PROBE: string;

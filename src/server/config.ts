@@ -1,0 +1,71 @@
+/**
+ * Server configuration. Every flag has an environment variable LOGBOOK_<FLAG>; precedence is flag,
+ * then environment, then default (commander's Option.env). The server never reads MONGODB_URI.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+
+export interface ServerConfig {
+  host: string;
+  grpcPort: number;
+  dataDir: string;
+  /** "sqlite:" (a file in the data dir), "sqlite:<path>", or a mongodb:// / mongodb+srv:// URI. */
+  store: string;
+  logLevel: string;
+  /** How often the store is pinged for health, in milliseconds. */
+  healthIntervalMs: number;
+  /** How long a graceful shutdown waits for in-flight calls before cancelling them, in seconds. */
+  shutdownTimeoutS: number;
+}
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const port = integer(0, 65535);
+
+/** Adds the server options to a command; `resolveConfig` reads them back. */
+export function addServerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--host <address>", "address to listen on").env("LOGBOOK_HOST").default("127.0.0.1"))
+    .addOption(new Option("--grpc-port <port>", "gRPC port (0 picks a free one)").env("LOGBOOK_GRPC_PORT").default(50051).argParser(port))
+    .addOption(new Option("--data-dir <dir>", "directory for the embedded store").env("LOGBOOK_DATA_DIR").default("./logbook-data"))
+    .addOption(
+      new Option("--store <uri>", 'where data lives: "sqlite:" (in the data dir), "sqlite:<file>", or a mongodb:// URI')
+        .env("LOGBOOK_STORE")
+        .default("sqlite:"),
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .env("LOGBOOK_LOG_LEVEL")
+        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+        .default("info"),
+    )
+    .addOption(
+      new Option("--health-interval-ms <ms>", "how often the store is pinged for health")
+        .env("LOGBOOK_HEALTH_INTERVAL_MS")
+        .default(2000)
+        .argParser(integer(100, 600_000)),
+    )
+    .addOption(
+      new Option("--shutdown-timeout-s <s>", "how long shutdown waits for in-flight calls")
+        .env("LOGBOOK_SHUTDOWN_TIMEOUT_S")
+        .default(30)
+        .argParser(integer(0, 3600)),
+    );
+}
+
+export function resolveConfig(opts: Record<string, unknown>): ServerConfig {
+  return {
+    host: String(opts.host),
+    grpcPort: Number(opts.grpcPort),
+    dataDir: String(opts.dataDir),
+    store: String(opts.store),
+    logLevel: String(opts.logLevel),
+    healthIntervalMs: Number(opts.healthIntervalMs),
+    shutdownTimeoutS: Number(opts.shutdownTimeoutS),
+  };
+}

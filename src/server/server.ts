@@ -1,0 +1,83 @@
+/**
+ * The Logbook process: opens the store, serves every service over gRPC with health and reflection,
+ * and shuts down gracefully (stop accepting, finish in-flight calls, close the store).
+ */
+import { readFileSync } from "node:fs";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import { ReflectionService } from "@grpc/reflection";
+import { pino, type Logger } from "pino";
+import { adaptService } from "../grpc/adapt-service.js";
+import type { Store } from "../store/types.js";
+import type { ServerConfig } from "./config.js";
+import { openStore } from "./open-store.js";
+import { descriptorSetPath } from "./paths.js";
+import { reflectionPackageDefinition } from "./reflection.js";
+import { createServices } from "./services.js";
+import { StoreHealth } from "./store-health.js";
+
+export interface Logbook {
+  grpcPort: number;
+  store: Store;
+  health: StoreHealth;
+  /** Graceful shutdown; resolves when in-flight calls have finished and the store is closed. */
+  close(): Promise<void>;
+}
+
+export async function startLogbook(config: ServerConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Logbook> {
+  const store = openStore(config.store, config.dataDir);
+  await store.init();
+  logger.info({ store: store.status }, "store ready");
+
+  const services = createServices({ store, logger });
+  const server = new Server();
+  let inFlight = 0;
+  const tracker = {
+    begin: () => {
+      inFlight++;
+      return () => void inFlight--;
+    },
+  };
+  for (const s of services) server.addService(s.definition as never, adaptService(s, logger, tracker));
+
+  // Health lists exactly the services registered above, plus "" for the whole server.
+  const serviceNames = ["", ...services.map((s) => s.name)];
+  const grpcHealth = new HealthImplementation(Object.fromEntries(serviceNames.map((n) => [n, "NOT_SERVING" as const])));
+  grpcHealth.addToServer(server);
+  const health = new StoreHealth(store, config.healthIntervalMs, logger);
+  const setAll = (status: "SERVING" | "NOT_SERVING") => serviceNames.forEach((n) => grpcHealth.setStatus(n, status));
+  health.on("change", (reachable) => setAll(reachable ? "SERVING" : "NOT_SERVING"));
+
+  new ReflectionService(reflectionPackageDefinition(readFileSync(descriptorSetPath()))).addToServer(server);
+
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${config.host}:${config.grpcPort}`, ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    ),
+  );
+  await health.start();
+  logger.info({ host: config.host, grpcPort }, "gRPC server listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info({ inFlight }, "shutting down: refusing new calls, finishing in-flight ones");
+      health.stop();
+      setAll("NOT_SERVING");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn({ inFlight }, "shutdown timeout: cancelling in-flight calls");
+          server.forceShutdown();
+          resolve();
+        }, config.shutdownTimeoutS * 1000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await store.close();
+      logger.info("stopped");
+    })());
+
+  return { grpcPort, store, health, close };
+}

@@ -1,0 +1,64 @@
+/**
+ * Starting Logbook for tests: in process (fast; most suites) or as a real child process (signals,
+ * several servers on one database). Everything started here is stopped by the returned handle.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { startLogbook, type Logbook } from "../../src/server/server.js";
+import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
+import { promiseClient, type PromiseClient } from "./grpc.js";
+import { mongoTestUri } from "./mongo.js";
+
+export { spawnLogbook, type LogbookProcess } from "./logbook-process.js";
+
+export type StoreKind = "sqlite" | "mongodb";
+export const STORE_KINDS: StoreKind[] = ["sqlite", "mongodb"];
+
+export interface TestLogbook {
+  logbook: Logbook;
+  address: string;
+  tracking: PromiseClient<typeof TrackingServiceService>;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A --store value: a fresh SQLite file, or a fresh database on the run's MongoDB-wire server. */
+export function storeSpec(kind: StoreKind, label: string): string {
+  return kind === "sqlite" ? "sqlite:" : mongoTestUri(label);
+}
+
+export async function startTestLogbook(kind: StoreKind, options: { store?: string; label?: string } = {}): Promise<TestLogbook> {
+  const dataDir = mkdtempSync(join(tmpdir(), "logbook-test-"));
+  const logbook = await startLogbook(
+    {
+      host: "127.0.0.1",
+      grpcPort: 0,
+      dataDir,
+      store: options.store ?? storeSpec(kind, options.label ?? "t"),
+      logLevel: "silent",
+      healthIntervalMs: 200,
+      shutdownTimeoutS: 5,
+    },
+    pino({ level: process.env.LOGBOOK_TEST_LOG_LEVEL ?? "silent" }),
+  );
+  const address = `127.0.0.1:${logbook.grpcPort}`;
+  const tracking = promiseClient(TrackingServiceService, address);
+  return {
+    logbook,
+    address,
+    tracking,
+    dataDir,
+    close: async () => {
+      tracking.close();
+      await logbook.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function tempDir(prefix = "logbook-test-"): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
