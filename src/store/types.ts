@@ -106,7 +106,7 @@ export interface Store extends ExperimentStore, RunStore {
   init(): Promise<void>;
   /** Resolves when the database answers; throws TEMPORARILY_UNAVAILABLE otherwise. Cheap: used by health checks. */
   ping(): Promise<void>;
-  /** Counts for the status endpoint. */
+  /** Counts for the status endpoint: every stored experiment (Default included) and run, deleted ones too. */
   counts(): Promise<{ experiments: number; runs: number }>;
   close(): Promise<void>;
 }

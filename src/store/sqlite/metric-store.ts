@@ -1,0 +1,116 @@
+/**
+ * LogBatch and metric history on SQLite. A batch is one IMMEDIATE transaction of bulk inserts through
+ * statements prepared once; no point is read before it is written:
+ * - history: insert, ignoring a point whose full key (run, key, step, timestamp, value) is already there;
+ * - latest: one upsert per key of the batch that replaces the stored point only when the new one is
+ *   later (row-value comparison in the same order as `compareMetricRecency`), so arrival order and
+ *   concurrent writers cannot move it backwards.
+ */
+import type { Database } from "better-sqlite3";
+import { type Metric, type Tag, compareMetricRecency } from "../../domain/entities.js";
+import { paramChanged } from "../../domain/messages.js";
+import type { MetricHistoryPage, RunStore } from "../types.js";
+import { type MetricRow, metricToRow, rowToMetric } from "./mapping.js";
+import { type HistoryCursor, decodeHistoryCursor, encodeHistoryCursor } from "./page-token.js";
+import type { RunState } from "./run-state.js";
+import type { Synchronous } from "./synchronous.js";
+
+export interface MetricStore extends Synchronous<Pick<RunStore, "logBatch" | "getMetricHistory">> {
+  /** The latest point of every metric of a run, by key. */
+  latestMetrics(runId: string): Metric[];
+}
+
+const POINT_COLUMNS = "run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest";
+const POINT_VALUES = "@run_id, @key, @step, @timestamp, @is_nan, @value, @is_negative_zero, @model_id, @dataset_name, @dataset_digest";
+const METRIC_COLUMNS = "key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest";
+const HISTORY_ORDER = "step, timestamp, is_nan, value, is_negative_zero";
+
+type PointRow = MetricRow & { run_id: string };
+
+/** The latest point of each key within one batch, so the latest table gets one upsert per key. */
+function latestPerKey(metrics: Metric[]): Metric[] {
+  const latest = new Map<string, Metric>();
+  for (const m of metrics) {
+    const current = latest.get(m.key);
+    if (current === undefined || compareMetricRecency(m, current) > 0) latest.set(m.key, m);
+  }
+  return [...latest.values()];
+}
+
+export function createMetricStore(db: Database, runState: RunState): MetricStore {
+  const insertParam = db.prepare<[string, string, string]>(
+    "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
+  );
+  const selectParam = db.prepare<[string, string], string>("SELECT value FROM params WHERE run_id = ? AND key = ?").pluck();
+  const upsertTag = db.prepare<[string, string, string]>(
+    `INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)
+     ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
+  );
+  const insertPoint = db.prepare<[PointRow]>(
+    `INSERT INTO metric_history (${POINT_COLUMNS}) VALUES (${POINT_VALUES})
+     ON CONFLICT (run_id, key, step, timestamp, is_nan, value, is_negative_zero) DO NOTHING`,
+  );
+  // A NaN counts as lower than every number at the same step and timestamp, hence `1 - is_nan`.
+  const upsertLatest = db.prepare<[PointRow]>(
+    `INSERT INTO latest_metrics (${POINT_COLUMNS}) VALUES (${POINT_VALUES})
+     ON CONFLICT (run_id, key) DO UPDATE SET
+       step = excluded.step, timestamp = excluded.timestamp, is_nan = excluded.is_nan, value = excluded.value,
+       is_negative_zero = excluded.is_negative_zero, model_id = excluded.model_id,
+       dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
+     WHERE (excluded.step, excluded.timestamp, 1 - excluded.is_nan, excluded.value)
+         > (latest_metrics.step, latest_metrics.timestamp, 1 - latest_metrics.is_nan, latest_metrics.value)`,
+  );
+  const selectLatest = db.prepare<[string], MetricRow>(
+    `SELECT ${METRIC_COLUMNS} FROM latest_metrics WHERE run_id = ? ORDER BY key`,
+  );
+  // Both history queries walk metric_history's primary key; a negative LIMIT means no limit.
+  const selectHistory = db.prepare<[{ run_id: string; key: string; limit: number }], MetricRow>(
+    `SELECT ${METRIC_COLUMNS} FROM metric_history
+     WHERE run_id = @run_id AND key = @key
+     ORDER BY ${HISTORY_ORDER} LIMIT @limit`,
+  );
+  const selectHistoryAfter = db.prepare<[HistoryCursor & { run_id: string; key: string; limit: number }], MetricRow>(
+    `SELECT ${METRIC_COLUMNS} FROM metric_history
+     WHERE run_id = @run_id AND key = @key
+       AND (${HISTORY_ORDER}) > (@step, @timestamp, @is_nan, @value, @is_negative_zero)
+     ORDER BY ${HISTORY_ORDER} LIMIT @limit`,
+  );
+
+  const writeBatch = db.transaction((runId: string, batch: { metrics: Metric[]; params: Tag[]; tags: Tag[] }) => {
+    runState.requireActiveRun(runId);
+    // Params first: a changed value throws before anything else is written, and the rollback
+    // undoes the params of this batch already inserted.
+    for (const param of batch.params) {
+      if (insertParam.run(runId, param.key, param.value).changes === 0) {
+        const logged = selectParam.get(runId, param.key) as string;
+        if (logged !== param.value) throw paramChanged(runId, param.key, logged, param.value);
+      }
+    }
+    for (const tag of batch.tags) upsertTag.run(runId, tag.key, tag.value);
+    for (const metric of batch.metrics) insertPoint.run(metricToRow(runId, metric));
+    for (const metric of latestPerKey(batch.metrics)) upsertLatest.run(metricToRow(runId, metric));
+  });
+
+  const readHistory = db.transaction((runId: string, key: string, page: { maxResults?: number; pageToken?: string }) => {
+    runState.requireRun(runId);
+    const cursor = page.pageToken ? decodeHistoryCursor(page.pageToken) : undefined;
+    // One row more than asked tells whether another page follows, so the last page has no token.
+    const limit = page.maxResults === undefined ? -1 : page.maxResults + 1;
+    const rows = cursor
+      ? selectHistoryAfter.all({ run_id: runId, key, limit, ...cursor })
+      : selectHistory.all({ run_id: runId, key, limit });
+    let nextPageToken = "";
+    if (page.maxResults !== undefined && rows.length > page.maxResults) {
+      rows.length = page.maxResults;
+      const last = rows[rows.length - 1];
+      if (last !== undefined) nextPageToken = encodeHistoryCursor(last);
+    }
+    return { metrics: rows.map(rowToMetric), nextPageToken } satisfies MetricHistoryPage;
+  });
+
+  return {
+    logBatch: (runId, batch) => writeBatch.immediate(runId, batch),
+    getMetricHistory: (runId, key, page) => readHistory.deferred(runId, key, page),
+    latestMetrics: (runId) => selectLatest.all(runId).map(rowToMetric),
+  };
+}

@@ -1,0 +1,108 @@
+/** What only the SQLite store has: the file's settings, schema versioning, locking and query plans. */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AppError, ErrorCode } from "../../domain/errors.js";
+import type { Store } from "../types.js";
+import { SCHEMA_VERSION } from "./schema.js";
+import { createSqliteStore } from "./sqlite-store.js";
+
+let dir: string;
+let path: string;
+const toClose: { close(): unknown }[] = [];
+
+function openStore(busyTimeoutMs?: number): Store {
+  const store = createSqliteStore({ path, busyTimeoutMs });
+  toClose.push(store);
+  return store;
+}
+
+function openRaw(): Database.Database {
+  const db = new Database(path);
+  toClose.push(db);
+  return db;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  const err = await promise.then(() => new Error("expected a rejection"), (e: unknown) => e);
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "logbook-sqlite-"));
+  path = join(dir, "nested", "logbook.db");
+});
+
+afterEach(async () => {
+  for (const c of toClose.splice(0).reverse()) await c.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("SQLite store", () => {
+  it("creates the file in WAL mode at the current schema version and reopens it", async () => {
+    const store = openStore();
+    expect(store.status).toEqual({ kind: "sqlite", location: path });
+    await store.init();
+    const id = await store.createExperiment({ name: "kept", tags: [], now: 1 });
+    await store.close();
+
+    const raw = openRaw();
+    expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+
+    const again = openStore();
+    await again.init();
+    expect((await again.getExperiment(id)).name).toBe("kept");
+  });
+
+  it("refuses a database written by a newer schema", async () => {
+    mkdirSync(dirname(path));
+    const raw = openRaw();
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    const err = await rejection(openStore().init());
+    expect(err.code).toBe(ErrorCode.INTERNAL_ERROR);
+    expect(String((err.cause as Error).message)).toContain(`schema version ${SCHEMA_VERSION + 1}`);
+  });
+
+  it("answers TEMPORARILY_UNAVAILABLE before init, and without the driver's text while another writer holds the lock", async () => {
+    const store = openStore(50);
+    expect((await rejection(store.getExperiment("0"))).code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+    await store.init();
+    const run = await store.createRun({ runId: "a".repeat(32), experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: [] });
+    const other = openRaw();
+    other.exec("BEGIN IMMEDIATE");
+    const batch = { metrics: [{ key: "m", value: 1, timestamp: 1, step: 0 }], params: [], tags: [] };
+    const err = await rejection(store.logBatch(run.info.runId, batch));
+    expect(err.code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+    expect(err.cause).toBeInstanceOf(Database.SqliteError);
+    expect((err.cause as InstanceType<typeof Database.SqliteError>).code).toBe("SQLITE_BUSY");
+    expect(err.message).toBe("The SQLite database is unavailable");
+    // Readers are not blocked by a writer in WAL mode.
+    expect((await store.getRun(run.info.runId)).data.metrics).toEqual([]);
+    other.exec("COMMIT");
+    await store.logBatch(run.info.runId, batch);
+    expect((await store.getRun(run.info.runId)).data.metrics).toEqual(batch.metrics);
+  });
+
+  it("serves history, metric ordering and param/tag lookups from indexes", async () => {
+    await openStore().init();
+    const raw = openRaw();
+    const plan = (sql: string) =>
+      (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from(sql.matchAll(/\?/g), () => 0)) as { detail: string }[]).map((r) => r.detail).join(" | ");
+    const cases: [string, RegExp][] = [
+      [
+        "SELECT * FROM metric_history WHERE run_id = ? AND key = ? AND (step, timestamp, is_nan, value, is_negative_zero) > (?, ?, ?, ?, ?) ORDER BY step, timestamp, is_nan, value, is_negative_zero",
+        /^SEARCH metric_history USING PRIMARY KEY \(run_id=\? AND key=\? AND \(step,timestamp,is_nan,value,is_negative_zero\)>/,
+      ],
+      ["SELECT run_id FROM latest_metrics WHERE key = ? ORDER BY is_nan, value", /^SEARCH latest_metrics USING COVERING INDEX latest_metrics_by_key_value \(key=\?\)$/],
+      ["SELECT run_id FROM latest_metrics WHERE key = ? AND is_nan = 0 ORDER BY value DESC", /USING COVERING INDEX latest_metrics_by_key_value \(key=\? AND is_nan=\?\)$/],
+      ["SELECT run_id FROM params WHERE key = ? AND value = ?", /USING COVERING INDEX params_by_key_value/],
+      ["SELECT run_id FROM run_tags WHERE key = ? AND value > ?", /USING COVERING INDEX run_tags_by_key_value/],
+      ["SELECT experiment_id FROM experiment_tags WHERE key = ? AND value = ?", /USING COVERING INDEX experiment_tags_by_key_value/],
+    ];
+    for (const [sql, expected] of cases) expect(plan(sql), sql).toMatch(expected);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * The embedded store: one SQLite file in WAL mode through better-sqlite3. `init()` opens the file,
+ * applies the pragmas and migrations and prepares every statement once; until then, and after
+ * `close()`, every call fails with TEMPORARILY_UNAVAILABLE.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { unavailable } from "../../domain/errors.js";
+import type { Store } from "../types.js";
+import { toAppError } from "./errors.js";
+import { createExperimentStore } from "./experiment-store.js";
+import { type MetricStore, createMetricStore } from "./metric-store.js";
+import { createRunState } from "./run-state.js";
+import { createRunStore } from "./run-store.js";
+import { migrate } from "./schema.js";
+import { lift } from "./synchronous.js";
+
+export interface SqliteStoreOptions {
+  /** The database file (created with its directory when missing), or ":memory:". */
+  path: string;
+  /** How long a writer waits for another connection's lock before giving up (ms). */
+  busyTimeoutMs?: number;
+}
+
+interface OpenStore {
+  db: Database.Database;
+  experiments: ReturnType<typeof createExperimentStore>;
+  runs: ReturnType<typeof createRunStore>;
+  metrics: MetricStore;
+  ping: Database.Statement<[]>;
+  counts: Database.Statement<[], { experiments: number; runs: number }>;
+}
+
+function open(options: SqliteStoreOptions): OpenStore {
+  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  try {
+    // busy_timeout first: switching to WAL needs a lock that a concurrent opener may hold.
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    db.pragma("journal_mode = WAL");
+    // WAL is durable across process crashes with NORMAL; only an OS crash may lose the last commits.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    migrate(db, Date.now());
+    const runState = createRunState(db);
+    const metrics = createMetricStore(db, runState);
+    return {
+      db,
+      experiments: createExperimentStore(db),
+      runs: createRunStore(db, runState, metrics),
+      metrics,
+      ping: db.prepare("SELECT 1"),
+      counts: db.prepare("SELECT (SELECT count(*) FROM experiments) AS experiments, (SELECT count(*) FROM runs) AS runs"),
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  let opened: OpenStore | undefined;
+  let closed = false;
+
+  const current = (): OpenStore => {
+    if (opened === undefined || closed) throw unavailable("The SQLite store is not open");
+    return opened;
+  };
+
+  return {
+    status: { kind: "sqlite", location: options.path },
+
+    async init() {
+      if (closed) throw unavailable("The SQLite store is closed");
+      try {
+        if (opened === undefined) opened = open(options);
+        else migrate(opened.db, Date.now());
+      } catch (err) {
+        throw toAppError(err);
+      }
+    },
+
+    async ping() {
+      try {
+        current().ping.get();
+      } catch (err) {
+        throw unavailable("The SQLite database does not answer", err);
+      }
+    },
+
+    counts: lift(() => current().counts.get() as { experiments: number; runs: number }),
+
+    async close() {
+      closed = true;
+      opened?.db.close();
+      opened = undefined;
+    },
+
+    createExperiment: lift((input) => current().experiments.createExperiment(input)),
+    getExperiment: lift((experimentId) => current().experiments.getExperiment(experimentId)),
+    getExperimentByName: lift((name) => current().experiments.getExperimentByName(name)),
+    renameExperiment: lift((experimentId, newName, now) => current().experiments.renameExperiment(experimentId, newName, now)),
+    setExperimentLifecycle: lift((experimentId, stage, now) => current().experiments.setExperimentLifecycle(experimentId, stage, now)),
+    setExperimentTag: lift((experimentId, tag) => current().experiments.setExperimentTag(experimentId, tag)),
+    deleteExperimentTag: lift((experimentId, key) => current().experiments.deleteExperimentTag(experimentId, key)),
+
+    createRun: lift((run) => current().runs.createRun(run)),
+    getRun: lift((runId) => current().runs.getRun(runId)),
+    updateRun: lift((runId, update) => current().runs.updateRun(runId, update)),
+    setRunLifecycle: lift((runId, stage, now) => current().runs.setRunLifecycle(runId, stage, now)),
+    deleteRunTag: lift((runId, key) => current().runs.deleteRunTag(runId, key)),
+    logInputs: lift((runId, inputs) => current().runs.logInputs(runId, inputs)),
+    logOutputs: lift((runId, outputs) => current().runs.logOutputs(runId, outputs)),
+    logBatch: lift((runId, batch) => current().metrics.logBatch(runId, batch)),
+    getMetricHistory: lift((runId, key, page) => current().metrics.getMetricHistory(runId, key, page)),
+  };
+}
