@@ -5,7 +5,7 @@ import { validateBatch, validateKey, validateMetric } from "./validation.js";
 const m = (value: number, timestamp: number, step: number): Metric => ({ key: "k", value, timestamp, step });
 
 describe("validateKey", () => {
-  it.each(["a", "a.b", "a/b", "loss val", "x-y_z:1"])("accepts %s", (key) => {
+  it.each(["a", "a.b", "a/b", "loss val", "x-y_z:1", "précision", "損失", "Ω_2"])("accepts %s", (key) => {
     expect(() => validateKey("metric", key)).not.toThrow();
   });
   it.each([

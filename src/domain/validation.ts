@@ -7,7 +7,8 @@ import type { Metric, Tag } from "./entities.js";
 import { invalidParameter } from "./errors.js";
 import * as L from "./limits.js";
 
-const VALID_KEY = /^[/\w.\- :]*$/;
+// Python's \w (MLflow's regex) is Unicode-aware: letters, digits and underscore of any script.
+const VALID_KEY = /^[/\p{L}\p{N}_.\- :]*$/u;
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 const EXPERIMENT_ID = /^[0-9]{1,19}$/;
 const BAD_CHARACTERS =

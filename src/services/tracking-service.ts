@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { DEFAULT_EXPERIMENT_ID, type Tag } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
+import { experimentNotActive } from "../domain/messages.js";
 import { GET_METRIC_HISTORY_MAX_RESULTS, LOG_MODEL_HISTORY_TAG, MAX_DATASET_DIGEST_SIZE, MAX_DATASET_NAME_SIZE, MAX_DATASET_PROFILE_SIZE, MAX_DATASET_SCHEMA_SIZE, MAX_DATASET_SOURCE_SIZE, MAX_INPUT_TAG_KEY_SIZE, MAX_INPUT_TAG_VALUE_SIZE } from "../domain/limits.js";
 import { randomRunName } from "../domain/run-name.js";
 import * as v from "../domain/validation.js";
@@ -39,6 +40,12 @@ function experimentIdOf(experimentId: string): string {
 export function createTrackingService(deps: TrackingDeps): ServiceImplementation<typeof TrackingServiceService> {
   const { store } = deps;
   const now = deps.clock ?? Date.now;
+
+  /** MLflow refuses renames and tag changes on a deleted experiment. */
+  async function requireActiveExperiment(experimentId: string): Promise<void> {
+    const experiment = await store.getExperiment(experimentId);
+    if (experiment.lifecycleStage !== "active") throw experimentNotActive(experimentId, experiment.lifecycleStage);
+  }
 
   /** As in MLflow, setting the `mlflow.runName` tag renames the run. */
   async function syncRunName(runId: string, tags: Tag[]): Promise<void> {
@@ -80,6 +87,7 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
         return {};
       }
       v.validateExperimentName(req.newName);
+      await requireActiveExperiment(id);
       await store.renameExperiment(id, req.newName, now());
       return {};
     },
@@ -96,7 +104,9 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
 
     async setExperimentTag(req) {
       const id = experimentIdOf(req.experimentId);
-      await store.setExperimentTag(id, v.validateExperimentTag(c.tagFromProto(req, "")));
+      const tag = v.validateExperimentTag(c.tagFromProto(req, ""));
+      await requireActiveExperiment(id);
+      await store.setExperimentTag(id, tag);
       return {};
     },
 

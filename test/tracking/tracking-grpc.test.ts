@@ -52,6 +52,9 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
 
     await t.deleteExperiment({ experimentId: id });
     expect((await t.getExperiment({ experimentId: id })).experiment!.lifecycleStage).toBe("deleted");
+    const notActive = { grpcCode: status.FAILED_PRECONDITION, mlflowCode: "INVALID_STATE", message: "must be in the 'active' state" };
+    await expectGrpcError(t.setExperimentTag({ experimentId: id, key: "k", value: "v" }), notActive);
+    await expectGrpcError(t.updateExperiment({ experimentId: id, newName: "while-deleted" }), notActive);
     await t.restoreExperiment({ experimentId: id });
     expect((await t.getExperiment({ experimentId: id })).experiment!.lifecycleStage).toBe("active");
   });
