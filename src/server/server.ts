@@ -15,6 +15,8 @@ import { descriptorSetPath } from "./paths.js";
 import { reflectionPackageDefinition } from "./reflection.js";
 import { createServices } from "./services.js";
 import { StoreHealth } from "./store-health.js";
+import { LOGBOOK_VERSION } from "./version.js";
+import type { ServerRuntime } from "../services/server-runtime.js";
 
 export interface Logbook {
   grpcPort: number;
@@ -29,7 +31,15 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   await store.init();
   logger.info({ store: store.status }, "store ready");
 
-  const services = createServices({ store, logger });
+  const ports: { grpc?: number; http?: number } = {};
+  const health = new StoreHealth(store, config.healthIntervalMs, logger);
+  const runtime: ServerRuntime = {
+    version: LOGBOOK_VERSION,
+    startedAt: Date.now(),
+    storeReachable: () => health.reachable,
+    ports: () => ports,
+  };
+  const services = createServices({ store, runtime, logger });
   const server = new Server();
   let inFlight = 0;
   const tracker = {
@@ -44,7 +54,6 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   const serviceNames = ["", ...services.map((s) => s.name)];
   const grpcHealth = new HealthImplementation(Object.fromEntries(serviceNames.map((n) => [n, "NOT_SERVING" as const])));
   grpcHealth.addToServer(server);
-  const health = new StoreHealth(store, config.healthIntervalMs, logger);
   const setAll = (status: "SERVING" | "NOT_SERVING") => serviceNames.forEach((n) => grpcHealth.setStatus(n, status));
   health.on("change", (reachable) => setAll(reachable ? "SERVING" : "NOT_SERVING"));
 
@@ -55,6 +64,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       err ? reject(err) : resolve(port),
     ),
   );
+  ports.grpc = grpcPort;
   await health.start();
   logger.info({ host: config.host, grpcPort }, "gRPC server listening");
 

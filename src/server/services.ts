@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ServerRuntime } from "../services/server-runtime.js";
 import type { Store } from "../store/types.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import type { RegisteredService } from "../services/rpc.js";
@@ -6,6 +7,7 @@ import { createTrackingService } from "../services/tracking-service.js";
 
 export interface ServiceDeps {
   store: Store;
+  runtime: ServerRuntime;
   logger: Logger;
   clock?: () => number;
 }

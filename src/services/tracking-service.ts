@@ -13,10 +13,12 @@ import * as v from "../domain/validation.js";
 import type { Store } from "../store/types.js";
 import type { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import type { ServiceImplementation } from "./rpc.js";
+import type { ServerRuntime } from "./server-runtime.js";
 import * as c from "./tracking-convert.js";
 
 export interface TrackingDeps {
   store: Store;
+  runtime: ServerRuntime;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
   logger: Logger;
@@ -277,6 +279,35 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
         ...(req.pageToken ? { pageToken: req.pageToken } : {}),
       });
       return { metrics: page.metrics.map(c.metricToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async getServerStatus() {
+      const { runtime } = deps;
+      let counts: Awaited<ReturnType<Store["counts"]>> | undefined;
+      if (runtime.storeReachable()) {
+        try {
+          counts = await store.counts();
+        } catch (err) {
+          deps.logger.warn({ err }, "status: counting failed");
+        }
+      }
+      const reachable = counts !== undefined;
+      const ports = runtime.ports();
+      return {
+        status: reachable ? "ok" : "degraded",
+        version: runtime.version,
+        uptimeSeconds: BigInt(Math.floor((now() - runtime.startedAt) / 1000)),
+        store: { kind: store.status.kind, reachable, location: store.status.location },
+        artifacts: runtime.artifacts,
+        counts: counts && {
+          experiments: BigInt(counts.experiments),
+          runs: BigInt(counts.runs),
+          registeredModels: 0n,
+          modelVersions: 0n,
+        },
+        grpcPort: ports.grpc,
+        httpPort: ports.http,
+      };
     },
   };
 }

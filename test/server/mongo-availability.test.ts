@@ -44,11 +44,15 @@ describe("a server whose MongoDB goes away", () => {
       await ferret.kill();
       await until("NOT_SERVING", async () => (await health.check("")) === "NOT_SERVING");
       expect(await health.check("logbook.v1.TrackingService")).toBe("NOT_SERVING");
+      const degraded = await lb.tracking.getServerStatus({});
+      expect(degraded).toMatchObject({ status: "degraded", store: { kind: "mongodb", reachable: false } });
+      expect(degraded.counts).toBeUndefined();
 
       await ferret.restart();
       await until("SERVING", async () => (await health.check("")) === "SERVING");
       const { experiment } = await lb.tracking.getExperiment({ experimentId });
       expect(experiment?.name).toBe("survives");
+      expect(await lb.tracking.getServerStatus({})).toMatchObject({ status: "ok", store: { reachable: true } });
     } finally {
       health.close();
     }

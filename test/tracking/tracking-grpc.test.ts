@@ -369,6 +369,24 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
     });
   });
 
+  it("reports server status with counts that rise after creates", async () => {
+    const before = await t.getServerStatus({});
+    expect(before).toMatchObject({
+      status: "ok",
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      store: { kind: kind, reachable: true },
+      grpcPort: Number(lb.address.split(":")[1]),
+    });
+    expect(before.store!.location).not.toMatch(/@/); // never credentials
+    const exp = await createExperiment("counted");
+    await createRun(exp);
+    await createRun(exp);
+    const after = await t.getServerStatus({});
+    expect(after.counts!.experiments).toBe(before.counts!.experiments! + 1n);
+    expect(after.counts!.runs).toBe(before.counts!.runs! + 2n);
+    expect(after.counts).toMatchObject({ registeredModels: 0n, modelVersions: 0n });
+  });
+
   it("answers unknown ids and malformed requests without changing state", async () => {
     const runId = "abcdefabcdefabcdefabcdefabcdef00";
     await expectGrpcError(t.logBatch({ runId, metrics: [], params: [{ key: "a", value: "b" }], tags: [] }), NOT_FOUND);

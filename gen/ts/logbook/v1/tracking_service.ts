@@ -34,6 +34,7 @@ import {
   runStatusToJSON,
   RunTag,
 } from "./run.js";
+import { ArtifactStoreStatus, EntityCounts, protoMetadata as protoMetadata4, StoreStatus } from "./server_status.js";
 
 export const protobufPackage = "logbook.v1";
 
@@ -238,6 +239,31 @@ export interface GetMetricHistoryRequest {
 export interface GetMetricHistoryResponse {
   metrics: Metric[];
   nextPageToken: string;
+}
+
+export interface GetServerStatusRequest {
+}
+
+export interface GetServerStatusResponse {
+  /** "ok", or "degraded" while the store does not answer. */
+  status: string;
+  /** Logbook's version (semver). */
+  version: string;
+  uptimeSeconds?: bigint | undefined;
+  store?:
+    | StoreStatus
+    | undefined;
+  /** Unset until an artifact store is configured. */
+  artifacts?:
+    | ArtifactStoreStatus
+    | undefined;
+  /** Unset while the store does not answer. */
+  counts?: EntityCounts | undefined;
+  grpcPort?:
+    | number
+    | undefined;
+  /** Unset when the HTTP gateway is off. */
+  httpPort?: number | undefined;
 }
 
 function createBaseCreateExperimentRequest(): CreateExperimentRequest {
@@ -3756,6 +3782,271 @@ export const GetMetricHistoryResponse: MessageFns<GetMetricHistoryResponse> = {
   },
 };
 
+function createBaseGetServerStatusRequest(): GetServerStatusRequest {
+  return {};
+}
+
+export const GetServerStatusRequest: MessageFns<GetServerStatusRequest> = {
+  encode(_: GetServerStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServerStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServerStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetServerStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetServerStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetServerStatusRequest>): GetServerStatusRequest {
+    return GetServerStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetServerStatusRequest>): GetServerStatusRequest {
+    const message = createBaseGetServerStatusRequest();
+    return message;
+  },
+};
+
+function createBaseGetServerStatusResponse(): GetServerStatusResponse {
+  return {
+    status: "",
+    version: "",
+    uptimeSeconds: undefined,
+    store: undefined,
+    artifacts: undefined,
+    counts: undefined,
+    grpcPort: undefined,
+    httpPort: undefined,
+  };
+}
+
+export const GetServerStatusResponse: MessageFns<GetServerStatusResponse> = {
+  encode(message: GetServerStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.uptimeSeconds !== undefined) {
+      if (BigInt.asIntN(64, message.uptimeSeconds) !== message.uptimeSeconds) {
+        throw new globalThis.Error("value provided for field message.uptimeSeconds of type int64 too large");
+      }
+      writer.uint32(24).int64(message.uptimeSeconds);
+    }
+    if (message.store !== undefined) {
+      StoreStatus.encode(message.store, writer.uint32(34).fork()).join();
+    }
+    if (message.artifacts !== undefined) {
+      ArtifactStoreStatus.encode(message.artifacts, writer.uint32(42).fork()).join();
+    }
+    if (message.counts !== undefined) {
+      EntityCounts.encode(message.counts, writer.uint32(50).fork()).join();
+    }
+    if (message.grpcPort !== undefined) {
+      writer.uint32(56).int32(message.grpcPort);
+    }
+    if (message.httpPort !== undefined) {
+      writer.uint32(64).int32(message.httpPort);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServerStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServerStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.uptimeSeconds = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.store = StoreStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.artifacts = ArtifactStoreStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.counts = EntityCounts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.grpcPort = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.httpPort = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetServerStatusResponse {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      uptimeSeconds: isSet(object.uptimeSeconds)
+        ? BigInt(object.uptimeSeconds)
+        : isSet(object.uptime_seconds)
+        ? BigInt(object.uptime_seconds)
+        : undefined,
+      store: isSet(object.store) ? StoreStatus.fromJSON(object.store) : undefined,
+      artifacts: isSet(object.artifacts) ? ArtifactStoreStatus.fromJSON(object.artifacts) : undefined,
+      counts: isSet(object.counts) ? EntityCounts.fromJSON(object.counts) : undefined,
+      grpcPort: isSet(object.grpcPort)
+        ? globalThis.Number(object.grpcPort)
+        : isSet(object.grpc_port)
+        ? globalThis.Number(object.grpc_port)
+        : undefined,
+      httpPort: isSet(object.httpPort)
+        ? globalThis.Number(object.httpPort)
+        : isSet(object.http_port)
+        ? globalThis.Number(object.http_port)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetServerStatusResponse): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.uptimeSeconds !== undefined) {
+      obj.uptimeSeconds = message.uptimeSeconds.toString();
+    }
+    if (message.store !== undefined) {
+      obj.store = StoreStatus.toJSON(message.store);
+    }
+    if (message.artifacts !== undefined) {
+      obj.artifacts = ArtifactStoreStatus.toJSON(message.artifacts);
+    }
+    if (message.counts !== undefined) {
+      obj.counts = EntityCounts.toJSON(message.counts);
+    }
+    if (message.grpcPort !== undefined) {
+      obj.grpcPort = Math.round(message.grpcPort);
+    }
+    if (message.httpPort !== undefined) {
+      obj.httpPort = Math.round(message.httpPort);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetServerStatusResponse>): GetServerStatusResponse {
+    return GetServerStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetServerStatusResponse>): GetServerStatusResponse {
+    const message = createBaseGetServerStatusResponse();
+    message.status = object.status ?? "";
+    message.version = object.version ?? "";
+    message.uptimeSeconds = (object.uptimeSeconds !== undefined && object.uptimeSeconds !== null)
+      ? BigInt(object.uptimeSeconds)
+      : undefined;
+    message.store = (object.store !== undefined && object.store !== null)
+      ? StoreStatus.fromPartial(object.store)
+      : undefined;
+    message.artifacts = (object.artifacts !== undefined && object.artifacts !== null)
+      ? ArtifactStoreStatus.fromPartial(object.artifacts)
+      : undefined;
+    message.counts = (object.counts !== undefined && object.counts !== null)
+      ? EntityCounts.fromPartial(object.counts)
+      : undefined;
+    message.grpcPort = object.grpcPort ?? undefined;
+    message.httpPort = object.httpPort ?? undefined;
+    return message;
+  },
+};
+
 /**
  * Writes and single-entity reads of experiments, runs, params, metrics, tags and inputs.
  * Every list, search and stream query lives in SearchService.
@@ -3978,6 +4269,21 @@ export const TrackingServiceService = {
       Buffer.from(GetMetricHistoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetMetricHistoryResponse => GetMetricHistoryResponse.decode(value),
   },
+  /**
+   * Version, uptime, store reachability and entity counts, for dashboards and people with curl.
+   * Answers even when the store is down (status "degraded").
+   */
+  getServerStatus: {
+    path: "/logbook.v1.TrackingService/GetServerStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetServerStatusRequest): Buffer =>
+      Buffer.from(GetServerStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetServerStatusRequest => GetServerStatusRequest.decode(value),
+    responseSerialize: (value: GetServerStatusResponse): Buffer =>
+      Buffer.from(GetServerStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetServerStatusResponse => GetServerStatusResponse.decode(value),
+  },
 } as const;
 
 export interface TrackingServiceServer extends UntypedServiceImplementation {
@@ -4011,6 +4317,11 @@ export interface TrackingServiceServer extends UntypedServiceImplementation {
   logModel: handleUnaryCall<LogModelRequest, LogModelResponse>;
   /** Every point of one metric of one run, ordered by step, timestamp and value; paged. */
   getMetricHistory: handleUnaryCall<GetMetricHistoryRequest, GetMetricHistoryResponse>;
+  /**
+   * Version, uptime, store reachability and entity counts, for dashboards and people with curl.
+   * Answers even when the store is down (status "degraded").
+   */
+  getServerStatus: handleUnaryCall<GetServerStatusRequest, GetServerStatusResponse>;
 }
 
 export interface TrackingServiceClient extends Client {
@@ -4338,6 +4649,25 @@ export interface TrackingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetMetricHistoryResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Version, uptime, store reachability and entity counts, for dashboards and people with curl.
+   * Answers even when the store is down (status "degraded").
+   */
+  getServerStatus(
+    request: GetServerStatusRequest,
+    callback: (error: ServiceError | null, response: GetServerStatusResponse) => void,
+  ): ClientUnaryCall;
+  getServerStatus(
+    request: GetServerStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetServerStatusResponse) => void,
+  ): ClientUnaryCall;
+  getServerStatus(
+    request: GetServerStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetServerStatusResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const TrackingServiceClient = makeGenericClientConstructor(
@@ -4416,9 +4746,11 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.LogModelResponse": LogModelResponse,
     ".logbook.v1.GetMetricHistoryRequest": GetMetricHistoryRequest,
     ".logbook.v1.GetMetricHistoryResponse": GetMetricHistoryResponse,
+    ".logbook.v1.GetServerStatusRequest": GetServerStatusRequest,
+    ".logbook.v1.GetServerStatusResponse": GetServerStatusResponse,
     ".logbook.v1.TrackingService": TrackingServiceClient,
   },
-  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3],
+  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4],
   options: {
     services: {
       "TrackingService": {
@@ -4490,6 +4822,7 @@ export const protoMetadata: ProtoMetadata = {
           "GetMetricHistory": {
             "http": HttpRule.decode(Buffer.from("EiMvYXBpLzIuMC9tbGZsb3cvbWV0cmljcy9nZXQtaGlzdG9yeQ==", "base64")),
           },
+          "GetServerStatus": { "http": HttpRule.decode(Buffer.from("Eg4vbWxmbG93L3N0YXR1cw==", "base64")) },
         },
       },
     },
