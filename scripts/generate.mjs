@@ -6,15 +6,20 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
-const descriptorSet = (dir, out) =>
-  run("npx", ["--no-install", "buf", "build", dir, "--as-file-descriptor-set", "--exclude-source-info", "-o", out]);
+const descriptorSet = (paths, out) =>
+  run("npx", [
+    "--no-install", "buf", "build", "--as-file-descriptor-set", "--exclude-source-info", "-o", out,
+    ...paths.flatMap((p) => ["--path", p]),
+  ]);
 
 run("node", ["scripts/proto-deps.mjs"]);
 run("npx", ["--no-install", "buf", "generate"]);
 mkdirSync("gen", { recursive: true });
-descriptorSet("proto", "gen/descriptor.binpb");
+// Logbook's protos plus google.rpc (the rich error model) and grpc.health.v1, so that reflection
+// clients can describe every registered service and decode error details.
+descriptorSet(["proto/logbook", "third_party/protos/google/rpc", "third_party/protos/grpc/health"], "gen/descriptor.binpb");
 
 // Test-only protos: test/gen/ts and test/gen/descriptor.binpb.
 run("npx", ["--no-install", "buf", "generate", "--template", "buf.gen.test.yaml"]);
 mkdirSync("test/gen", { recursive: true });
-descriptorSet("test/proto", "test/gen/descriptor.binpb");
+descriptorSet(["test/proto/logbook"], "test/gen/descriptor.binpb");

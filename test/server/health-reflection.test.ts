@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goTool, GRPC_HEALTH_PROBE } from "../../scripts/go-tool.mjs";
+import { ErrorInfo } from "../../gen/ts/google/rpc/error_details.js";
 import { spawnLogbook, tempDir, type LogbookProcess } from "../harness/logbook.js";
 
 const run = promisify(execFile);
@@ -65,8 +66,16 @@ describe("health and reflection of a running server (embedded store)", () => {
       `http://${lb.address}/logbook.v1.TrackingService/GetExperiment`,
     ]);
     expect(res.code).not.toBe(0);
-    expect(res.out).toContain("invalid_argument");
-    expect(res.out).toContain("INVALID_PARAMETER_VALUE");
-    expect(res.out).toContain("google.rpc.ErrorInfo");
+    const body = JSON.parse(res.out.slice(res.out.indexOf("{"))) as {
+      code: string;
+      message: string;
+      details: { type: string; value: string }[];
+    };
+    expect(body).toMatchObject({ code: "invalid_argument", message: expect.stringContaining("Invalid experiment ID 'abc'") });
+    const detail = body.details.find((d) => d.type === "google.rpc.ErrorInfo");
+    expect(ErrorInfo.decode(Buffer.from(detail!.value, "base64"))).toMatchObject({
+      reason: "INVALID_PARAMETER_VALUE",
+      domain: "logbook",
+    });
   });
 });
