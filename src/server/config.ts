@@ -2,7 +2,7 @@
  * Server configuration. Every flag has an environment variable LOGBOOK_<FLAG>; precedence is flag,
  * then environment, then default (commander's Option.env). The server never reads MONGODB_URI.
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 
 export interface ServerConfig {
   host: string;

@@ -1,0 +1,29 @@
+// Lint: type-aware rules that catch real bugs (floating promises, misused promises), type-only
+// imports, and the layer rules of DESIGN.md §2 as import restrictions. Generated code is not linted.
+import tseslint from "typescript-eslint";
+
+const layer = (files, patterns, message) => ({
+  files,
+  rules: { "no-restricted-imports": ["error", { patterns: [{ group: patterns, message }] }] },
+});
+
+export default tseslint.config(
+  { ignores: ["gen/**", "test/gen/**", "dist/**", "node_modules/**", "third_party/**", "**/*.mjs", "**/*.mts"] },
+  {
+    files: ["**/*.ts"],
+    extends: [tseslint.configs.base],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false } }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/await-thenable": "error",
+    },
+  },
+  layer(["src/domain/**/*.ts"], ["**/gen/**", "**/store/**", "**/services/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "src/domain depends on nothing but itself (DESIGN.md §2)"),
+  layer(["src/store/**/*.ts"], ["**/gen/**", "**/services/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify"], "stores import only src/domain and src/store/types.ts (DESIGN.md §2)"),
+  layer(["src/services/**/*.ts"], ["**/store/sqlite/**", "**/store/mongo/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "services are transport- and backend-free (DESIGN.md §2)"),
+  layer(["src/gateway/**/*.ts"], ["**/store/**", "**/grpc/**", "**/server/**", "@grpc/*", "mongodb", "better-sqlite3"], "the gateway calls services in process, never a store or gRPC (DESIGN.md §1)"),
+  layer(["src/grpc/**/*.ts"], ["**/store/**", "**/gateway/**", "**/server/**", "fastify", "mongodb", "better-sqlite3"], "gRPC adapters call services only"),
+);
