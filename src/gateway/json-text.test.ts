@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { JsonSyntaxError, parseJson, stringifyJson, type JsonValue } from "./json-text.js";
+
+describe("parseJson", () => {
+  const same: string[] = [
+    "{}",
+    "[]",
+    '{"a":1,"b":[true,false,null],"c":{"d":"e"}}',
+    '"\\u00e9\\n\\"\\\\\\/"',
+    "-0.5e-3",
+    "1E+2",
+    '[1, 2.5, "x", {"y": [ ]}]',
+    ' \t\n\r{ "k" : "v" } \n',
+    '"€ and 😀"',
+  ];
+  it.each(same)("agrees with JSON.parse on %j", (text) => {
+    expect(parseJson(text)).toEqual(JSON.parse(text));
+  });
+
+  it("accepts the bare NaN and Infinity literals Python writes", () => {
+    const v = parseJson('{"value": NaN, "hi": Infinity, "lo": -Infinity, "list": [NaN,-Infinity]}') as Record<string, JsonValue>;
+    expect(v.value).toBeNaN();
+    expect(v.hi).toBe(Infinity);
+    expect(v.lo).toBe(-Infinity);
+    expect(v.list).toEqual([NaN, -Infinity]);
+  });
+
+  it("leaves the words alone inside strings", () => {
+    expect(parseJson('{"s": "NaN", "t": "-Infinity"}')).toEqual({ s: "NaN", t: "-Infinity" });
+  });
+
+  it("keeps integers beyond 2^53 exact as bigint, and safe ones as numbers", () => {
+    expect(parseJson("[9007199254740993, -9223372036854775808, 9007199254740991, 1.5, 1e300]")).toEqual([
+      9007199254740993n,
+      -9223372036854775808n,
+      9007199254740991,
+      1.5,
+      1e300,
+    ]);
+  });
+
+  it("makes __proto__ an own property, never the prototype", () => {
+    const v = parseJson('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(v)).toEqual(["__proto__", "a"]);
+  });
+
+  it("lets the last of duplicate keys win", () => {
+    expect(parseJson('{"a":1,"a":2}')).toEqual({ a: 2 });
+  });
+
+  const malformed: Array<[string, string]> = [
+    ["", "Unexpected end of JSON input"],
+    ["{", "Unexpected end of JSON input, expected a property name in double quotes"],
+    ['{"a" 1}', "Unexpected character '1' at position 5, expected ':'"],
+    ['{"a":1,}', "Unexpected character '}' at position 7, expected a property name"],
+    ["[1 2]", "Unexpected character '2' at position 3, expected ',' or ']'"],
+    ["{'a':1}", "Unexpected character ''' at position 1"],
+    ['{"a":1}x', "Unexpected character 'x' at position 7"],
+    ["nan", "Unexpected character 'n' at position 0"],
+    ["NaNa", "Unexpected character 'a' at position 3"],
+    ["-", "Unexpected end of JSON input, expected a digit"],
+    ["01", "Unexpected character '1' at position 1"],
+    ["1.", "expected a digit"],
+    ["1e", "expected a digit"],
+    ['"abc', "Unterminated string starting at position 0"],
+    ['"a\\x"', "Invalid escape sequence"],
+    ['"a\nb"', "Unescaped control character in string at position 2"],
+    ["tru", "Unexpected character 't' at position 0"],
+    ["[".repeat(300), "nested deeper than 256"],
+  ];
+  it.each(malformed)("rejects %j", (text, message) => {
+    expect(() => parseJson(text)).toThrow(JsonSyntaxError);
+    expect(() => parseJson(text)).toThrow(message);
+  });
+});
+
+describe("stringifyJson", () => {
+  it("writes bigint as a bare number and matches JSON.stringify otherwise", () => {
+    expect(stringifyJson({ a: 9007199254740993n, b: [1, "x\n", true, null], c: {} })).toBe(
+      '{"a":9007199254740993,"b":[1,"x\\n",true,null],"c":{}}',
+    );
+  });
+
+  it("round-trips through parseJson", () => {
+    const v: JsonValue = { big: -9223372036854775808n, s: "é\u2028", n: [0, -1.5e-7, 12345678.9] };
+    expect(parseJson(stringifyJson(v))).toEqual(v);
+  });
+});

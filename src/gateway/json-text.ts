@@ -1,0 +1,254 @@
+/**
+ * JSON text ⇄ values, with the two things `JSON.parse`/`JSON.stringify` cannot do for MLflow's wire:
+ *
+ * - Parsing accepts the bare literals `NaN`, `Infinity` and `-Infinity` outside strings (Python's
+ *   `json.dumps` writes them for float("nan") and friends) and keeps integers beyond 2^53 exact
+ *   (as `bigint`), so an int64 sent as a JSON number survives. Everything else is strict RFC 8259.
+ * - Stringifying writes `bigint` as a bare JSON number (MLflow sends int64 as numbers).
+ */
+
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** Malformed JSON text; the message says what and where. */
+export class JsonSyntaxError extends Error {
+  override readonly name = "JsonSyntaxError";
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Deeper nesting is rejected rather than risking the stack; Logbook's messages nest a few levels. */
+const MAX_DEPTH = 256;
+
+/** Parses one JSON value (see the module comment for the extensions). Throws {@link JsonSyntaxError}. */
+export function parseJson(text: string): JsonValue {
+  const p = new Parser(text);
+  p.skipWs();
+  const v = p.value(0);
+  p.skipWs();
+  if (p.pos < text.length) p.unexpected();
+  return v;
+}
+
+class Parser {
+  pos = 0;
+  constructor(private readonly s: string) {}
+
+  skipWs(): void {
+    const s = this.s;
+    let c = s.charCodeAt(this.pos);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++this.pos);
+  }
+
+  value(depth: number): JsonValue {
+    const c = this.s[this.pos];
+    switch (c) {
+      case "{":
+        return this.object(depth + 1);
+      case "[":
+        return this.array(depth + 1);
+      case '"':
+        return this.string();
+      case "t":
+        return this.word("true", true);
+      case "f":
+        return this.word("false", false);
+      case "n":
+        return this.word("null", null);
+      case "N":
+        return this.word("NaN", Number.NaN);
+      case "I":
+        return this.word("Infinity", Number.POSITIVE_INFINITY);
+      case "-":
+        if (this.s[this.pos + 1] === "I") {
+          this.pos++;
+          return this.word("Infinity", Number.NEGATIVE_INFINITY);
+        }
+        return this.number();
+      default:
+        if (c !== undefined && c >= "0" && c <= "9") return this.number();
+        return this.unexpected();
+    }
+  }
+
+  private object(depth: number): JsonObject {
+    if (depth > MAX_DEPTH) this.fail(`JSON nested deeper than ${MAX_DEPTH} levels`);
+    this.pos++;
+    const out: JsonObject = {};
+    this.skipWs();
+    if (this.s[this.pos] === "}") {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      if (this.s[this.pos] !== '"') this.unexpected("a property name in double quotes");
+      const key = this.string();
+      this.skipWs();
+      if (this.s[this.pos] !== ":") this.unexpected("':'");
+      this.pos++;
+      this.skipWs();
+      const v = this.value(depth);
+      // defineProperty: a "__proto__" key becomes an own property, never the prototype.
+      if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+      this.skipWs();
+      const c = this.s[this.pos];
+      this.pos++;
+      if (c === "}") return out;
+      if (c !== ",") {
+        this.pos--;
+        this.unexpected("',' or '}'");
+      }
+      this.skipWs();
+    }
+  }
+
+  private array(depth: number): JsonValue[] {
+    if (depth > MAX_DEPTH) this.fail(`JSON nested deeper than ${MAX_DEPTH} levels`);
+    this.pos++;
+    const out: JsonValue[] = [];
+    this.skipWs();
+    if (this.s[this.pos] === "]") {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value(depth));
+      this.skipWs();
+      const c = this.s[this.pos];
+      this.pos++;
+      if (c === "]") return out;
+      if (c !== ",") {
+        this.pos--;
+        this.unexpected("',' or ']'");
+      }
+      this.skipWs();
+    }
+  }
+
+  private string(): string {
+    const s = this.s;
+    const start = this.pos;
+    let i = start + 1;
+    let escaped = false;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (Number.isNaN(c)) {
+        this.pos = i;
+        return this.fail(`Unterminated string starting at position ${start}`);
+      }
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        escaped = true;
+        i += 2;
+        continue;
+      }
+      if (c < 0x20) {
+        this.pos = i;
+        return this.fail(`Unescaped control character in string at position ${i}`);
+      }
+      i++;
+    }
+    this.pos = i + 1;
+    if (!escaped) return s.slice(start + 1, i);
+    try {
+      return JSON.parse(s.slice(start, i + 1)) as string; // validates and decodes the escapes
+    } catch {
+      this.pos = start;
+      return this.fail(`Invalid escape sequence in string starting at position ${start}`);
+    }
+  }
+
+  private number(): number | bigint {
+    const s = this.s;
+    const start = this.pos;
+    let i = start;
+    if (s[i] === "-") i++;
+    if (s[i] === "0") i++;
+    else if (isDigit(s[i])) while (isDigit(s[i])) i++;
+    else {
+      this.pos = i;
+      return this.unexpected("a digit");
+    }
+    let integer = true;
+    if (s[i] === ".") {
+      integer = false;
+      i++;
+      if (!isDigit(s[i])) {
+        this.pos = i;
+        return this.unexpected("a digit");
+      }
+      while (isDigit(s[i])) i++;
+    }
+    if (s[i] === "e" || s[i] === "E") {
+      integer = false;
+      i++;
+      if (s[i] === "+" || s[i] === "-") i++;
+      if (!isDigit(s[i])) {
+        this.pos = i;
+        return this.unexpected("a digit");
+      }
+      while (isDigit(s[i])) i++;
+    }
+    this.pos = i;
+    const text = s.slice(start, i);
+    const n = Number(text);
+    return integer && !Number.isSafeInteger(n) ? BigInt(text) : n;
+  }
+
+  private word<T>(word: string, value: T): T {
+    if (!this.s.startsWith(word, this.pos)) this.unexpected();
+    this.pos += word.length;
+    return value;
+  }
+
+  unexpected(expected?: string): never {
+    const c = this.s[this.pos];
+    if (c === undefined) return this.fail(`Unexpected end of JSON input${expected ? `, expected ${expected}` : ""}`);
+    const shown = c.charCodeAt(0) < 0x20 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}` : c;
+    return this.fail(`Unexpected character '${shown}' at position ${this.pos}${expected ? `, expected ${expected}` : ""}`);
+  }
+
+  private fail(message: string): never {
+    throw new JsonSyntaxError(message, this.pos);
+  }
+}
+
+function isDigit(c: string | undefined): boolean {
+  return c !== undefined && c >= "0" && c <= "9";
+}
+
+/**
+ * Writes a value as compact JSON. `bigint` becomes a bare number; non-finite numbers (which the
+ * codec never produces: it writes them as strings) become `null` as in `JSON.stringify`;
+ * `undefined` members are skipped.
+ */
+export function stringifyJson(value: JsonValue): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "bigint":
+      return value.toString();
+    case "boolean":
+      return value ? "true" : "false";
+    default:
+      break;
+  }
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `[${value.map((v) => stringifyJson(v)).join(",")}]`;
+  const parts: string[] = [];
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (v === undefined) continue;
+    parts.push(`${JSON.stringify(key)}:${stringifyJson(v)}`);
+  }
+  return `{${parts.join(",")}}`;
+}
