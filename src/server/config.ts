@@ -7,6 +7,9 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 export interface ServerConfig {
   host: string;
   grpcPort: number;
+  httpPort: number;
+  /** Largest JSON body the HTTP gateway accepts (413 above it). */
+  maxBodyBytes: number;
   dataDir: string;
   /** "sqlite:" (a file in the data dir), "sqlite:<path>", or a mongodb:// / mongodb+srv:// URI. */
   store: string;
@@ -32,6 +35,18 @@ export function addServerOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("--host <address>", "address to listen on").env("LOGBOOK_HOST").default("127.0.0.1"))
     .addOption(new Option("--grpc-port <port>", "gRPC port (0 picks a free one)").env("LOGBOOK_GRPC_PORT").default(50051).argParser(port))
+    .addOption(
+      new Option("--http-port <port>", "HTTP/JSON port: MLflow REST API and /mlflow/* (0 picks a free one)")
+        .env("LOGBOOK_HTTP_PORT")
+        .default(5000)
+        .argParser(port),
+    )
+    .addOption(
+      new Option("--max-body-bytes <bytes>", "largest JSON request body accepted over HTTP")
+        .env("LOGBOOK_MAX_BODY_BYTES")
+        .default(32 * 1024 * 1024)
+        .argParser(integer(1024, 2 ** 31)),
+    )
     .addOption(new Option("--data-dir <dir>", "directory for the embedded store").env("LOGBOOK_DATA_DIR").default("./logbook-data"))
     .addOption(
       new Option("--store <uri>", 'where data lives: "sqlite:" (in the data dir), "sqlite:<file>", or a mongodb:// URI')
@@ -62,6 +77,8 @@ export function resolveConfig(opts: Record<string, unknown>): ServerConfig {
   return {
     host: String(opts.host),
     grpcPort: Number(opts.grpcPort),
+    httpPort: Number(opts.httpPort),
+    maxBodyBytes: Number(opts.maxBodyBytes),
     dataDir: String(opts.dataDir),
     store: String(opts.store),
     logLevel: String(opts.logLevel),

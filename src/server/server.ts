@@ -3,6 +3,7 @@
  * and shuts down gracefully (stop accepting, finish in-flight calls, close the store).
  */
 import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { ReflectionService } from "@grpc/reflection";
@@ -11,6 +12,7 @@ import { adaptService } from "../grpc/adapt-service.js";
 import type { Store } from "../store/types.js";
 import type { ServerConfig } from "./config.js";
 import { openStore } from "./open-store.js";
+import { createHttpServer } from "./http-server.js";
 import { descriptorSetPath } from "./paths.js";
 import { reflectionPackageDefinition } from "./reflection.js";
 import { createServices } from "./services.js";
@@ -20,6 +22,7 @@ import type { ServerRuntime } from "../services/server-runtime.js";
 
 export interface Logbook {
   grpcPort: number;
+  httpPort: number;
   store: Store;
   health: StoreHealth;
   /** Graceful shutdown; resolves when in-flight calls have finished and the store is closed. */
@@ -57,7 +60,9 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   const setAll = (status: "SERVING" | "NOT_SERVING") => serviceNames.forEach((n) => grpcHealth.setStatus(n, status));
   health.on("change", (reachable) => setAll(reachable ? "SERVING" : "NOT_SERVING"));
 
-  new ReflectionService(reflectionPackageDefinition(readFileSync(descriptorSetPath()))).addToServer(server);
+  const descriptorSet = readFileSync(descriptorSetPath());
+  new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
+  const http = await createHttpServer({ services, descriptorSet, maxBodyBytes: config.maxBodyBytes, health, logger });
 
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.host}:${config.grpcPort}`, ServerCredentials.createInsecure(), (err, port) =>
@@ -65,8 +70,12 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     ),
   );
   ports.grpc = grpcPort;
+  await http.listen({ host: config.host, port: config.httpPort });
+  const httpPort = (http.server.address() as AddressInfo).port;
+  ports.http = httpPort;
   await health.start();
   logger.info({ host: config.host, grpcPort }, "gRPC server listening");
+  logger.info({ host: config.host, httpPort }, "HTTP server listening");
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -74,20 +83,22 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       logger.info({ inFlight }, "shutting down: refusing new calls, finishing in-flight ones");
       health.stop();
       setAll("NOT_SERVING");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          logger.warn({ inFlight }, "shutdown timeout: cancelling in-flight calls");
-          server.forceShutdown();
-          resolve();
-        }, config.shutdownTimeoutS * 1000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+      const grpcDone = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), config.shutdownTimeoutS * 1000);
       });
+      // Both transports stop accepting at once and let in-flight calls finish.
+      const finished = Promise.all([grpcDone, http.close()]);
+      if ((await Promise.race([finished, timedOut])) === "timeout") {
+        logger.warn({ inFlight }, "shutdown timeout: cancelling in-flight calls");
+        server.forceShutdown();
+        http.server.closeAllConnections();
+      }
+      clearTimeout(timer);
       await store.close();
       logger.info("stopped");
     })());
 
-  return { grpcPort, store, health, close };
+  return { grpcPort, httpPort, store, health, close };
 }

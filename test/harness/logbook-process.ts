@@ -11,7 +11,11 @@ import { packageRoot } from "../../src/server/paths.js";
 export interface LogbookProcess {
   child: ChildProcess;
   grpcPort: number;
+  httpPort: number;
+  /** host:port of the gRPC server */
   address: string;
+  /** http://127.0.0.1:<port> */
+  httpUrl: string;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -21,20 +25,23 @@ export interface LogbookProcess {
 export async function spawnLogbook(args: string[], env: NodeJS.ProcessEnv = {}): Promise<LogbookProcess> {
   const cli = join(packageRoot(), "dist", "src", "server", "cli.js");
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm test does) before this suite`);
-  const child = spawn(process.execPath, [cli, "serve", "--host", "127.0.0.1", "--grpc-port", "0", "--log-level", "info", ...args], {
+  const child = spawn(process.execPath, [cli, "serve", "--host", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", "--log-level", "info", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const grpcPort = await new Promise<number>((resolve, reject) => {
+  const { grpcPort, httpPort } = await new Promise<{ grpcPort: number; httpPort: number }>((resolve, reject) => {
+    // The reader stays attached for the process's life, so its stdout pipe never fills up.
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error("Logbook did not start within 60 s")), 60_000);
+    let grpc = 0;
     lines.on("line", (line) => {
       try {
-        const entry = JSON.parse(line) as { grpcPort?: number; msg?: string };
-        if (entry.msg === "gRPC server listening" && entry.grpcPort) {
+        const entry = JSON.parse(line) as { grpcPort?: number; httpPort?: number; msg?: string };
+        if (entry.msg === "gRPC server listening" && entry.grpcPort) grpc = entry.grpcPort;
+        if (entry.msg === "HTTP server listening" && entry.httpPort && grpc) {
           clearTimeout(timer);
-          resolve(entry.grpcPort);
+          resolve({ grpcPort: grpc, httpPort: entry.httpPort });
         }
       } catch {
         // not a log line
@@ -45,7 +52,9 @@ export async function spawnLogbook(args: string[], env: NodeJS.ProcessEnv = {}):
   return {
     child,
     grpcPort,
+    httpPort,
     address: `127.0.0.1:${grpcPort}`,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
     exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

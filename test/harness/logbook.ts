@@ -19,6 +19,8 @@ export const STORE_KINDS: StoreKind[] = ["sqlite", "mongodb"];
 export interface TestLogbook {
   logbook: Logbook;
   address: string;
+  /** http://127.0.0.1:<port> */
+  httpUrl: string;
   tracking: PromiseClient<typeof TrackingServiceService>;
   dataDir: string;
   close(): Promise<void>;
@@ -35,6 +37,8 @@ export async function startTestLogbook(kind: StoreKind, options: { store?: strin
     {
       host: "127.0.0.1",
       grpcPort: 0,
+      httpPort: 0,
+      maxBodyBytes: 32 * 1024 * 1024,
       dataDir,
       store: options.store ?? storeSpec(kind, options.label ?? "t"),
       logLevel: "silent",
@@ -48,6 +52,7 @@ export async function startTestLogbook(kind: StoreKind, options: { store?: strin
   return {
     logbook,
     address,
+    httpUrl: `http://127.0.0.1:${logbook.httpPort}`,
     tracking,
     dataDir,
     close: async () => {

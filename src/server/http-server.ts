@@ -1,0 +1,46 @@
+/**
+ * The HTTP side of the process: the gateway (every google.api.http binding, in process) plus the
+ * hand-written probe routes, on one fastify instance.
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
+import type { RegisteredService } from "../services/rpc.js";
+import type { StoreHealth } from "./store-health.js";
+import { LOGBOOK_VERSION } from "./version.js";
+
+export interface HttpServerOptions {
+  services: readonly RegisteredService[];
+  descriptorSet: Uint8Array;
+  maxBodyBytes: number;
+  health: StoreHealth;
+  logger: Logger;
+}
+
+export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle" });
+  await app.register(gatewayPlugin, {
+    services: opts.services,
+    descriptorSet: opts.descriptorSet,
+    maxBodyBytes: opts.maxBodyBytes,
+    logger: opts.logger,
+    rawRoutes: [
+      // Liveness, as MLflow answers it: the process is up.
+      { method: "GET", url: "/health", handler: async (_req, reply) => reply.type("text/plain; charset=utf-8").send("OK") },
+      // Readiness: the store answers (the same source as gRPC health).
+      {
+        method: "GET",
+        url: "/readyz",
+        handler: async (_req, reply) => {
+          const ready = await opts.health.check();
+          return reply
+            .code(ready ? 200 : 503)
+            .type("text/plain; charset=utf-8")
+            .send(ready ? "ready" : "store unreachable");
+        },
+      },
+      { method: "GET", url: "/version", handler: async (_req, reply) => reply.type("text/plain; charset=utf-8").send(LOGBOOK_VERSION) },
+    ],
+  });
+  return app;
+}
