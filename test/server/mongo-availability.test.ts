@@ -47,6 +47,12 @@ describe("a server whose MongoDB goes away", () => {
       const degraded = await lb.tracking.getServerStatus({});
       expect(degraded).toMatchObject({ status: "degraded", store: { kind: "mongodb", reachable: false } });
       expect(degraded.counts).toBeUndefined();
+      expect((await fetch(`${lb.httpUrl}/readyz`)).status).toBe(503);
+      expect(await (await fetch(`${lb.httpUrl}/mlflow/status`)).json()).toMatchObject({
+        status: "degraded",
+        store: { kind: "mongodb", reachable: false },
+      });
+      expect((await fetch(`${lb.httpUrl}/health`)).status).toBe(200); // liveness: the process is fine
 
       await ferret.restart();
       await until("SERVING", async () => (await health.check("")) === "SERVING");
