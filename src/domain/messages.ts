@@ -12,12 +12,9 @@ export const experimentNotFound = (experimentId: string) => notFound(`No Experim
 export const experimentNameExists = (name: string, cause?: unknown) =>
   new AppError(ErrorCode.RESOURCE_ALREADY_EXISTS, `Experiment(name=${name}) already exists.`, { cause });
 
-/** Creating a run in a deleted experiment. */
+/** Creating a run in (or renaming, tagging) a deleted experiment. MLflow says INVALID_PARAMETER_VALUE. */
 export const experimentNotActive = (experimentId: string, stage: LifecycleStage = "deleted") =>
-  new AppError(
-    ErrorCode.INVALID_STATE,
-    `The experiment ${experimentId} must be in the 'active' state. Current state is ${stage}.`,
-  );
+  invalidParameter(`The experiment ${experimentId} must be in the 'active' state. Current state is ${stage}.`);
 
 export const experimentTagNotFound = (experimentId: string, key: string) =>
   notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
@@ -27,9 +24,9 @@ export const runNotFound = (runId: string) => notFound(`Run with id=${runId} not
 export const runAlreadyExists = (runId: string, cause?: unknown) =>
   new AppError(ErrorCode.RESOURCE_ALREADY_EXISTS, `Run with id=${runId} already exists.`, { cause });
 
-/** Writing to a deleted run. */
+/** Writing to a deleted run. MLflow says INVALID_PARAMETER_VALUE (HTTP 400), not INVALID_STATE (500). */
 export const runNotActive = (runId: string, stage: LifecycleStage = "deleted") =>
-  new AppError(ErrorCode.INVALID_STATE, `The run ${runId} must be in the 'active' state. Current state is ${stage}.`);
+  invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`);
 
 export const runTagNotFound = (runId: string, key: string) => notFound(`No tag with name: ${key} in run with id ${runId}`);
 

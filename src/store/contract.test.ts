@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mongoBackend } from "../../test/harness/mongo-backend.js";
 import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
 import { type Metric, type Run, type Tag, compareMetricRecency } from "../domain/entities.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
@@ -20,7 +21,7 @@ interface StoreBackend {
 
 const backends: StoreBackend[] = [
   sqliteBackend,
-  // mongoBackend (test/harness/mongo-backend.ts) goes here.
+  mongoBackend,
 ];
 
 const NOW = 1_700_000_000_000;
@@ -294,7 +295,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       await expectError(createRun("999"), ErrorCode.RESOURCE_DOES_NOT_EXIST, "No Experiment with id=999 exists");
       const id = await store.createExperiment({ name: "gone", tags: [], now: NOW });
       await store.setExperimentLifecycle(id, "deleted", NOW);
-      await expectError(createRun(id), ErrorCode.INVALID_STATE, `The experiment ${id} must be in the 'active' state. Current state is deleted.`);
+      await expectError(createRun(id), ErrorCode.INVALID_PARAMETER_VALUE, `The experiment ${id} must be in the 'active' state. Current state is deleted.`);
       const run = await createRun("0");
       await expectError(createRun("0", { runId: run.info.runId }), ErrorCode.RESOURCE_ALREADY_EXISTS);
       expect(await store.counts()).toEqual({ experiments: 2, runs: 1 });
@@ -330,7 +331,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       await store.setRunLifecycle(run.info.runId, "deleted", NOW);
       await expectError(
         store.updateRun(run.info.runId, { status: "KILLED" }),
-        ErrorCode.INVALID_STATE,
+        ErrorCode.INVALID_PARAMETER_VALUE,
         `The run ${run.info.runId} must be in the 'active' state. Current state is deleted.`,
       );
       expect((await store.getRun(run.info.runId)).info.status).toBe("RUNNING");
@@ -355,7 +356,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       const unknown = newRunId();
       await expectError(store.deleteRunTag(unknown, "a"), ErrorCode.RESOURCE_DOES_NOT_EXIST, `Run with id=${unknown} not found`);
       await store.setRunLifecycle(runId, "deleted", NOW);
-      await expectError(store.deleteRunTag(runId, "b.c"), ErrorCode.INVALID_STATE, `The run ${runId} must be in the 'active' state. Current state is deleted.`);
+      await expectError(store.deleteRunTag(runId, "b.c"), ErrorCode.INVALID_PARAMETER_VALUE, `The run ${runId} must be in the 'active' state. Current state is deleted.`);
       expect((await store.getRun(runId)).data.tags).toEqual([{ key: "b.c", value: "2" }]);
     });
   });
@@ -405,7 +406,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       const { runId } = (await createRun()).info;
       await store.setRunLifecycle(runId, "deleted", NOW);
       const batch = { metrics: [point("m", 1, NOW, 0)], params: [{ key: "p", value: "1" }], tags: [{ key: "t", value: "1" }] };
-      await expectError(store.logBatch(runId, batch), ErrorCode.INVALID_STATE, `The run ${runId} must be in the 'active' state. Current state is deleted.`);
+      await expectError(store.logBatch(runId, batch), ErrorCode.INVALID_PARAMETER_VALUE, `The run ${runId} must be in the 'active' state. Current state is deleted.`);
       await store.setRunLifecycle(runId, "active", NOW);
       const run = await store.getRun(runId);
       expect(run.data).toEqual({ metrics: [], params: [], tags: [] });
@@ -590,8 +591,8 @@ describe.each(backends)("Store contract: $name", (backend) => {
       const { runId } = (await createRun()).info;
       await store.setRunLifecycle(runId, "deleted", NOW);
       const notActive = `The run ${runId} must be in the 'active' state. Current state is deleted.`;
-      await expectError(store.logInputs(runId, inputs), ErrorCode.INVALID_STATE, notActive);
-      await expectError(store.logOutputs(runId, [{ modelId: "m", step: 0 }]), ErrorCode.INVALID_STATE, notActive);
+      await expectError(store.logInputs(runId, inputs), ErrorCode.INVALID_PARAMETER_VALUE, notActive);
+      await expectError(store.logOutputs(runId, [{ modelId: "m", step: 0 }]), ErrorCode.INVALID_PARAMETER_VALUE, notActive);
       const run = await store.getRun(runId);
       expect(run.inputs).toEqual({ datasetInputs: [], modelInputs: [] });
       expect(run.outputs).toEqual({ modelOutputs: [] });

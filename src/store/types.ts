@@ -2,7 +2,7 @@
  * The storage contract. Every backend (mongo/, sqlite/) implements every member, and the same
  * conformance suite (contract.test.ts) runs against each. Stores throw only AppError:
  * RESOURCE_DOES_NOT_EXIST for unknown ids, RESOURCE_ALREADY_EXISTS for duplicates (translated from
- * the driver's duplicate-key error), INVALID_PARAMETER_VALUE / INVALID_STATE as documented per method,
+ * the driver's duplicate-key error), INVALID_PARAMETER_VALUE as documented per method,
  * TEMPORARILY_UNAVAILABLE when the database cannot be reached. Input is already validated by the
  * service layer; stores check only what needs stored state.
  */
@@ -56,13 +56,13 @@ export interface MetricHistoryPage {
 export interface RunStore {
   /**
    * Creates a run in an active experiment. Its artifact URI is `<experiment artifact location>/<run id>/artifacts`.
-   * @throws RESOURCE_DOES_NOT_EXIST for an unknown experiment; INVALID_STATE when the experiment is deleted.
+   * @throws RESOURCE_DOES_NOT_EXIST for an unknown experiment; INVALID_PARAMETER_VALUE (experimentNotActive) when the experiment is deleted.
    */
   createRun(run: NewRun): Promise<Run>;
   /** The whole run with the latest value of each metric. @throws RESOURCE_DOES_NOT_EXIST "Run with id=<id> not found" */
   getRun(runId: string): Promise<Run>;
   /**
-   * Applies the given fields to an active run. @throws RESOURCE_DOES_NOT_EXIST; INVALID_STATE when deleted.
+   * Applies the given fields to an active run. @throws RESOURCE_DOES_NOT_EXIST; INVALID_PARAMETER_VALUE (runNotActive) when deleted.
    * A `runName` also sets the `mlflow.runName` tag, as MLflow does.
    */
   updateRun(runId: string, update: RunUpdate): Promise<RunInfo>;
@@ -74,10 +74,10 @@ export interface RunStore {
    * follows `compareMetricRecency` whatever the arrival order, also under concurrent writers.
    * A param already logged with another value → INVALID_PARAMETER_VALUE (paramChangedMessage) and, when
    * detected before writing (the normal case), nothing of the batch is written. Tags are upserted.
-   * @throws RESOURCE_DOES_NOT_EXIST; INVALID_STATE "The run <id> must be in the 'active' state. Current state is deleted."
+   * @throws RESOURCE_DOES_NOT_EXIST; INVALID_PARAMETER_VALUE "The run <id> must be in the 'active' state. Current state is deleted."
    */
   logBatch(runId: string, batch: { metrics: Metric[]; params: Tag[]; tags: Tag[] }): Promise<void>;
-  /** @throws RESOURCE_DOES_NOT_EXIST; INVALID_STATE when deleted; RESOURCE_DOES_NOT_EXIST "No tag with name: <key> in run with id <id>" */
+  /** @throws RESOURCE_DOES_NOT_EXIST; INVALID_PARAMETER_VALUE (runNotActive) when deleted; RESOURCE_DOES_NOT_EXIST "No tag with name: <key> in run with id <id>" */
   deleteRunTag(runId: string, key: string): Promise<void>;
   /**
    * Records dataset inputs (a dataset already linked with the same name and digest is not added twice; its

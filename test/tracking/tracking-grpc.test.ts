@@ -52,7 +52,7 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
 
     await t.deleteExperiment({ experimentId: id });
     expect((await t.getExperiment({ experimentId: id })).experiment!.lifecycleStage).toBe("deleted");
-    const notActive = { grpcCode: status.FAILED_PRECONDITION, mlflowCode: "INVALID_STATE", message: "must be in the 'active' state" };
+    const notActive = { ...INVALID, message: "must be in the 'active' state" };
     await expectGrpcError(t.setExperimentTag({ experimentId: id, key: "k", value: "v" }), notActive);
     await expectGrpcError(t.updateExperiment({ experimentId: id, newName: "while-deleted" }), notActive);
     await t.restoreExperiment({ experimentId: id });
@@ -151,8 +151,8 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
     const deletedExp = await createExperiment("deleted-for-runs");
     await t.deleteExperiment({ experimentId: deletedExp });
     await expectGrpcError(t.createRun({ experimentId: deletedExp, userId: "", runName: "", tags: [] }), {
-      grpcCode: status.FAILED_PRECONDITION,
-      mlflowCode: "INVALID_STATE",
+      ...INVALID,
+      message: `The experiment ${deletedExp} must be in the 'active' state. Current state is deleted.`,
     });
     await expectGrpcError(t.getRun({ runId: "0123456789abcdef0123456789abcdef", runUuid: "" }), {
       ...NOT_FOUND,
@@ -194,7 +194,7 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
     expect((await t.getRun({ runId, runUuid: "" })).run!.info!.lifecycleStage).toBe("deleted");
     await expectGrpcError(
       t.logParam({ runId, runUuid: "", key: "p", value: "1" }),
-      { grpcCode: status.FAILED_PRECONDITION, mlflowCode: "INVALID_STATE", message: `The run ${runId} must be in the 'active' state` },
+      { ...INVALID, message: `The run ${runId} must be in the 'active' state. Current state is deleted.` },
     );
     await t.restoreRun({ runId });
     await t.logParam({ runId, runUuid: "", key: "p", value: "1" });

@@ -6,7 +6,7 @@ import { runNotActive, runNotFound } from "../../domain/messages.js";
 export interface RunState {
   /** @throws RESOURCE_DOES_NOT_EXIST */
   requireRun(runId: string): LifecycleStage;
-  /** @throws RESOURCE_DOES_NOT_EXIST; INVALID_STATE when the run is deleted. */
+  /** @throws RESOURCE_DOES_NOT_EXIST; INVALID_PARAMETER_VALUE (runNotActive) when the run is deleted. */
   requireActiveRun(runId: string): void;
 }
 
