@@ -1,0 +1,72 @@
+/**
+ * The MongoDB connection: one MongoClient per store, the database named by the URI path (default `logbook`),
+ * and the typed collections. The driver reconnects by itself when the server comes back (its monitor keeps
+ * probing and server selection asks for an immediate check), so nothing here caches a dead connection; a short
+ * server-selection timeout makes calls fail fast (TEMPORARILY_UNAVAILABLE) while the database is down.
+ */
+import { type Collection, type Db, MongoClient } from "mongodb";
+import type { CounterDoc, ExperimentDoc, HistoryDoc, LatestMetricDoc, RunDoc, RunInputDoc } from "./mapping.js";
+
+export interface MongoStoreOptions {
+  /** `mongodb://…/<database>`; the database defaults to `logbook`. */
+  uri: string;
+  /** How long an operation waits for a reachable server before failing TEMPORARILY_UNAVAILABLE (default 2000). */
+  serverSelectionTimeoutMS?: number;
+  /** Upper bound of `ping()`, also when the server accepts connections but does not answer (default 2000). */
+  pingTimeoutMS?: number;
+}
+
+export const DEFAULT_DATABASE = "logbook";
+export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 2000;
+
+export interface Collections {
+  counters: Collection<CounterDoc>;
+  experiments: Collection<ExperimentDoc>;
+  runs: Collection<RunDoc>;
+  history: Collection<HistoryDoc>;
+  latest: Collection<LatestMetricDoc>;
+  runInputs: Collection<RunInputDoc>;
+}
+
+export interface Connection {
+  client: MongoClient;
+  db: Db;
+  collections: Collections;
+  /** The URI without credentials or options, for the status endpoint. */
+  location: string;
+}
+
+const URI = /^(mongodb(?:\+srv)?:\/\/)(?:[^@/]*@)?([^/?]*)(?:\/([^?]*))?/;
+
+/** The database name and a credential-free location of a connection string. */
+export function describeUri(uri: string): { database: string; location: string } {
+  const match = URI.exec(uri);
+  if (!match) return { database: DEFAULT_DATABASE, location: "mongodb" };
+  const [, scheme, hosts, path] = match;
+  const database = path ? decodeURIComponent(path) : DEFAULT_DATABASE;
+  return { database, location: `${scheme}${hosts}/${database}` };
+}
+
+export function openConnection(options: MongoStoreOptions): Connection {
+  const { database, location } = describeUri(options.uri);
+  const client = new MongoClient(options.uri, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+    // Optional fields are left out of documents rather than stored as null.
+    ignoreUndefined: true,
+    appName: "logbook",
+  });
+  const db = client.db(database);
+  return {
+    client,
+    db,
+    location,
+    collections: {
+      counters: db.collection<CounterDoc>("counters"),
+      experiments: db.collection<ExperimentDoc>("experiments"),
+      runs: db.collection<RunDoc>("runs"),
+      history: db.collection<HistoryDoc>("metric_history"),
+      latest: db.collection<LatestMetricDoc>("latest_metrics"),
+      runInputs: db.collection<RunInputDoc>("run_inputs"),
+    },
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * MongoDB-specific behaviour the conformance suite cannot see: concurrency between separate clients (separate
+ * servers in production), what the stored documents look like, and outages of the database itself.
+ * Against the run's MongoDB-wire server (MONGODB_URI, else FerretDB), except the outage tests, which start
+ * a FerretDB of their own to stop and restart.
+ */
+import { randomBytes } from "node:crypto";
+import { type Document, MongoClient } from "mongodb";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type FerretDBHandle, startFerretDB } from "../../../scripts/ferretdb.mjs";
+import { mongoTestUri } from "../../../test/harness/mongo.js";
+import { type Metric, compareMetricRecency } from "../../domain/entities.js";
+import { AppError, ErrorCode } from "../../domain/errors.js";
+import { paramChangedMessage } from "../../domain/validation.js";
+import type { Store } from "../types.js";
+import { createMongoStore } from "./mongo-store.js";
+
+const NOW = 1_700_000_000_000;
+const newRunId = () => randomBytes(16).toString("hex");
+const point = (key: string, value: number, timestamp: number, step: number): Metric => ({ key, value, timestamp, step });
+const exact = (m: Metric) => ({ ...m, value: Object.is(m.value, -0) ? "-0" : String(m.value) });
+const byKey = <T extends { key: string }>(xs: T[]) => [...xs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  const err = await promise.then(
+    () => new Error("expected a rejection"),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+const stores: Store[] = [];
+const clients: MongoClient[] = [];
+
+function open(uri: string, options: { pingTimeoutMS?: number } = {}): Store {
+  const store = createMongoStore({ uri, ...options });
+  stores.push(store);
+  return store;
+}
+
+/** A plain driver connection to look at what the store wrote. */
+async function raw(uri: string) {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  clients.push(client);
+  return client.db();
+}
+
+afterEach(async () => {
+  await Promise.all([...stores.splice(0).map((s) => s.close()), ...clients.splice(0).map((c) => c.close())]);
+});
+
+describe("MongoDB store: connection string", () => {
+  it("takes the database from the URI path (default logbook) and shows no credentials or options", async () => {
+    const cases = [
+      ["mongodb://ada:secret@db1:27017,db2:27018/tracking?authSource=admin&tls=true", "mongodb://db1:27017,db2:27018/tracking"],
+      ["mongodb+srv://ada:secret@cluster.example.net/?retryWrites=true", "mongodb+srv://cluster.example.net/logbook"],
+      ["mongodb://127.0.0.1:27017", "mongodb://127.0.0.1:27017/logbook"],
+    ];
+    for (const [uri, location] of cases) {
+      const store = createMongoStore({ uri: uri as string });
+      expect(store.status).toEqual({ kind: "mongodb", location });
+      await store.close();
+    }
+  });
+});
+
+describe("MongoDB store: concurrency across clients", () => {
+  it("creates exactly one Default experiment when servers initialise one empty database at once", async () => {
+    for (let round = 0; round < 3; round++) {
+      const uri = mongoTestUri("init_race");
+      const servers = [open(uri), open(uri), open(uri)];
+      await Promise.all(servers.map((s) => s.init()));
+      const db = await raw(uri);
+      expect(await db.collection("experiments").find({}).toArray()).toEqual([
+        expect.objectContaining({ _id: "0", name: "Default", lifecycle_stage: "active" }),
+      ]);
+      for (const s of servers) expect(await s.counts()).toEqual({ experiments: 1, runs: 0 });
+      expect((await servers[1]?.getExperiment("0"))?.name).toBe("Default");
+    }
+  });
+
+  it("hands out distinct experiment ids to concurrent creators on separate clients", async () => {
+    const uri = mongoTestUri("id_race");
+    const a = open(uri);
+    const b = open(uri);
+    await Promise.all([a.init(), b.init()]);
+    const names = Array.from({ length: 30 }, (_, i) => `e${i}`);
+    const ids = await Promise.all(names.map((name, i) => (i % 2 ? a : b).createExperiment({ name, tags: [], now: NOW })));
+    expect(new Set(ids).size).toBe(30);
+    for (const [i, id] of ids.entries()) expect((await a.getExperiment(id)).name).toBe(names[i]);
+    expect(await b.counts()).toEqual({ experiments: 31, runs: 0 });
+  });
+
+  // The run document's compare-and-set needs an atomic conditional update: MongoDB has one; FerretDB v1.24 reads
+  // and then writes a document without isolation (see run-data.ts), so there both writers can win.
+  it("lets exactly one of two clients log a param with different values at once (MongoDB only)", async (ctx) => {
+    const uri = mongoTestUri("param_race");
+    if ("ferretdbVersion" in (await (await raw(uri)).admin().command({ buildInfo: 1 }))) ctx.skip();
+    const a = open(uri);
+    const b = open(uri);
+    await Promise.all([a.init(), b.init()]);
+    for (let round = 0; round < 10; round++) {
+      const { runId } = (await a.createRun({ runId: newRunId(), experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
+      const results = await Promise.allSettled([
+        a.logBatch(runId, { metrics: [], params: [{ key: "lr", value: "0.1" }], tags: [{ key: "from", value: "a" }] }),
+        b.logBatch(runId, { metrics: [], params: [{ key: "lr", value: "0.2" }], tags: [{ key: "from", value: "b" }] }),
+      ]);
+      const won = results.findIndex((r) => r.status === "fulfilled");
+      const lost = results.find((r) => r.status === "rejected");
+      expect(won, `round ${round}`).toBeGreaterThanOrEqual(0);
+      expect(lost, `round ${round}`).toBeDefined();
+      const winner = won === 0 ? "0.1" : "0.2";
+      const loser = won === 0 ? "0.2" : "0.1";
+      expect((lost as PromiseRejectedResult).reason).toMatchObject({
+        code: ErrorCode.INVALID_PARAMETER_VALUE,
+        message: paramChangedMessage(runId, "lr", winner, loser),
+      });
+      expect((await b.getRun(runId)).data.params).toEqual([{ key: "lr", value: winner }]);
+    }
+  });
+
+  it("keeps every point and the right latest values when two clients log 20 × 1000 points into one run", async () => {
+    const uri = mongoTestUri("batch_race");
+    const a = open(uri);
+    const b = open(uri);
+    await Promise.all([a.init(), b.init()]);
+    const { runId } = (await a.createRun({ runId: newRunId(), experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
+    // Four keys, 250 points each per batch; the latest point of each key sits in a different batch, and the
+    // batches go out at once, alternating between the two clients.
+    const keys = ["loss", "acc", "lr", "grad.norm"];
+    const batches = Array.from({ length: 20 }, (_, batch) =>
+      Array.from({ length: 1000 }, (_, i) => {
+        const k = i % 4;
+        const step = Math.floor(i / 4);
+        // key k peaks (highest timestamp at the top step) in batch 5k+3
+        const timestamp = NOW + (batch === 5 * k + 3 ? 1000 : batch);
+        return point(keys[k] as string, batch * 1000 + i + (k === 2 ? Number.NaN : 0), timestamp, step);
+      }),
+    );
+    await Promise.all(batches.map((metrics, i) => (i % 2 ? a : b).logBatch(runId, { metrics, params: [], tags: [] })));
+
+    const all = batches.flat();
+    let total = 0;
+    for (const key of keys) {
+      const page = await b.getMetricHistory(runId, key, {});
+      total += page.metrics.length;
+      expect(page.metrics).toHaveLength(5000);
+    }
+    expect(total).toBe(20_000);
+    const expected = keys.map((key) => all.filter((p) => p.key === key).reduce((x, y) => (compareMetricRecency(y, x) > 0 ? y : x)));
+    expect(byKey((await a.getRun(runId)).data.metrics).map(exact)).toEqual(byKey(expected).map(exact));
+    const db = await raw(uri);
+    expect(await db.collection("latest_metrics").countDocuments({ run_id: runId })).toBe(4);
+  }, 120_000);
+});
+
+describe("MongoDB store: stored documents", () => {
+  let uri: string;
+  let store: Store;
+  let db: Awaited<ReturnType<typeof raw>>;
+
+  beforeAll(async () => {
+    uri = mongoTestUri("documents");
+  });
+
+  async function setUp() {
+    store = open(uri);
+    await store.init();
+    db = await raw(uri);
+  }
+
+  it("stores NaN, ±Infinity and -0 without non-finite doubles and reads them back exactly", async () => {
+    await setUp();
+    const { runId } = (await store.createRun({ runId: newRunId(), experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
+    const values = [Number.NaN, Infinity, -Infinity, -0, 0, 1.7976931348623157e308, -5e-324];
+    const metrics = values.map((v, i) => point(`m${i}`, v, NOW, 0));
+    await store.logBatch(runId, { metrics, params: [], tags: [] });
+    expect(byKey((await store.getRun(runId)).data.metrics).map(exact)).toEqual(metrics.map(exact));
+    for (const m of metrics) expect((await store.getMetricHistory(runId, m.key, {})).metrics.map(exact)).toEqual([exact(m)]);
+    const finiteOrAbsent = (d: Document) => d.v === undefined || (typeof d.v === "number" && Number.isFinite(d.v));
+    const history = await db.collection("metric_history").find({ run_id: runId }).toArray();
+    const latest = await db.collection("latest_metrics").find({ run_id: runId }).toArray();
+    expect(history).toHaveLength(values.length);
+    for (const d of [...history, ...latest]) expect(finiteOrAbsent(d), JSON.stringify(d)).toBe(true);
+    expect(latest.find((d) => d.key === "m3")).toMatchObject({ v: 0, x: "-0", n: false });
+    expect(latest.find((d) => d.key === "m0")).toMatchObject({ x: "NaN", n: true });
+    expect(latest.find((d) => d.key === "m5")?.v).toBe(1.7976931348623157e308);
+  });
+
+  it("handles '.', '$' and ':' inside keys and never uses a key as a field name", async () => {
+    await setUp();
+    const keys = ["a.b", "x$y", "$lead", "end$", "a:b", "100%", "a..b.c"];
+    const { runId } = (await store.createRun({ runId: newRunId(), experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
+    await store.logBatch(runId, {
+      metrics: keys.map((key, i) => point(key, i, NOW, i)),
+      params: keys.map((key) => ({ key, value: `p ${key}` })),
+      tags: keys.map((key) => ({ key, value: `t ${key}` })),
+    });
+    const run = await store.getRun(runId);
+    expect(byKey(run.data.params)).toEqual(byKey(keys.map((key) => ({ key, value: `p ${key}` }))));
+    expect(byKey(run.data.tags)).toEqual(byKey(keys.map((key) => ({ key, value: `t ${key}` }))));
+    expect(byKey(run.data.metrics)).toEqual(byKey(keys.map((key, i) => point(key, i, NOW, i))));
+    for (const [i, key] of keys.entries()) {
+      expect((await store.getMetricHistory(runId, key, {})).metrics).toEqual([point(key, i, NOW, i)]);
+    }
+    // The same param again is fine, another value is refused, under keys that look like paths or operators.
+    await store.logBatch(runId, { metrics: [], params: [{ key: "x$y", value: "p x$y" }], tags: [] });
+    const changed = await rejection(store.logBatch(runId, { metrics: [], params: [{ key: "a.b", value: "other" }], tags: [] }));
+    expect(changed.code).toBe(ErrorCode.INVALID_PARAMETER_VALUE);
+    await store.deleteRunTag(runId, "$lead");
+    expect(run.data.tags.length - (await store.getRun(runId)).data.tags.length).toBe(1);
+
+    const experimentId = await store.createExperiment({ name: "keys", tags: keys.map((key) => ({ key, value: key })), now: NOW });
+    await store.deleteExperimentTag(experimentId, "a.b");
+    expect(byKey((await store.getExperiment(experimentId)).tags)).toEqual(byKey(keys.filter((k) => k !== "a.b").map((key) => ({ key, value: key }))));
+
+    const fieldNames = (value: unknown): string[] =>
+      Array.isArray(value) ? value.flatMap(fieldNames) : value && typeof value === "object" ? Object.entries(value).flatMap(([k, v]) => [k, ...fieldNames(v)]) : [];
+    for (const name of ["runs", "experiments", "metric_history", "latest_metrics"]) {
+      for (const doc of await db.collection(name).find({}).toArray()) {
+        for (const field of fieldNames(doc)) expect(field, `${name}: ${field}`).toMatch(/^[a-z_]+$/);
+      }
+    }
+  });
+});
+
+describe("MongoDB store: the database goes away and comes back", () => {
+  let ferret: FerretDBHandle;
+
+  beforeAll(async () => {
+    ferret = await startFerretDB();
+  });
+
+  afterAll(async () => {
+    await ferret?.stop();
+  });
+
+  it("answers TEMPORARILY_UNAVAILABLE while the server is down and reconnects after a restart, data intact", async () => {
+    const store = open(`${ferret.uri}lb_outage`);
+    await store.init();
+    const experimentId = await store.createExperiment({ name: "survives", tags: [{ key: "k", value: "v" }], now: NOW });
+    const { runId } = (await store.createRun({ runId: newRunId(), experimentId, userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
+    await store.logBatch(runId, { metrics: [point("loss", 0.5, NOW, 1)], params: [{ key: "lr", value: "0.1" }], tags: [] });
+    const before = await store.getRun(runId);
+
+    await ferret.kill();
+    const started = Date.now();
+    const down = await rejection(store.ping());
+    expect(down.code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+    expect(down.cause).toBeDefined();
+    expect(down.message).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|Mongo/);
+    const read = await rejection(store.getRun(runId));
+    expect(read.code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+    const write = await rejection(store.logBatch(runId, { metrics: [point("loss", 0.4, NOW, 2)], params: [], tags: [] }));
+    expect(write.code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+    expect(Date.now() - started).toBeLessThan(15_000);
+
+    await ferret.restart();
+    await expect(store.ping()).resolves.toBeUndefined();
+    expect(await store.getRun(runId)).toEqual(before);
+    expect((await store.getExperiment(experimentId)).tags).toEqual([{ key: "k", value: "v" }]);
+    await store.logBatch(runId, { metrics: [point("loss", 0.3, NOW, 3)], params: [], tags: [] });
+    expect((await store.getRun(runId)).data.metrics).toEqual([point("loss", 0.3, NOW, 3)]);
+  });
+
+  it("answers ping within its timeout when the server accepts connections but does not respond", async () => {
+    const store = open(`${ferret.uri}lb_frozen`, { pingTimeoutMS: 1000 });
+    await store.init();
+    ferret.pause();
+    try {
+      const started = Date.now();
+      expect((await rejection(store.ping())).code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      ferret.resume();
+    }
+    await expect.poll(() => store.ping().then(() => "up", () => "down"), { timeout: 60_000, interval: 500 }).toBe("up");
+  }, 90_000);
+});

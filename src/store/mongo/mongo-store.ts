@@ -1,0 +1,76 @@
+/**
+ * The MongoDB store (production backend): `createMongoStore({ uri })`. Stays inside what FerretDB v1.24
+ * implements (no transactions, no $lookup, no TTL/partial indexes) and needs no multi-document atomicity:
+ * indexes.ts has the layout; latest-metrics.ts, run-data.ts and experiment-store.ts say how concurrent writers
+ * agree. Inserts against unique keys are the only writes FerretDB v1.24 makes atomically (its updates read, then
+ * write, without isolation): metric history, latest values and experiment ids are correct there too; the
+ * run document's compare-and-set (params, tags) has MongoDB's guarantee on MongoDB only.
+ * Every method throws only AppError; driver errors are kept as `cause`.
+ */
+import { unavailable } from "../../domain/errors.js";
+import type { Store } from "../types.js";
+import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnection } from "./connection.js";
+import { UNAVAILABLE_MESSAGE, guarded } from "./errors.js";
+import { createExperimentStore, ensureDefaultExperiment } from "./experiment-store.js";
+import { ensureIndexes } from "./indexes.js";
+import { createRunStore } from "./run-store.js";
+
+export type { MongoStoreOptions } from "./connection.js";
+
+export function createMongoStore(options: MongoStoreOptions): Store {
+  const connection = openConnection(options);
+  const { client, db, collections } = connection;
+  const pingTimeoutMS = options.pingTimeoutMS ?? options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
+  let closed = false;
+
+  const lifecycle = guarded({
+    async init(): Promise<void> {
+      await client.connect();
+      await ensureIndexes(collections);
+      await ensureDefaultExperiment(collections, Date.now());
+    },
+
+    /** From collection metadata (the `count` command): O(1), exact outside sharded clusters and crash recovery. */
+    async counts(): Promise<{ experiments: number; runs: number }> {
+      const [experiments, runs] = await Promise.all([
+        collections.experiments.estimatedDocumentCount(),
+        collections.runs.estimatedDocumentCount(),
+      ]);
+      return { experiments, runs };
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      await client.close();
+    },
+  });
+
+  return {
+    status: { kind: "mongodb", location: connection.location },
+    ...lifecycle,
+    ...guarded(createExperimentStore(collections)),
+    ...guarded(createRunStore(collections)),
+
+    /**
+     * Server selection fails within serverSelectionTimeoutMS when the server is down; a server that accepts
+     * connections but does not answer (frozen, partitioned) would hold a command until the driver's monitor gives
+     * up (tens of seconds), so the answer is bounded here too. The driver keeps reconnecting in the background.
+     */
+    async ping(): Promise<void> {
+      if (closed) throw unavailable("The store is closed.");
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(unavailable(UNAVAILABLE_MESSAGE, new Error(`ping: no answer within ${pingTimeoutMS} ms`))), pingTimeoutMS);
+      });
+      // Whatever stops the database from answering (down, unreachable, refusing us) means "not ready".
+      const ping = db.command({ ping: 1 }).catch((err: unknown) => {
+        throw unavailable(UNAVAILABLE_MESSAGE, err);
+      });
+      try {
+        await Promise.race([ping, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

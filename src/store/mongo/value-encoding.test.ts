@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { compareMetricRecency, type Metric } from "../../domain/entities.js";
+import { AppError, ErrorCode } from "../../domain/errors.js";
+import { decodeHistoryCursor, encodeHistoryCursor } from "./page-token.js";
+import {
+  decodeValue,
+  encodeValue,
+  escapeIdPart,
+  historyId,
+  historyPrefix,
+  latestMetricId,
+  recencyKey,
+  runIdPrefix,
+  stepKey,
+  timestampKey,
+  valueSortKey,
+} from "./value-encoding.js";
+
+/** Doubles in ascending IEEE order (-0 before 0), NaN last. */
+const ORDERED = [
+  -Infinity, -1.7976931348623157e308, -1e300, -2, -1.5, -1, -Number.MIN_VALUE * 2, -Number.MIN_VALUE, -0, 0, Number.MIN_VALUE,
+  2 ** -1022, 0.1, 0.30000000000000004, 1, 1 + Number.EPSILON, 2, 1e15, 2 ** 53, 1e300, 1.7976931348623157e308, Infinity, Number.NaN,
+];
+
+function mulberry32(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("metric value encoding", () => {
+  it("round-trips every value exactly and never stores a non-finite double", () => {
+    for (const value of ORDERED) {
+      const encoded = encodeValue(value);
+      if (encoded.v !== undefined) expect(Number.isFinite(encoded.v) && !Object.is(encoded.v, -0)).toBe(true);
+      expect(Object.is(decodeValue(encoded), value)).toBe(true);
+    }
+    expect(encodeValue(-0)).toEqual({ v: 0, x: "-0" });
+    expect(encodeValue(Number.NaN)).toEqual({ x: "NaN" });
+    expect(decodeValue({ x: "bogus" })).toBeUndefined();
+    expect(decodeValue({})).toBeUndefined();
+  });
+
+  it("gives sort keys in numeric order, -0 below 0, NaN last, one key per value", () => {
+    const keys = ORDERED.map(valueSortKey);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{16}$/);
+    expect([...keys].sort()).toEqual(keys);
+    expect(new Set(keys).size).toBe(keys.length);
+    const rnd = mulberry32(9);
+    for (let i = 0; i < 2000; i++) {
+      const a = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20);
+      const b = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20);
+      expect(valueSortKey(a) < valueSortKey(b)).toBe(a < b);
+      expect(valueSortKey(a) === valueSortKey(b)).toBe(Object.is(a, b));
+    }
+  });
+
+  it("orders steps (negative too) and timestamps as fixed-width hex", () => {
+    const steps = [-(2 ** 53 - 1), -1000, -1, 0, 1, 999, 2 ** 53 - 1];
+    const keys = steps.map(stepKey);
+    expect(keys.every((k) => k.length === 14)).toBe(true);
+    expect([...keys].sort()).toEqual(keys);
+    expect(stepKey(-0)).toBe(stepKey(0));
+    const times = [0, 1, 1_700_000_000_000, 2 ** 53 - 1].map(timestampKey);
+    expect([...times].sort()).toEqual(times);
+  });
+
+  it("orders points by recency exactly as compareMetricRecency, ties only for equal points", () => {
+    const rnd = mulberry32(4);
+    const values = [Number.NaN, -Infinity, -1, -0, 0, 0.5, 1, Infinity];
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    for (let i = 0; i < 5000; i++) {
+      const a: Metric = { key: "k", value: pick(values), timestamp: pick([0, 1, 2]), step: pick([-1, 0, 1]) };
+      const b: Metric = { key: "k", value: pick(values), timestamp: pick([0, 1, 2]), step: pick([-1, 0, 1]) };
+      const expected = Math.sign(compareMetricRecency(a, b));
+      const ka = recencyKey(a);
+      const kb = recencyKey(b);
+      const actual = ka === kb ? 0 : ka > kb ? 1 : -1;
+      // The key refines MLflow's order (-0 below 0), so it may only break MLflow's ties.
+      if (expected !== 0) expect(actual).toBe(expected);
+      else if (actual !== 0) expect([a.value, b.value].every((v) => v === 0)).toBe(true);
+    }
+  });
+
+  it("builds ids whose prefixes never overlap, whatever the key", () => {
+    const keys = ["a", "a:b", "a%3Ab", "a.b", "x$y", "$lead", "100%", "a:", ":", "%", ""];
+    expect(new Set(keys.map(escapeIdPart)).size).toBe(keys.length);
+    for (const key of keys) expect(escapeIdPart(key)).not.toContain(":");
+    const point = { step: 1, timestamp: 2, value: 3 };
+    for (const k1 of keys) {
+      for (const k2 of keys) {
+        if (k1 === k2) continue;
+        expect(historyId("r", { key: k2, ...point }).startsWith(historyPrefix("r", k1))).toBe(false);
+      }
+      expect(latestMetricId("run-1", k1).startsWith(runIdPrefix("run-1"))).toBe(true);
+      expect(latestMetricId("run-1", k1).startsWith(runIdPrefix("run-12"))).toBe(false);
+    }
+    expect(historyId("r", { key: "k", ...point })).toMatch(/^r:k:[0-9a-f]{44}$/);
+  });
+});
+
+describe("metric history page tokens", () => {
+  const cursor = { step: -3, timestamp: 17, value: valueSortKey(Number.NaN) };
+
+  it("round-trips a cursor", () => {
+    expect(decodeHistoryCursor(encodeHistoryCursor(cursor))).toEqual(cursor);
+  });
+
+  it("rejects anything it did not issue with INVALID_PARAMETER_VALUE", () => {
+    const b64 = (text: string) => Buffer.from(text).toString("base64url");
+    const token = encodeHistoryCursor(cursor);
+    const bad = [
+      "", "not a token", "%%%", `${token}=`, `${token}x`, ` ${token}`, b64("{}"), b64("[]"), b64("null"), b64("[1,2]"),
+      b64('[1,2,"0000000000000000",4]'), b64('[1.5,2,"0000000000000000"]'), b64('[1,-2,"0000000000000000"]'),
+      b64('[1,2,"000000000000000G"]'), b64('[1,2,"00000000000000000"]'), b64(`[${2 ** 53},0,"0000000000000000"]`),
+      b64('[1, 2, "0000000000000000"]'), b64('["1",2,"0000000000000000"]'),
+    ];
+    for (const t of bad) {
+      let caught: unknown;
+      try {
+        decodeHistoryCursor(t);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, t).toBeInstanceOf(AppError);
+      expect((caught as AppError).code).toBe(ErrorCode.INVALID_PARAMETER_VALUE);
+    }
+  });
+});

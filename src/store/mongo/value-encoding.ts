@@ -1,0 +1,127 @@
+/**
+ * How metric values, steps, timestamps and keys become stored fields and `_id`s.
+ *
+ * Values: FerretDB refuses ±Infinity and drops the connection on a NaN double, and it stores -0 as 0, so a value
+ * is kept as `v` (a finite double, exact: 1.7976931348623157e308 and 5e-324 round-trip) plus, for the four values a
+ * double field cannot carry, a marker `x` ("NaN", "Infinity", "-Infinity", "-0"; -0 also keeps `v: 0` so range
+ * filters on `v` still see a zero). No NaN or infinite double is ever sent.
+ *
+ * Sort keys are fixed-width lowercase hex strings, so the server's plain binary string order is numeric order:
+ * - `valueSortKey`: the IEEE-754 total order (-Infinity < … < -0 < 0 < … < Infinity < NaN), injective on the
+ *   value's bits with NaN canonicalised — NaN sorts last ascending; searches that want NaN last descending too
+ *   filter on the separate NaN flag (`n` in latest_metrics).
+ * - `recencyKey`: MLflow's "latest" order (step, then timestamp, then value with NaN lowest), refined so -0 < 0:
+ *   a total order, so concurrent writers settle on the same point whatever the arrival order.
+ */
+import type { Metric } from "../../domain/entities.js";
+
+export type SpecialValue = "NaN" | "Infinity" | "-Infinity" | "-0";
+
+/** A metric value as stored: `v` when it is a finite double, `x` for what a double field cannot hold. */
+export interface EncodedValue {
+  v?: number;
+  x?: SpecialValue;
+}
+
+export function encodeValue(value: number): EncodedValue {
+  if (Number.isNaN(value)) return { x: "NaN" };
+  if (value === Infinity) return { x: "Infinity" };
+  if (value === -Infinity) return { x: "-Infinity" };
+  if (Object.is(value, -0)) return { v: 0, x: "-0" };
+  return { v: value };
+}
+
+const SPECIAL: Record<SpecialValue, number> = { NaN: Number.NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 };
+
+/** The stored value back; `undefined` when the fields are not something `encodeValue` writes. */
+export function decodeValue(doc: { v?: unknown; x?: unknown }): number | undefined {
+  if (doc.x !== undefined && doc.x !== null) {
+    return typeof doc.x === "string" && Object.hasOwn(SPECIAL, doc.x) ? SPECIAL[doc.x as SpecialValue] : undefined;
+  }
+  return typeof doc.v === "number" && Number.isFinite(doc.v) ? doc.v : undefined;
+}
+
+const SIGN = 1n << 63n;
+const ALL = (1n << 64n) - 1n;
+const CANONICAL_NAN = 0x7ff8000000000000n;
+const scratch = new DataView(new ArrayBuffer(8));
+
+function hex(n: bigint, width: number): string {
+  return n.toString(16).padStart(width, "0");
+}
+
+/** 16 hex digits ordering doubles totally: negatives below -0 below 0 below positives below NaN. */
+export function valueSortKey(value: number): string {
+  let bits: bigint;
+  if (Number.isNaN(value)) {
+    bits = CANONICAL_NAN;
+  } else {
+    scratch.setFloat64(0, value);
+    bits = scratch.getBigUint64(0);
+  }
+  // Positive: set the sign bit (above every negative). Negative: flip every bit (larger magnitude sorts lower).
+  return hex(bits & SIGN ? ~bits & ALL : bits | SIGN, 16);
+}
+
+/** Below every `valueSortKey` (no double maps to 0): where NaN goes in the recency order. */
+const NAN_RECENCY = "0".repeat(16);
+
+/** Steps are safe integers (validated upstream), possibly negative: offset by 2^53 into 14 hex digits. */
+export function stepKey(step: number): string {
+  return hex(BigInt(step) + (1n << 53n), 14);
+}
+
+/** Timestamps are non-negative safe integers: 14 hex digits. */
+export function timestampKey(timestamp: number): string {
+  return hex(BigInt(timestamp), 14);
+}
+
+/** (step, timestamp, value) in MLflow's recency order; a larger key is a later point. */
+export function recencyKey(m: Pick<Metric, "step" | "timestamp" | "value">): string {
+  return stepKey(m.step) + timestampKey(m.timestamp) + (Number.isNaN(m.value) ? NAN_RECENCY : valueSortKey(m.value));
+}
+
+/**
+ * Keys and run ids inside `_id` strings: `%` and `:` percent-encoded, so `:` separates parts and no escaped part
+ * is a prefix of another part's range. Injective, and readable for the usual keys ("train/loss" stays as is).
+ */
+export function escapeIdPart(part: string): string {
+  return part.replace(/%/g, "%25").replace(/:/g, "%3A");
+}
+
+/** Every `_id` of a run's documents in latest_metrics and run_inputs starts with this. */
+export function runIdPrefix(runId: string): string {
+  return `${escapeIdPart(runId)}:`;
+}
+
+/** The `_id` range of one run's documents: [prefix, prefix with its ':' bumped to ';'). */
+export function runIdRange(runId: string): { $gte: string; $lt: string } {
+  return { $gte: runIdPrefix(runId), $lt: `${escapeIdPart(runId)};` };
+}
+
+/** `_id` in latest_metrics: one document per (run, key). */
+export function latestMetricId(runId: string, key: string): string {
+  return `${runIdPrefix(runId)}${escapeIdPart(key)}`;
+}
+
+/** Every metric_history `_id` of (run, key) is this prefix followed by exactly 44 hex digits. */
+export function historyPrefix(runId: string, key: string): string {
+  return `${latestMetricId(runId, key)}:`;
+}
+
+/** Above every hex suffix of a history prefix. */
+export const HISTORY_SUFFIX_END = "g";
+
+/** The hex suffix of a history `_id`: step, timestamp and value sort key (44 digits). */
+export function historySuffix(m: Pick<Metric, "step" | "timestamp" | "value">): string {
+  return stepKey(m.step) + timestampKey(m.timestamp) + valueSortKey(m.value);
+}
+
+/**
+ * The deterministic `_id` of a metric point: (run, key, step, timestamp, exact value bits), so an identical point
+ * is a duplicate key and is stored once, and `_id` order within a (run, key) is MLflow's history order
+ * (step, timestamp, value, NaN last) — the `_id` index alone serves history reads and keyset pages.
+ */
+export function historyId(runId: string, m: Pick<Metric, "key" | "step" | "timestamp" | "value">): string {
+  return historyPrefix(runId, m.key) + historySuffix(m);
+}
