@@ -21,35 +21,54 @@ export function checkContentType(method: string, contentType: string | undefined
   if (mediaType !== "application/json") throw contentTypeNotJson();
 }
 
+/** How long, and how much beyond the limit, a refused body is read and dropped before the 413. */
+const DRAIN_MS = 2000;
+
 /**
- * Reads a whole body, refusing more than `limit` bytes (413; at once when Content-Length says so).
- * On refusal the rest is left unread (the 413 closes the connection) rather than destroying the
- * request, which would take the socket, and the 413, with it.
+ * Reads a whole body, refusing more than `limit` bytes with a 413 (which closes the connection).
+ * Before refusing, the rest of the body is read and dropped — up to another `limit` bytes or
+ * {@link DRAIN_MS} — so the socket closes with nothing unread: closing with unread input makes the
+ * kernel send a reset, and the client then loses the 413 it had not read yet (nginx's "lingering
+ * close"). A body announced larger than twice the limit is refused at once.
  */
 export function readBody(stream: Readable, limit: number, contentLength: string | undefined): Promise<Buffer> {
-  if (contentLength !== undefined && Number(contentLength) > limit) return Promise.reject(bodyTooLarge(limit));
+  const announced = contentLength === undefined ? undefined : Number(contentLength);
+  if (announced !== undefined && announced > 2 * limit) return Promise.reject(bodyTooLarge(limit));
   if (stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
+    let drainTimer: NodeJS.Timeout | undefined;
     const cleanup = () => {
+      clearTimeout(drainTimer);
       stream.off("data", onData);
       stream.off("end", onEnd);
       stream.off("error", onError);
       stream.off("close", onClose);
     };
+    const refuse = () => {
+      cleanup();
+      stream.pause();
+      reject(bodyTooLarge(limit));
+    };
     const onData = (chunk: Buffer | string) => {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      size += buf.length;
-      if (size > limit) {
-        cleanup();
-        stream.pause();
-        reject(bodyTooLarge(limit));
+      const length = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+      size += length;
+      if (refused) {
+        if (size > 2 * limit) refuse();
         return;
       }
-      chunks.push(buf);
+      if (size > limit) {
+        refused = true;
+        chunks.length = 0;
+        drainTimer = setTimeout(refuse, DRAIN_MS);
+        return;
+      }
+      chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
     };
     const onEnd = () => {
+      if (refused) return refuse();
       cleanup();
       resolve(Buffer.concat(chunks, size));
     };
@@ -58,9 +77,14 @@ export function readBody(stream: Readable, limit: number, contentLength: string 
       reject(new AppError(ErrorCode.CANCELLED, "The request body could not be read", { cause: err }));
     };
     const onClose = () => {
+      if (refused) return refuse();
       cleanup();
       reject(new AppError(ErrorCode.CANCELLED, "The client closed the request before sending its body"));
     };
+    if (announced !== undefined && announced > limit) {
+      refused = true;
+      drainTimer = setTimeout(refuse, DRAIN_MS);
+    }
     stream.on("data", onData);
     stream.on("end", onEnd);
     stream.on("error", onError);
