@@ -57,6 +57,7 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
 
   return {
     async createExperiment(req) {
+      v.requireField(req.name, "name");
       v.validateExperimentName(req.name);
       if (req.artifactLocation.startsWith("runs:")) {
         throw invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${req.artifactLocation}'`);
@@ -84,13 +85,11 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
 
     async updateExperiment(req) {
       const id = experimentIdOf(req.experimentId);
-      if (req.newName === undefined) {
-        await store.getExperiment(id);
-        return {};
-      }
-      v.validateExperimentName(req.newName);
+      const newName = req.newName ?? "";
+      v.requireField(newName, "new_name");
+      v.validateExperimentName(newName);
       await requireActiveExperiment(id);
-      await store.renameExperiment(id, req.newName, now());
+      await store.renameExperiment(id, newName, now());
       return {};
     },
 

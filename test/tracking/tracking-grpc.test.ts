@@ -78,7 +78,11 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
     });
     await expectGrpcError(t.createExperiment({ name: "", artifactLocation: "", tags: [] }), {
       ...INVALID,
-      message: "Invalid experiment name: ''",
+      message: "Missing value for required parameter 'name'",
+    });
+    await expectGrpcError(t.updateExperiment({ experimentId: "0" }), {
+      ...INVALID,
+      message: "Missing value for required parameter 'new_name'",
     });
     await expectGrpcError(t.createExperiment({ name: "x".repeat(501), artifactLocation: "", tags: [] }), {
       ...INVALID,

@@ -84,7 +84,8 @@ export interface RunInfo {
   runUuid: string;
   runName: string;
   experimentId: string;
-  userId: string;
+  /** Optional only so that an empty user id is still written, as MLflow does. */
+  userId?: string | undefined;
   status: RunStatus;
   /** Milliseconds since the Unix epoch. */
   startTime?: bigint | undefined;
@@ -300,7 +301,7 @@ function createBaseRunInfo(): RunInfo {
     runUuid: "",
     runName: "",
     experimentId: "",
-    userId: "",
+    userId: undefined,
     status: 0,
     startTime: undefined,
     endTime: undefined,
@@ -323,7 +324,7 @@ export const RunInfo: MessageFns<RunInfo> = {
     if (message.experimentId !== "") {
       writer.uint32(34).string(message.experimentId);
     }
-    if (message.userId !== "") {
+    if (message.userId !== undefined) {
       writer.uint32(42).string(message.userId);
     }
     if (message.status !== 0) {
@@ -481,7 +482,7 @@ export const RunInfo: MessageFns<RunInfo> = {
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
         ? globalThis.String(object.user_id)
-        : "",
+        : undefined,
       status: isSet(object.status) ? runStatusFromJSON(object.status) : 0,
       startTime: isSet(object.startTime)
         ? BigInt(object.startTime)
@@ -520,7 +521,7 @@ export const RunInfo: MessageFns<RunInfo> = {
     if (message.experimentId !== "") {
       obj.experimentId = message.experimentId;
     }
-    if (message.userId !== "") {
+    if (message.userId !== undefined) {
       obj.userId = message.userId;
     }
     if (message.status !== 0) {
@@ -550,7 +551,7 @@ export const RunInfo: MessageFns<RunInfo> = {
     message.runUuid = object.runUuid ?? "";
     message.runName = object.runName ?? "";
     message.experimentId = object.experimentId ?? "";
-    message.userId = object.userId ?? "";
+    message.userId = object.userId ?? undefined;
     message.status = object.status ?? 0;
     message.startTime = (object.startTime !== undefined && object.startTime !== null)
       ? BigInt(object.startTime)
