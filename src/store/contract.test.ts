@@ -31,10 +31,10 @@ const point = (key: string, value: number, timestamp: number, step: number): Met
 /** A metric with its value spelled exactly, so NaN, -0 and ±Infinity compare with Object.is semantics. */
 const exact = ({ key, value, timestamp, step }: Metric) => ({ key, value: Object.is(value, -0) ? "-0" : String(value), timestamp, step });
 
-/** MLflow's history order: step, timestamp, value with NaN last. */
+/** MLflow's history order: timestamp, step, value with NaN last. */
 function historyOrder(a: Metric, b: Metric): number {
-  if (a.step !== b.step) return a.step - b.step;
   if (a.timestamp !== b.timestamp) return a.timestamp - b.timestamp;
+  if (a.step !== b.step) return a.step - b.step;
   if (Number.isNaN(a.value) || Number.isNaN(b.value)) return Number(Number.isNaN(a.value)) - Number(Number.isNaN(b.value));
   return a.value - b.value;
 }
@@ -496,7 +496,34 @@ describe.each(backends)("Store contract: $name", (backend) => {
   });
 
   describe("metric history", () => {
-    it("orders points by step, timestamp, then value with NaN last", async () => {
+    /** Every page of a key's history with `maxResults`, following the tokens to the end. */
+    async function pagesOf(runId: string, key: string, maxResults: number): Promise<Metric[][]> {
+      const pages: Metric[][] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await store.getMetricHistory(runId, key, { maxResults, pageToken });
+        pages.push(page.metrics);
+        pageToken = page.nextPageToken;
+        expect(pages.length).toBeLessThanOrEqual(1000);
+      } while (pageToken !== "");
+      return pages;
+    }
+
+    it("answers MLflow's example in MLflow's order: timestamp, then step, then value", async () => {
+      const { runId } = (await createRun()).info;
+      // Logged one at a time, as the differential test against MLflow 3.17.2 did.
+      for (const p of [point("m", 1.0, 1, 5), point("m", 2.0, 10, 3), point("m", 0.5, 1, 5)]) {
+        await store.logBatch(runId, { metrics: [p], params: [], tags: [] });
+      }
+      const expected = [point("m", 0.5, 1, 5), point("m", 1.0, 1, 5), point("m", 2.0, 10, 3)];
+      expect(await history(runId, "m")).toEqual(expected);
+      expect((await pagesOf(runId, "m", 1)).flat()).toEqual(expected);
+      expect((await pagesOf(runId, "m", 2)).map((p) => p.length)).toEqual([2, 1]);
+      // "Latest" keeps its own order: the highest step, then timestamp, then value.
+      expect((await store.getRun(runId)).data.metrics).toEqual([point("m", 1.0, 1, 5)]);
+    });
+
+    it("orders points by timestamp, step, then value with NaN last", async () => {
       const { runId } = (await createRun()).info;
       const points = [
         point("m", 0, 5, 0), point("m", 10, 0, 1), point("m", -Infinity, 1, 1), point("m", 2, 1, 1),
@@ -505,7 +532,9 @@ describe.each(backends)("Store contract: $name", (backend) => {
       await store.logBatch(runId, { metrics: shuffled(points, random(7)).slice(0, 4), params: [], tags: [] });
       await store.logBatch(runId, { metrics: shuffled(points, random(7)).slice(4), params: [], tags: [] });
       expect((await history(runId, "m")).map(exact)).toEqual([...points].sort(historyOrder).map(exact));
-      expect((await history(runId, "m"))[0]).toEqual(point("m", -1, 0, -1));
+      expect((await history(runId, "m")).map((p) => [p.timestamp, p.step])).toEqual([
+        [0, -1], [0, 1], [0, 2], [1, 1], [1, 1], [1, 1], [1, 1], [5, 0],
+      ]);
     });
 
     it("pages by maxResults into pages that concatenate to the whole history", async () => {
@@ -516,19 +545,48 @@ describe.each(backends)("Store contract: $name", (backend) => {
       const whole = await history(runId, "p");
       expect(whole.map(exact)).toEqual([...points].sort(historyOrder).map(exact));
       for (const maxResults of [1, 4, 10, 19, 57, 100]) {
-        const pages: Metric[][] = [];
-        let pageToken: string | undefined;
-        do {
-          const page = await store.getMetricHistory(runId, "p", { maxResults, pageToken });
-          pages.push(page.metrics);
-          pageToken = page.nextPageToken;
-          expect(pages.length).toBeLessThanOrEqual(57);
-        } while (pageToken !== "");
+        const pages = await pagesOf(runId, "p", maxResults);
         expect(pages.map((p) => p.length)).toEqual(
           Array.from({ length: Math.ceil(57 / maxResults) }, (_, i) => Math.min(maxResults, 57 - i * maxResults)),
         );
         expect(pages.flat().map(exact), `maxResults ${maxResults}`).toEqual(whole.map(exact));
       }
+    });
+
+    it("pages across points that share timestamps, with steps running against them", async () => {
+      const { runId } = (await createRun()).info;
+      // Five timestamps, each shared by points of several steps (steps fall as timestamps rise, so the step order
+      // and the timestamp order disagree), several values per (timestamp, step), a NaN and ±0 among them.
+      const rnd = random(17);
+      const values = [Number.NaN, -Infinity, -2, -0, 0.5, 3, Infinity];
+      const unique = new Map<string, Metric>();
+      for (let i = 0; i < 120; i++) {
+        const timestamp = NOW + Math.floor(rnd() * 5);
+        const step = 40 - (timestamp - NOW) * 10 + Math.floor(rnd() * 3);
+        const p = point("shared", values[Math.floor(rnd() * values.length)] as number, timestamp, step);
+        // One of -0 and 0 per (timestamp, step): their relative order is not part of the contract.
+        unique.set(`${timestamp}:${step}:${Object.is(p.value, -0) ? 0 : String(p.value)}`, p);
+      }
+      const points = [...unique.values()];
+      await store.logBatch(runId, { metrics: shuffled(points, random(5)), params: [], tags: [] });
+      const expected = [...points].sort(historyOrder).map(exact);
+      expect((await history(runId, "shared")).map(exact)).toEqual(expected);
+      for (const maxResults of [1, 2, 3, 5, 7, 11, points.length - 1, points.length]) {
+        const pages = await pagesOf(runId, "shared", maxResults);
+        expect(pages.length, `maxResults ${maxResults}`).toBe(Math.ceil(points.length / maxResults));
+        expect(pages.flat().map(exact), `maxResults ${maxResults}`).toEqual(expected);
+      }
+      // A point logged after a page was read lands in a later page when it sorts after the page's last point.
+      const first = await store.getMetricHistory(runId, "shared", { maxResults: 3 });
+      await store.logBatch(runId, { metrics: [point("shared", 1, NOW, -1000), point("shared", 1, NOW + 4, 1000)], params: [], tags: [] });
+      const rest: Metric[] = [];
+      let pageToken = first.nextPageToken;
+      while (pageToken !== "") {
+        const page = await store.getMetricHistory(runId, "shared", { maxResults: 7, pageToken });
+        rest.push(...page.metrics);
+        pageToken = page.nextPageToken;
+      }
+      expect([...first.metrics, ...rest].map(exact)).toEqual([...points, point("shared", 1, NOW + 4, 1000)].sort(historyOrder).map(exact));
     });
 
     it("rejects malformed page tokens", async () => {
@@ -544,11 +602,19 @@ describe.each(backends)("Store contract: $name", (backend) => {
       expect(second.metrics).toEqual([point("m", 2, NOW, 1)]);
     });
 
-    it("is empty for an unknown key and RESOURCE_DOES_NOT_EXIST for an unknown run", async () => {
+    it("is empty for an unknown key and for an unknown run, as in MLflow", async () => {
       const { runId } = (await createRun()).info;
-      expect(await store.getMetricHistory(runId, "none", { maxResults: 10 })).toEqual({ metrics: [], nextPageToken: "" });
+      await store.logBatch(runId, { metrics: [point("m", 1, NOW, 0), point("m", 2, NOW, 1)], params: [], tags: [] });
+      const empty = { metrics: [], nextPageToken: "" };
+      expect(await store.getMetricHistory(runId, "none", { maxResults: 10 })).toEqual(empty);
       const unknown = newRunId();
-      await expectError(store.getMetricHistory(unknown, "m", {}), ErrorCode.RESOURCE_DOES_NOT_EXIST, `Run with id=${unknown} not found`);
+      expect(await store.getMetricHistory(unknown, "m", {})).toEqual(empty);
+      expect(await store.getMetricHistory(unknown, "m", { maxResults: 1 })).toEqual(empty);
+      const { nextPageToken } = await store.getMetricHistory(runId, "m", { maxResults: 1 });
+      expect(await store.getMetricHistory(unknown, "m", { maxResults: 1, pageToken: nextPageToken })).toEqual(empty);
+      // A run that is deleted keeps its history readable.
+      await store.setRunLifecycle(runId, "deleted", NOW);
+      expect(await history(runId, "m")).toEqual([point("m", 1, NOW, 0), point("m", 2, NOW, 1)]);
     });
   });
 

@@ -1,8 +1,9 @@
 /**
  * The storage contract. Every backend (mongo/, sqlite/) implements every member, and the same
  * conformance suite (contract.test.ts) runs against each. Stores throw only AppError:
- * RESOURCE_DOES_NOT_EXIST for unknown ids, RESOURCE_ALREADY_EXISTS for duplicates (translated from
- * the driver's duplicate-key error), INVALID_PARAMETER_VALUE as documented per method,
+ * RESOURCE_DOES_NOT_EXIST for unknown ids (getMetricHistory excepted: an unknown run has an empty history),
+ * RESOURCE_ALREADY_EXISTS for duplicates (translated from the driver's duplicate-key error),
+ * INVALID_PARAMETER_VALUE as documented per method,
  * TEMPORARILY_UNAVAILABLE when the database cannot be reached. Input is already validated by the
  * service layer; stores check only what needs stored state.
  */
@@ -87,9 +88,11 @@ export interface RunStore {
   /** Records logged-model outputs of a run (idempotent per model id and step). @throws as logBatch. */
   logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
   /**
-   * The points of one metric ordered by step, timestamp, value (NaN last), keyset-paged.
+   * The points of one metric in MLflow's history order — timestamp, then step, then value (NaN last) — keyset-paged
+   * on that order. (Not the "latest" order, which is step first: see `compareMetricRecency`.)
    * `maxResults` undefined → every point. Page tokens are opaque; a malformed one → INVALID_PARAMETER_VALUE.
-   * @throws RESOURCE_DOES_NOT_EXIST for an unknown run.
+   * An unknown run has an empty history (MLflow answers `{}`), and stores do not look the run up to tell;
+   * a deleted run's history is returned.
    */
   getMetricHistory(runId: string, key: string, page: { maxResults?: number; pageToken?: string }): Promise<MetricHistoryPage>;
 }

@@ -238,11 +238,12 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
     expect((await t.getRun({ runId, runUuid: "" })).run!.data!.tags.map((x) => x.key)).not.toContain("stage");
     await expectGrpcError(t.deleteTag({ runId, key: "stage" }), NOT_FOUND);
 
+    // MLflow's history order: timestamp, then step, then value (the step-0 point was logged at timestamp 11).
     const history = await t.getMetricHistory({ runId, runUuid: "", metricKey: "loss", pageToken: "" });
-    expect(history.metrics.map((m) => [m.step, m.value])).toEqual([
-      [0n, 0],
-      [1n, 0.5],
-      [2n, 0.25],
+    expect(history.metrics.map((m) => [m.timestamp, m.step, m.value])).toEqual([
+      [10n, 1n, 0.5],
+      [11n, 0n, 0],
+      [12n, 2n, 0.25],
     ]);
     expect(history.nextPageToken).toBe("");
   });
@@ -395,6 +396,7 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
     const runId = "abcdefabcdefabcdefabcdefabcdef00";
     await expectGrpcError(t.logBatch({ runId, metrics: [], params: [{ key: "a", value: "b" }], tags: [] }), NOT_FOUND);
     await expectGrpcError(t.updateRun({ runId, runUuid: "", status: RunStatus.RUN_STATUS_FAILED }), NOT_FOUND);
-    await expectGrpcError(t.getMetricHistory({ runId, runUuid: "", metricKey: "x", pageToken: "" }), NOT_FOUND);
+    // As MLflow does: the history of an unknown run is empty, not an error.
+    expect(await t.getMetricHistory({ runId, runUuid: "", metricKey: "x", pageToken: "" })).toMatchObject({ metrics: [], nextPageToken: "" });
   });
 });

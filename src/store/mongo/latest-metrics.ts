@@ -5,13 +5,16 @@
  * {upsert: true})` replaces an older stored point and inserts a missing one. A duplicate-key error means the
  * stored point was newer or equal — or that another writer inserted the first point of the key a moment earlier,
  * which may be older. So a bulk that wrote something or failed is followed by a settling read: the stored latest
- * documents of the keys, then (one `$or` query on `_id` ranges of metric_history) any point newer than each;
- * newer points are upserted in turn, until nothing newer remains.
+ * documents of the keys, then any history point newer than each — one `$or` query with a clause
+ * `{run_id, key, rk: {$gt: stored rk}}` per key, on the recency key every history document carries (its `_id` is
+ * in history order, timestamp first, so no `_id` range holds "newer"; the index run_key_recency serves it);
+ * the newest of those per key is upserted in turn, until nothing newer remains.
  *
  * Why that converges: history is written before latest, and each writer settles after its own last write. So
- * the last write to a key is followed by a read of the whole history of that key, by the writer who made it,
- * which writes again if anything is newer. A bulk that wrote nothing and failed nowhere needs no settling: the
- * stored points were newer when the server looked, and whoever lowers one later settles after that write.
+ * the last write to a key is followed by a read of every history point of that key newer than what it left
+ * stored, by the writer who made it, which writes again if anything is newer. A bulk that wrote nothing and
+ * failed nowhere needs no settling: the stored points were newer when the server looked, and whoever lowers one
+ * later settles after that write.
  *
  * On MongoDB the conditional upsert is atomic and settling only resolves the duplicate-key cases. FerretDB v1.24
  * is why the read covers every write: its updates read and then write a document without isolation (a slower
@@ -21,11 +24,10 @@
  * process are coalesced: one settling pass takes the newest candidate per key of every batch waiting, and each
  * batch's promise resolves after a pass that started once its points were in history.
  */
-import type { Metric } from "../../domain/entities.js";
 import type { Collections } from "./connection.js";
 import { contended, isDuplicateKeyError } from "./errors.js";
-import { type LatestMetricDoc, latestDocOf, metricFromDoc } from "./mapping.js";
-import { HISTORY_SUFFIX_END, historyPrefix, recencyKey, runIdRange, stepKey, timestampKey } from "./value-encoding.js";
+import { type HistoryDoc, type LatestMetricDoc, latestDocOf, metricFromDoc } from "./mapping.js";
+import { runIdRange } from "./value-encoding.js";
 
 /** The fields a Metric is read from. */
 export const METRIC_PROJECTION = { key: 1, step: 1, ts: 1, v: 1, x: 1, model_id: 1, dataset_name: 1, dataset_digest: 1 } as const;
@@ -117,7 +119,7 @@ async function settleLatest(c: Collections, runId: string, experimentId: string,
   for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
     if (round > 1) await jitter(round);
     if (!(await upsertLatest(c, pending))) return;
-    const stored = await c.latest.find({ _id: { $in: ids } }, { projection: { key: 1, step: 1, ts: 1, rk: 1 } }).toArray();
+    const stored = await c.latest.find({ _id: { $in: ids } }, { projection: { key: 1, rk: 1 } }).toArray();
     const storedIds = new Set(stored.map((s) => s._id));
     // A candidate with nothing stored: its upsert did not run (a batch stopped at an earlier error). Again.
     pending = candidates.filter((d) => !storedIds.has(d._id));
@@ -132,25 +134,18 @@ async function newerThanStored(
   c: Collections,
   runId: string,
   experimentId: string,
-  stored: Pick<LatestMetricDoc, "_id" | "key" | "step" | "ts" | "rk">[],
+  stored: Pick<LatestMetricDoc, "_id" | "key" | "rk">[],
 ): Promise<LatestMetricDoc[]> {
   if (stored.length === 0) return [];
-  const storedRk = new Map(stored.map((s) => [s.key, s.rk]));
-  // From the stored point's (step, timestamp) on: history order puts NaN above a value of the same step and
-  // timestamp while recency puts it below, so the whole group is read and compared by recency.
-  const ranges = stored.map((s) => {
-    const prefix = historyPrefix(runId, s.key);
-    return { _id: { $gte: prefix + stepKey(s.step) + timestampKey(s.ts), $lt: prefix + HISTORY_SUFFIX_END } };
-  });
-  const points = await c.history.find({ $or: ranges }, { projection: METRIC_PROJECTION }).toArray();
-  const best = new Map<string, { metric: Metric; rk: string }>();
+  // `rk` is the same recency key on both collections, so "later" is exactly `rk` greater (NaN included).
+  const clauses = stored.map((s) => ({ run_id: runId, key: s.key, rk: { $gt: s.rk } }));
+  const points = await c.history.find({ $or: clauses }, { projection: { ...METRIC_PROJECTION, rk: 1 } }).toArray();
+  const best = new Map<string, HistoryDoc>();
   for (const doc of points) {
-    const metric = metricFromDoc(doc);
-    const rk = recencyKey(metric);
-    const floor = best.get(metric.key)?.rk ?? storedRk.get(metric.key);
-    if (floor !== undefined && rk > floor) best.set(metric.key, { metric, rk });
+    const current = best.get(doc.key);
+    if (!current || doc.rk > current.rk) best.set(doc.key, doc);
   }
-  return [...best.values()].map(({ metric }) => latestDocOf(runId, experimentId, metric));
+  return [...best.values()].map((doc) => latestDocOf(runId, experimentId, metricFromDoc(doc)));
 }
 
 /** A short random pause between settling rounds, so writers that keep colliding spread out. */

@@ -77,9 +77,11 @@ interface MetricFields extends EncodedValue {
   dataset_digest?: string;
 }
 
-/** One point of metric_history; `_id` = historyId(...). */
+/** One point of metric_history; `_id` = historyId(...), in history order. */
 export interface HistoryDoc extends MetricFields {
   _id: string;
+  /** recencyKey(point): settling finds the points of a key newer than its stored latest by `rk` (indexes.ts). */
+  rk: string;
 }
 
 /** The latest point of one (run, key); `_id` = latestMetricId(run, key). */
@@ -210,7 +212,7 @@ function metricFields(runId: string, m: Metric): MetricFields {
 }
 
 export function historyDocOf(runId: string, m: Metric): HistoryDoc {
-  return { _id: historyId(runId, m), ...metricFields(runId, m) };
+  return { _id: historyId(runId, m), ...metricFields(runId, m), rk: recencyKey(m) };
 }
 
 export function latestDocOf(runId: string, experimentId: string, m: Metric): LatestMetricDoc {

@@ -2,17 +2,17 @@
  * Metric history: insert-only, one insertMany (ordered: false) per batch, each point under its deterministic
  * `_id` (value-encoding.ts historyId) with duplicate-key errors ignored — an identical point is stored once,
  * different points of one step are all kept. Reads are `_id` ranges in `_id` order, which is MLflow's history
- * order, paged by keyset. The latest value per key follows in latest-metrics.ts.
+ * order (timestamp, step, value with NaN last), paged by keyset; they do not look the run up (an unknown run's
+ * history is empty, as in MLflow). The latest value per key follows in latest-metrics.ts.
  */
 import type { Metric } from "../../domain/entities.js";
-import { runNotFound } from "../../domain/messages.js";
 import type { MetricHistoryPage } from "../types.js";
 import type { Collections } from "./connection.js";
 import { isDuplicateKeyError } from "./errors.js";
 import { METRIC_PROJECTION, type LatestMetrics } from "./latest-metrics.js";
 import { type HistoryDoc, type LatestMetricDoc, historyDocOf, latestDocOf, metricFromDoc } from "./mapping.js";
 import { decodeHistoryCursor, encodeHistoryCursor } from "./page-token.js";
-import { HISTORY_SUFFIX_END, historyPrefix, stepKey, timestampKey, valueSortKey } from "./value-encoding.js";
+import { HISTORY_SUFFIX_END, historyPosition, historyPrefix, valueSortKey } from "./value-encoding.js";
 
 /** Writes a batch of points to one run: history first, then the latest value of each key. */
 export async function writeMetrics(
@@ -40,7 +40,7 @@ export async function writeMetrics(
   await latestMetrics.settle(runId, experimentId, [...latest.values()]);
 }
 
-/** One page of a metric's history, in `_id` (= step, timestamp, value, NaN last) order. */
+/** One page of a metric's history, in `_id` (= timestamp, step, value, NaN last) order; empty for an unknown run. */
 export async function readMetricHistory(
   c: Collections,
   runId: string,
@@ -51,19 +51,17 @@ export async function readMetricHistory(
   let after = prefix;
   if (page.pageToken) {
     const cursor = decodeHistoryCursor(page.pageToken);
-    after = prefix + stepKey(cursor.step) + timestampKey(cursor.timestamp) + cursor.value;
+    after = prefix + historyPosition(cursor.timestamp, cursor.step, cursor.value);
   }
   const query = c.history.find({ _id: { $gt: after, $lt: prefix + HISTORY_SUFFIX_END } }, { projection: METRIC_PROJECTION }).sort({ _id: 1 });
   if (page.maxResults !== undefined) query.limit(page.maxResults + 1);
-  const [run, docs] = await Promise.all([c.runs.findOne({ _id: runId }, { projection: { _id: 1 } }), query.toArray()]);
-  if (!run) throw runNotFound(runId);
-  const metrics = docs.map(metricFromDoc);
+  const metrics = (await query.toArray()).map(metricFromDoc);
   if (page.maxResults === undefined || metrics.length <= page.maxResults) return { metrics, nextPageToken: "" };
   metrics.length = page.maxResults;
   const last = metrics[metrics.length - 1];
   if (!last) return { metrics, nextPageToken: "" };
   return {
     metrics,
-    nextPageToken: encodeHistoryCursor({ step: last.step, timestamp: last.timestamp, value: valueSortKey(last.value) }),
+    nextPageToken: encodeHistoryCursor({ timestamp: last.timestamp, step: last.step, value: valueSortKey(last.value) }),
   };
 }

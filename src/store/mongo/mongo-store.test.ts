@@ -13,7 +13,9 @@ import { type Metric, compareMetricRecency } from "../../domain/entities.js";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import { paramChangedMessage } from "../../domain/validation.js";
 import type { Store } from "../types.js";
+import { historyDocOf } from "./mapping.js";
 import { createMongoStore } from "./mongo-store.js";
+import { recencyKey } from "./value-encoding.js";
 
 const NOW = 1_700_000_000_000;
 const newRunId = () => randomBytes(16).toString("hex");
@@ -222,6 +224,36 @@ describe("MongoDB store: stored documents", () => {
         for (const field of fieldNames(doc)) expect(field, `${name}: ${field}`).toMatch(/^[a-z_]+$/);
       }
     }
+  });
+});
+
+describe("MongoDB store: latest-metric settling", () => {
+  // A point in history newer than the stored latest, its own latest write lost (what a FerretDB update racing
+  // another, or a writer that died between its history insert and its upsert, leaves behind). The next batch whose
+  // upsert hits the stored document settles the key and must find it, although its `_id` sorts before the
+  // stored point's (history order is timestamp first; recency is step first).
+  it("finds history points newer than the stored latest wherever their _id sorts", async () => {
+    const uri = mongoTestUri("settling");
+    const store = open(uri);
+    await store.init();
+    const db = await raw(uri);
+    const { runId } = (await store.createRun({ runId: newRunId(), experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
+    const stored = point("m", 1, NOW + 100, 1);
+    const lost = [point("m", 2, NOW, 5), point("m", 3, NOW + 50, 5), point("m", -1, NOW - 10, 4), point("m", Number.NaN, NOW + 50, 5)];
+    const older = point("m", 9, NOW + 200, 0);
+    await store.logBatch(runId, { metrics: [stored], params: [], tags: [] });
+    await db.collection("metric_history").insertMany(lost.map((m) => historyDocOf(runId, m)) as unknown as Document[]);
+    expect(byKey((await store.getRun(runId)).data.metrics)).toEqual([stored]);
+
+    await store.logBatch(runId, { metrics: [older], params: [], tags: [] });
+    expect((await store.getRun(runId)).data.metrics).toEqual([point("m", 3, NOW + 50, 5)]);
+    const history = (await store.getMetricHistory(runId, "m", {})).metrics;
+    expect(history.map(exact)).toEqual([lost[2], lost[0], lost[1], lost[3], stored, older].map((m) => exact(m as Metric)));
+
+    const docs = await db.collection("metric_history").find({ run_id: runId }).toArray();
+    for (const d of docs) expect(d.rk).toBe(recencyKey({ step: d.step as number, timestamp: d.ts as number, value: d.x === "NaN" ? Number.NaN : (d.v as number) }));
+    const indexes = await db.collection("metric_history").listIndexes().toArray();
+    expect(indexes.find((i) => i.name === "run_key_recency")?.key).toEqual({ run_id: 1, key: 1, rk: 1 });
   });
 });
 

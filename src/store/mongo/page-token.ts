@@ -1,19 +1,20 @@
 /**
- * Keyset page tokens for metric history: base64url of the JSON array `[step, timestamp, valueSortKey]` of the
- * last point returned, i.e. the position after which the next page starts in `_id` order (value-encoding.ts).
+ * Keyset page tokens for metric history: base64url of the JSON array `[timestamp, step, valueSortKey]` of the
+ * last point returned — its history `_id` suffix (value-encoding.ts historySuffix), after which the next page
+ * starts in `_id` order.
  * Decoding accepts exactly the bytes `encodeHistoryCursor` writes; anything else is INVALID_PARAMETER_VALUE.
  */
 import { invalidPageToken } from "../../domain/messages.js";
 
 export interface HistoryCursor {
-  step: number;
   timestamp: number;
+  step: number;
   /** `valueSortKey` of the point's value: 16 lowercase hex digits. */
   value: string;
 }
 
 export function encodeHistoryCursor(c: HistoryCursor): string {
-  return Buffer.from(JSON.stringify([c.step, c.timestamp, c.value]), "utf8").toString("base64url");
+  return Buffer.from(JSON.stringify([c.timestamp, c.step, c.value]), "utf8").toString("base64url");
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -28,11 +29,11 @@ export function decodeHistoryCursor(token: string): HistoryCursor {
     throw invalidPageToken();
   }
   if (!Array.isArray(parsed) || parsed.length !== 3) throw invalidPageToken();
-  const [step, timestamp, value] = parsed as unknown[];
-  if (typeof step !== "number" || !Number.isSafeInteger(step)) throw invalidPageToken();
+  const [timestamp, step, value] = parsed as unknown[];
   if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp < 0) throw invalidPageToken();
+  if (typeof step !== "number" || !Number.isSafeInteger(step)) throw invalidPageToken();
   if (typeof value !== "string" || !SORT_KEY.test(value)) throw invalidPageToken();
-  const cursor = { step, timestamp, value };
+  const cursor = { timestamp, step, value };
   // Only the canonical spelling: trailing bits, whitespace or reordered variants are not ours.
   if (encodeHistoryCursor(cursor) !== token) throw invalidPageToken();
   return cursor;

@@ -7,7 +7,9 @@ import {
   encodeValue,
   escapeIdPart,
   historyId,
+  historyPosition,
   historyPrefix,
+  historySuffix,
   latestMetricId,
   recencyKey,
   runIdPrefix,
@@ -86,6 +88,27 @@ describe("metric value encoding", () => {
     }
   });
 
+  it("orders history ids by timestamp, step, then value with NaN last, one id per distinct point", () => {
+    const rnd = mulberry32(11);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const historyOrder = (a: Metric, b: Metric) =>
+      a.timestamp - b.timestamp || a.step - b.step || (Number.isNaN(a.value) ? 1 : 0) - (Number.isNaN(b.value) ? 1 : 0) || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+    for (let i = 0; i < 5000; i++) {
+      const a: Metric = { key: "k", value: pick(ORDERED), timestamp: pick([0, 1, 2 ** 53 - 1]), step: pick([-(2 ** 53 - 1), -1, 0, 1]) };
+      const b: Metric = { key: "k", value: pick(ORDERED), timestamp: pick([0, 1, 2 ** 53 - 1]), step: pick([-(2 ** 53 - 1), -1, 0, 1]) };
+      const ia = historyId("r", a);
+      const ib = historyId("r", b);
+      const actual = ia === ib ? 0 : ia > ib ? 1 : -1;
+      const expected = Math.sign(historyOrder(a, b));
+      // Ties of the order are -0 against 0 (ordered -0 first, as valueSortKey does) and identical points.
+      if (expected !== 0) expect(actual, `${JSON.stringify([a, b])}`).toBe(expected);
+      else expect(actual === 0).toBe(Object.is(a.value, b.value) || (Number.isNaN(a.value) && Number.isNaN(b.value)));
+    }
+    const m = { step: -7, timestamp: 42, value: -0 };
+    expect(historySuffix(m)).toBe(historyPosition(42, -7, valueSortKey(-0)));
+    expect(historySuffix(m)).toBe(timestampKey(42) + stepKey(-7) + valueSortKey(-0));
+  });
+
   it("builds ids whose prefixes never overlap, whatever the key", () => {
     const keys = ["a", "a:b", "a%3Ab", "a.b", "x$y", "$lead", "100%", "a:", ":", "%", ""];
     expect(new Set(keys.map(escapeIdPart)).size).toBe(keys.length);
@@ -104,10 +127,12 @@ describe("metric value encoding", () => {
 });
 
 describe("metric history page tokens", () => {
-  const cursor = { step: -3, timestamp: 17, value: valueSortKey(Number.NaN) };
+  const cursor = { timestamp: 17, step: -3, value: valueSortKey(Number.NaN) };
 
   it("round-trips a cursor", () => {
     expect(decodeHistoryCursor(encodeHistoryCursor(cursor))).toEqual(cursor);
+    // The array is the sort key in history order: timestamp, step, value.
+    expect(JSON.parse(Buffer.from(encodeHistoryCursor(cursor), "base64url").toString("utf8"))).toEqual([17, -3, valueSortKey(Number.NaN)]);
   });
 
   it("rejects anything it did not issue with INVALID_PARAMETER_VALUE", () => {
@@ -115,7 +140,7 @@ describe("metric history page tokens", () => {
     const token = encodeHistoryCursor(cursor);
     const bad = [
       "", "not a token", "%%%", `${token}=`, `${token}x`, ` ${token}`, b64("{}"), b64("[]"), b64("null"), b64("[1,2]"),
-      b64('[1,2,"0000000000000000",4]'), b64('[1.5,2,"0000000000000000"]'), b64('[1,-2,"0000000000000000"]'),
+      b64('[1,2,"0000000000000000",4]'), b64('[1.5,2,"0000000000000000"]'), b64('[1,2.5,"0000000000000000"]'), b64('[-1,2,"0000000000000000"]'),
       b64('[1,2,"000000000000000G"]'), b64('[1,2,"00000000000000000"]'), b64(`[${2 ** 53},0,"0000000000000000"]`),
       b64('[1, 2, "0000000000000000"]'), b64('["1",2,"0000000000000000"]'),
     ];

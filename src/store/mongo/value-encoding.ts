@@ -12,6 +12,8 @@
  *   filter on the separate NaN flag (`n` in latest_metrics).
  * - `recencyKey`: MLflow's "latest" order (step, then timestamp, then value with NaN lowest), refined so -0 < 0:
  *   a total order, so concurrent writers settle on the same point whatever the arrival order.
+ * - `historySuffix`: MLflow's history order (timestamp, then step, then value with NaN last), the `_id` order.
+ * Both are injective on (step, timestamp, value bits with NaN canonicalised).
  */
 import type { Metric } from "../../domain/entities.js";
 
@@ -112,15 +114,21 @@ export function historyPrefix(runId: string, key: string): string {
 /** Above every hex suffix of a history prefix. */
 export const HISTORY_SUFFIX_END = "g";
 
-/** The hex suffix of a history `_id`: step, timestamp and value sort key (44 digits). */
+/** The hex suffix of a history `_id`: timestamp, step and value sort key (44 digits), in history order. */
 export function historySuffix(m: Pick<Metric, "step" | "timestamp" | "value">): string {
-  return stepKey(m.step) + timestampKey(m.timestamp) + valueSortKey(m.value);
+  return historyPosition(m.timestamp, m.step, valueSortKey(m.value));
+}
+
+/** `historySuffix` from its parts, the value already as its `valueSortKey` (as page tokens carry it). */
+export function historyPosition(timestamp: number, step: number, valueKey: string): string {
+  return timestampKey(timestamp) + stepKey(step) + valueKey;
 }
 
 /**
- * The deterministic `_id` of a metric point: (run, key, step, timestamp, exact value bits), so an identical point
+ * The deterministic `_id` of a metric point: (run, key, timestamp, step, exact value bits), so an identical point
  * is a duplicate key and is stored once, and `_id` order within a (run, key) is MLflow's history order
- * (step, timestamp, value, NaN last) — the `_id` index alone serves history reads and keyset pages.
+ * (timestamp, step, value, NaN last) — the `_id` index alone serves history reads and keyset pages.
+ * Recency (step first) is another order: history documents carry it as `rk` (recencyKey) for settling.
  */
 export function historyId(runId: string, m: Pick<Metric, "key" | "step" | "timestamp" | "value">): string {
   return historyPrefix(runId, m.key) + historySuffix(m);

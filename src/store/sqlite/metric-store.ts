@@ -5,6 +5,8 @@
  * - latest: one upsert per key of the batch that replaces the stored point only when the new one is
  *   later (row-value comparison in the same order as `compareMetricRecency`), so arrival order and
  *   concurrent writers cannot move it backwards.
+ * History reads walk metric_history's primary key in MLflow's history order (timestamp, step, value with
+ * NaN last) and page by keyset on it. They do not look the run up: an unknown run's history is empty.
  */
 import type { Database } from "better-sqlite3";
 import { type Metric, type Tag, compareMetricRecency } from "../../domain/entities.js";
@@ -23,7 +25,8 @@ export interface MetricStore extends Synchronous<Pick<RunStore, "logBatch" | "ge
 const POINT_COLUMNS = "run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest";
 const POINT_VALUES = "@run_id, @key, @step, @timestamp, @is_nan, @value, @is_negative_zero, @model_id, @dataset_name, @dataset_digest";
 const METRIC_COLUMNS = "key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest";
-const HISTORY_ORDER = "step, timestamp, is_nan, value, is_negative_zero";
+/** metric_history's primary key after (run_id, key): MLflow's history order. */
+const HISTORY_ORDER = "timestamp, step, is_nan, value, is_negative_zero";
 
 type PointRow = MetricRow & { run_id: string };
 
@@ -48,7 +51,7 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
   );
   const insertPoint = db.prepare<[PointRow]>(
     `INSERT INTO metric_history (${POINT_COLUMNS}) VALUES (${POINT_VALUES})
-     ON CONFLICT (run_id, key, step, timestamp, is_nan, value, is_negative_zero) DO NOTHING`,
+     ON CONFLICT (run_id, key, ${HISTORY_ORDER}) DO NOTHING`,
   );
   // A NaN counts as lower than every number at the same step and timestamp, hence `1 - is_nan`.
   const upsertLatest = db.prepare<[PointRow]>(
@@ -72,7 +75,7 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
   const selectHistoryAfter = db.prepare<[HistoryCursor & { run_id: string; key: string; limit: number }], MetricRow>(
     `SELECT ${METRIC_COLUMNS} FROM metric_history
      WHERE run_id = @run_id AND key = @key
-       AND (${HISTORY_ORDER}) > (@step, @timestamp, @is_nan, @value, @is_negative_zero)
+       AND (${HISTORY_ORDER}) > (@timestamp, @step, @is_nan, @value, @is_negative_zero)
      ORDER BY ${HISTORY_ORDER} LIMIT @limit`,
   );
 
@@ -91,8 +94,8 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
     for (const metric of latestPerKey(batch.metrics)) upsertLatest.run(metricToRow(runId, metric));
   });
 
-  const readHistory = db.transaction((runId: string, key: string, page: { maxResults?: number; pageToken?: string }) => {
-    runState.requireRun(runId);
+  // One statement, no check that the run exists: an unknown run has an empty history, as in MLflow.
+  const readHistory = (runId: string, key: string, page: { maxResults?: number; pageToken?: string }): MetricHistoryPage => {
     const cursor = page.pageToken ? decodeHistoryCursor(page.pageToken) : undefined;
     // One row more than asked tells whether another page follows, so the last page has no token.
     const limit = page.maxResults === undefined ? -1 : page.maxResults + 1;
@@ -105,12 +108,12 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
       const last = rows[rows.length - 1];
       if (last !== undefined) nextPageToken = encodeHistoryCursor(last);
     }
-    return { metrics: rows.map(rowToMetric), nextPageToken } satisfies MetricHistoryPage;
-  });
+    return { metrics: rows.map(rowToMetric), nextPageToken };
+  };
 
   return {
     logBatch: (runId, batch) => writeBatch.immediate(runId, batch),
-    getMetricHistory: (runId, key, page) => readHistory.deferred(runId, key, page),
+    getMetricHistory: readHistory,
     latestMetrics: (runId) => selectLatest.all(runId).map(rowToMetric),
   };
 }

@@ -25,8 +25,9 @@ describe("history page tokens", () => {
     ["an object", b64('{"step":1}')],
     ["too short", b64('[1,2,0,"3"]')],
     ["too long", b64('[1,2,0,"3",0,0]')],
-    ["a fractional step", b64('[1.5,2,0,"3",0]')],
-    ["an unsafe timestamp", b64('[1,9007199254740993,0,"3",0]')],
+    ["a fractional timestamp", b64('[1.5,2,0,"3",0]')],
+    ["an unsafe step", b64('[1,9007199254740993,0,"3",0]')],
+    ["an unsafe timestamp", b64('[9007199254740993,1,0,"3",0]')],
     ["a flag that is not 0 or 1", b64('[1,2,2,"3",0]')],
     ["a number value", b64("[1,2,0,3,0]")],
     ["a NaN value", b64('[1,2,0,"NaN",0]')],
@@ -39,6 +40,6 @@ describe("history page tokens", () => {
   });
 
   it("accepts exactly what it issues", () => {
-    expect(decodeHistoryCursor(b64('[1,2,0,"3",0]'))).toEqual({ step: 1, timestamp: 2, is_nan: 0, value: 3, is_negative_zero: 0 });
+    expect(decodeHistoryCursor(b64('[1,2,0,"3",0]'))).toEqual({ timestamp: 1, step: 2, is_nan: 0, value: 3, is_negative_zero: 0 });
   });
 });

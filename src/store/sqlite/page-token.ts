@@ -1,6 +1,7 @@
 /**
- * Keyset page tokens for metric history: base64url of the JSON array of the last point's sort key.
- * The value travels as its decimal string because JSON has no ±Infinity. Decoding accepts only what
+ * Keyset page tokens for metric history: base64url of the JSON array of the last point's sort key,
+ * `[timestamp, step, is_nan, value, is_negative_zero]` (metric_history's primary key after run and
+ * key, i.e. the history order). The value travels as its decimal string because JSON has no ±Infinity. Decoding accepts only what
  * `encodeHistoryCursor` writes; anything else is INVALID_PARAMETER_VALUE.
  */
 import { invalidPageToken } from "../../domain/messages.js";
@@ -13,7 +14,7 @@ export interface HistoryCursor extends StoredMetricValue {
 }
 
 export function encodeHistoryCursor(c: HistoryCursor): string {
-  const key = [c.step, c.timestamp, c.is_nan, String(c.value), c.is_negative_zero];
+  const key = [c.timestamp, c.step, c.is_nan, String(c.value), c.is_negative_zero];
   return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
 }
 
@@ -29,7 +30,7 @@ export function decodeHistoryCursor(token: string): HistoryCursor {
     throw invalidPageToken();
   }
   if (!Array.isArray(key) || key.length !== 5) throw invalidPageToken();
-  const [step, timestamp, isNan, valueText, isNegativeZero] = key as unknown[];
+  const [timestamp, step, isNan, valueText, isNegativeZero] = key as unknown[];
   if (!Number.isSafeInteger(step) || !Number.isSafeInteger(timestamp)) throw invalidPageToken();
   if (!isFlag(isNan) || !isFlag(isNegativeZero) || typeof valueText !== "string") throw invalidPageToken();
   const value = Number(valueText);

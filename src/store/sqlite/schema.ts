@@ -63,8 +63,8 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX run_tags_by_key_value ON run_tags (key, value);
 
-  -- Every point once. The key doubles as the history query's index: its column order is the
-  -- history order (step, timestamp, value with NaN last).
+  -- Every point once: the key covers (run, key, step, timestamp, value). It doubles as the history
+  -- query's index, so its column order is MLflow's history order (timestamp, step, value with NaN last).
   CREATE TABLE metric_history (
     run_id           TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     key              TEXT NOT NULL,
@@ -76,7 +76,7 @@ const MIGRATIONS: readonly string[] = [
     model_id         TEXT,
     dataset_name     TEXT,
     dataset_digest   TEXT,
-    PRIMARY KEY (run_id, key, step, timestamp, is_nan, value, is_negative_zero)
+    PRIMARY KEY (run_id, key, timestamp, step, is_nan, value, is_negative_zero)
   ) WITHOUT ROWID;
 
   -- The latest point per (run, key), kept by an upsert that only moves forward in recency.

@@ -94,8 +94,13 @@ describe("SQLite store", () => {
       (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from(sql.matchAll(/\?/g), () => 0)) as { detail: string }[]).map((r) => r.detail).join(" | ");
     const cases: [string, RegExp][] = [
       [
-        "SELECT * FROM metric_history WHERE run_id = ? AND key = ? AND (step, timestamp, is_nan, value, is_negative_zero) > (?, ?, ?, ?, ?) ORDER BY step, timestamp, is_nan, value, is_negative_zero",
-        /^SEARCH metric_history USING PRIMARY KEY \(run_id=\? AND key=\? AND \(step,timestamp,is_nan,value,is_negative_zero\)>/,
+        "SELECT * FROM metric_history WHERE run_id = ? AND key = ? AND (timestamp, step, is_nan, value, is_negative_zero) > (?, ?, ?, ?, ?) ORDER BY timestamp, step, is_nan, value, is_negative_zero",
+        /^SEARCH metric_history USING PRIMARY KEY \(run_id=\? AND key=\? AND \(timestamp,step,is_nan,value,is_negative_zero\)>\(\?,\?,\?,\?,\?\)\)$/,
+      ],
+      // The first page: the same key walk, and no sort of its own (no "USE TEMP B-TREE FOR ORDER BY").
+      [
+        "SELECT * FROM metric_history WHERE run_id = ? AND key = ? ORDER BY timestamp, step, is_nan, value, is_negative_zero LIMIT ?",
+        /^SEARCH metric_history USING PRIMARY KEY \(run_id=\? AND key=\?\)$/,
       ],
       ["SELECT run_id FROM latest_metrics WHERE key = ? ORDER BY is_nan, value", /^SEARCH latest_metrics USING COVERING INDEX latest_metrics_by_key_value \(key=\?\)$/],
       ["SELECT run_id FROM latest_metrics WHERE key = ? AND is_nan = 0 ORDER BY value DESC", /USING COVERING INDEX latest_metrics_by_key_value \(key=\? AND is_nan=\?\)$/],
