@@ -24,7 +24,7 @@ const RUNS = 10;
 const BATCH_SIZE = 1000;
 
 async function measure(label: string, storeArgs: string[]) {
-  const proc = await spawnLogbook([...storeArgs, "--log-level", "warn"]);
+  const proc = await spawnLogbook(storeArgs);
   const clients = Array.from({ length: CLIENTS }, () => promiseClient(TrackingServiceService, proc.address));
   try {
     const c0 = clients[0]!;

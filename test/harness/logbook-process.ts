@@ -30,7 +30,7 @@ export async function spawnLogbook(args: string[], env: NodeJS.ProcessEnv = {}):
     env: { ...process.env, ...env },
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const { grpcPort, httpPort } = await new Promise<{ grpcPort: number; httpPort: number }>((resolve, reject) => {
+  const started = new Promise<{ grpcPort: number; httpPort: number }>((resolve, reject) => {
     // The reader stays attached for the process's life, so its stdout pipe never fills up.
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error("Logbook did not start within 60 s")), 60_000);
@@ -48,6 +48,10 @@ export async function spawnLogbook(args: string[], env: NodeJS.ProcessEnv = {}):
       }
     });
     void exited.then((code) => reject(new Error(`Logbook exited with code ${code} before listening`)));
+  });
+  const { grpcPort, httpPort } = await started.catch((err: unknown) => {
+    child.kill("SIGKILL"); // never leave a half-started server behind
+    throw err;
   });
   return {
     child,
