@@ -13,6 +13,8 @@ export interface ServerConfig {
   dataDir: string;
   /** "sqlite:" (a file in the data dir), "sqlite:<path>", or a mongodb:// / mongodb+srv:// URI. */
   store: string;
+  /** `file:///abs/dir` or `gridfs:[bucket]`; unset: `file://<data-dir>/artifacts` (SQLite) or `gridfs:artifacts` (MongoDB). */
+  artifactsDestination?: string;
   logLevel: string;
   /** How often the store is pinged for health, in milliseconds. */
   healthIntervalMs: number;
@@ -54,6 +56,12 @@ export function addServerOptions(cmd: Command): Command {
         .default("sqlite:"),
     )
     .addOption(
+      new Option(
+        "--artifacts-destination <uri>",
+        'where artifact files live: "file:///abs/dir" or "gridfs:[bucket]" (default: file://<data-dir>/artifacts for SQLite, gridfs:artifacts for MongoDB)',
+      ).env("LOGBOOK_ARTIFACTS_DESTINATION"),
+    )
+    .addOption(
       new Option("--log-level <level>", "log level")
         .env("LOGBOOK_LOG_LEVEL")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -81,6 +89,7 @@ export function resolveConfig(opts: Record<string, unknown>): ServerConfig {
     maxBodyBytes: Number(opts.maxBodyBytes),
     dataDir: String(opts.dataDir),
     store: String(opts.store),
+    ...(typeof opts.artifactsDestination === "string" && opts.artifactsDestination ? { artifactsDestination: opts.artifactsDestination } : {}),
     logLevel: String(opts.logLevel),
     healthIntervalMs: Number(opts.healthIntervalMs),
     shutdownTimeoutS: Number(opts.shutdownTimeoutS),

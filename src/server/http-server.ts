@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { artifactRawRoutes } from "../gateway/artifact-routes.js";
 import { gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
 import type { RegisteredService } from "../services/rpc.js";
 import type { StoreHealth } from "./store-health.js";
@@ -13,11 +14,14 @@ export interface HttpServerOptions {
   services: readonly RegisteredService[];
   descriptorSet: Uint8Array;
   maxBodyBytes: number;
+  /** "sqlite" or "mongodb" (server-info). */
+  storeKind: string;
   health: StoreHealth;
   logger: Logger;
 }
 
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const artifactService = opts.services.find((s) => s.name === "logbook.v1.ArtifactService");
   const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle" });
   await app.register(gatewayPlugin, {
     services: opts.services,
@@ -40,6 +44,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
         },
       },
       { method: "GET", url: "/version", handler: async (_req, reply) => reply.type("text/plain; charset=utf-8").send(LOGBOOK_VERSION) },
+      // MLflow's artifact proxy, /get-artifact and server-info, calling ArtifactService in process.
+      ...(artifactService
+        ? artifactRawRoutes({ service: artifactService.implementation as never, storeKind: opts.storeKind, logger: opts.logger })
+        : []),
     ],
   });
   return app;

@@ -19,11 +19,14 @@ import { createServices } from "./services.js";
 import { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 import type { ServerRuntime } from "../services/server-runtime.js";
+import { openArtifactStore, type OpenedArtifactStore } from "../artifacts/open.js";
 
 export interface Logbook {
   grpcPort: number;
   httpPort: number;
   store: Store;
+  /** The artifact store (its read counters are observable by tests). */
+  artifacts: OpenedArtifactStore;
   health: StoreHealth;
   /** Graceful shutdown; resolves when in-flight calls have finished and the store is closed. */
   close(): Promise<void>;
@@ -33,6 +36,14 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   const store = openStore(config.store, config.dataDir);
   await store.init();
   logger.info({ store: store.status }, "store ready");
+  let artifacts: OpenedArtifactStore;
+  try {
+    artifacts = await openArtifactStore(config.artifactsDestination, { storeSpec: config.store, dataDir: config.dataDir });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  logger.info({ artifacts: { kind: artifacts.kind, location: artifacts.location } }, "artifact store ready");
 
   const ports: { grpc?: number; http?: number } = {};
   const health = new StoreHealth(store, config.healthIntervalMs, logger);
@@ -41,8 +52,9 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     startedAt: Date.now(),
     storeReachable: () => health.reachable,
     ports: () => ports,
+    artifacts: { kind: artifacts.kind, location: artifacts.location },
   };
-  const services = createServices({ store, runtime, logger });
+  const services = createServices({ store, artifacts, runtime, logger });
   const server = new Server();
   let inFlight = 0;
   const tracker = {
@@ -62,7 +74,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
 
   const descriptorSet = readFileSync(descriptorSetPath());
   new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
-  const http = await createHttpServer({ services, descriptorSet, maxBodyBytes: config.maxBodyBytes, health, logger });
+  const http = await createHttpServer({ services, descriptorSet, storeKind: store.status.kind, maxBodyBytes: config.maxBodyBytes, health, logger });
 
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.host}:${config.grpcPort}`, ServerCredentials.createInsecure(), (err, port) =>
@@ -96,9 +108,10 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
         http.server.closeAllConnections();
       }
       clearTimeout(timer);
+      await artifacts.close();
       await store.close();
       logger.info("stopped");
     })());
 
-  return { grpcPort, httpPort, store, health, close };
+  return { grpcPort, httpPort, store, artifacts, health, close };
 }

@@ -1,0 +1,176 @@
+/**
+ * Artifacts in a GridFS bucket of the store's MongoDB database (`gridfs:<bucket>`, default
+ * `gridfs:artifacts`). A file's GridFS filename is its normal artifact path (path.ts: no `..`, no
+ * leading "/", no backslash), so a directory is a filename prefix ending in "/".
+ *
+ * Atomicity: GridFS writes the chunks first and the files document last, when the upload stream
+ * finishes; readers and listings only see files documents, so an interrupted upload is invisible, and
+ * its chunks are removed by `abort()`. A replaced file is a newer revision (same filename, later
+ * uploadDate); readers take the newest, and older revisions are deleted after the new one is complete.
+ *
+ * Opens its own MongoClient on the store's URI (same database), so the artifact layer needs nothing
+ * from the metadata store's internals.
+ */
+import { type Db, GridFSBucket, MongoClient, type GridFSFile, type ObjectId } from "mongodb";
+import { notFound, unavailable } from "../domain/errors.js";
+import { describeUri } from "../store/mongo/connection.js";
+import type { ArtifactEntry, ArtifactRead, ObservableArtifactStore, ReadCounters } from "./store.js";
+
+const CHUNK_SIZE = 1024 * 1024;
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+export interface GridFsOptions {
+  uri: string;
+  bucket: string;
+  serverSelectionTimeoutMS?: number;
+}
+
+export class GridFsArtifactStore implements ObservableArtifactStore {
+  readonly kind = "gridfs";
+  readonly location: string;
+  readonly counters: ReadCounters = { bytesRead: 0, openReads: 0 };
+  private readonly client: MongoClient;
+  private readonly bucket: GridFSBucket;
+  private readonly db: Db;
+  private readonly bucketName: string;
+
+  constructor(options: GridFsOptions) {
+    this.location = `gridfs:${options.bucket}`;
+    this.client = new MongoClient(options.uri, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
+      ignoreUndefined: true,
+      appName: "logbook-artifacts",
+    });
+    const db = this.client.db(describeUri(options.uri).database);
+    this.db = db;
+    this.bucketName = options.bucket;
+    this.bucket = new GridFSBucket(db, { bucketName: options.bucket, chunkSizeBytes: CHUNK_SIZE });
+  }
+
+  private async newest(path: string): Promise<GridFSFile | undefined> {
+    const [file] = await this.bucket.find({ filename: path }).sort({ uploadDate: -1, _id: -1 }).limit(1).toArray();
+    return file;
+  }
+
+  async write(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    const upload = this.bucket.openUploadStream(path, { metadata: { path } });
+    let size = 0;
+    // Writes whose chunk insert has not been acknowledged; an abort must wait for them, or a chunk
+    // inserted after abort()'s deleteMany would be left behind.
+    let inFlight = 0;
+    let onSettled: (() => void) | undefined;
+    const settle = () => {
+      if (--inFlight === 0) onSettled?.();
+    };
+    try {
+      for await (const chunk of chunks) {
+        size += chunk.byteLength;
+        inFlight++;
+        if (!upload.write(chunk, settle)) await new Promise<void>((ok, ko) => {
+          const onError = (e: Error) => { upload.off("drain", onDrain); ko(e); };
+          const onDrain = () => { upload.off("error", onError); ok(); };
+          upload.once("drain", onDrain).once("error", onError);
+        });
+      }
+      await new Promise<void>((ok, ko) => {
+        upload.once("error", ko);
+        upload.end(() => ok());
+      });
+    } catch (err) {
+      upload.on("error", () => undefined); // pending writes fail with "Stream has been aborted": expected
+      await upload.abort().catch(() => undefined);
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          onSettled = resolve;
+          setTimeout(resolve, 10_000).unref();
+        });
+      }
+      // Again, after the writes settled: abort()'s own deleteMany may have run before a chunk insert landed.
+      await this.db.collection(`${this.bucketName}.chunks`).deleteMany({ files_id: upload.id }).catch(() => undefined);
+      throw wrap(err);
+    }
+    // Complete: drop older revisions of the same path.
+    const id = upload.id as ObjectId;
+    const older = await this.bucket.find({ filename: path, _id: { $ne: id } }, { projection: { _id: 1 } }).toArray();
+    for (const f of older) await this.bucket.delete(f._id).catch(() => undefined);
+    return size;
+  }
+
+  async read(path: string): Promise<ArtifactRead> {
+    const file = await this.newest(path).catch((e: unknown) => { throw wrap(e); });
+    if (!file) throw notFound(`No artifact at '${path}'`);
+    const stream = this.bucket.openDownloadStream(file._id);
+    const counters = this.counters;
+    counters.openReads++;
+    stream.on("data", (chunk: Buffer) => {
+      counters.bytesRead += chunk.length;
+    });
+    let closed = false;
+    const release = () => {
+      if (!closed) {
+        closed = true;
+        counters.openReads--;
+      }
+    };
+    stream.once("close", release);
+    stream.once("end", release);
+    return { size: file.length, stream };
+  }
+
+  async list(path: string): Promise<ArtifactEntry[]> {
+    const prefix = path ? `${path}/` : "";
+    const children = new Map<string, ArtifactEntry & { date: number }>();
+    const cursor = this.bucket.find(
+      prefix ? { filename: { $regex: `^${escapeRegex(prefix)}` } } : {},
+      { projection: { filename: 1, length: 1, uploadDate: 1 }, batchSize: 1000 },
+    );
+    try {
+      for await (const f of cursor) {
+        const rest = f.filename.slice(prefix.length);
+        const slash = rest.indexOf("/");
+        if (slash === -1) {
+          const date = f.uploadDate.getTime();
+          const seen = children.get(rest);
+          if (!seen || (!seen.isDir && seen.date < date)) children.set(rest, { name: rest, isDir: false, size: f.length, date });
+        } else {
+          children.set(rest.slice(0, slash), { name: rest.slice(0, slash), isDir: true, date: 0 });
+        }
+      }
+    } catch (e) {
+      throw wrap(e);
+    }
+    return [...children.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(({ name, isDir, size }) => (isDir ? { name, isDir } : { name, isDir, size: size! }));
+  }
+
+  async delete(path: string): Promise<void> {
+    const filter = { $or: [{ filename: path }, { filename: { $regex: `^${escapeRegex(path)}/` } }] };
+    try {
+      const files = await this.bucket.find(filter, { projection: { _id: 1 } }).toArray();
+      for (const f of files) await this.bucket.delete(f._id);
+    } catch (e) {
+      throw wrap(e);
+    }
+  }
+
+  async pendingUploads(): Promise<number> {
+    const ids = (await this.db.collection(`${this.bucketName}.chunks`).distinct("files_id")) as ObjectId[];
+    if (ids.length === 0) return 0;
+    const complete = await this.db.collection(`${this.bucketName}.files`).countDocuments({ _id: { $in: ids } });
+    return ids.length - complete;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+function wrap(err: unknown): unknown {
+  const name = (err as { name?: string } | null)?.name ?? "";
+  if (name === "MongoServerSelectionError" || name === "MongoNetworkError" || name === "MongoNetworkTimeoutError") {
+    return unavailable("The artifact store is unreachable", err);
+  }
+  return err;
+}

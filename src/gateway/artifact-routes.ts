@@ -1,0 +1,261 @@
+/**
+ * MLflow's raw-byte artifact routes (DESIGN.md §1, "Routes that are not RPC bindings"), registered
+ * through the gateway's raw-route mechanism and calling the ArtifactService functions in process:
+ *   PUT|GET|DELETE /api/2.0/mlflow-artifacts/artifacts/<path>   raw body in, raw bytes out, delete
+ *   GET /api/2.0/mlflow-artifacts/artifacts?path=<dir>          MLflow's listing shape (basenames)
+ *   GET /get-artifact?run_id&path                                a run's file, raw bytes
+ *   GET /api/3.0/mlflow/server-info                              multipart uploads/downloads off
+ * and the /ajax-api twins where MLflow serves them. Bodies stream both ways with backpressure; an
+ * upload the client abandons commits nothing.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { AppError, ErrorCode } from "../domain/errors.js";
+import { baseName, invalidPath } from "../artifacts/path.js";
+import type { CallContext, ServiceImplementation } from "../services/rpc.js";
+import type { ArtifactServiceService, UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_service.js";
+import type { RawRoute } from "./gateway.js";
+import { stringifyJson } from "./json-text.js";
+
+type ArtifactService = ServiceImplementation<typeof ArtifactServiceService>;
+
+const PROXY_PREFIXES = ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"];
+/** Upload chunks handed to the service are at most this big (the request stream's own pieces are smaller). */
+const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  txt: "text/plain", log: "text/plain", md: "text/markdown", csv: "text/csv", tsv: "text/tab-separated-values",
+  json: "application/json", yaml: "text/yaml", yml: "text/yaml", html: "text/html", htm: "text/html",
+  xml: "application/xml", py: "text/x-python", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg",
+  gif: "image/gif", svg: "image/svg+xml", pdf: "application/pdf", parquet: "application/octet-stream",
+  pkl: "application/octet-stream", zip: "application/zip", gz: "application/gzip",
+};
+
+/** The Content-Type of a file name, by its extension (text types in UTF-8). */
+export function contentTypeOf(name: string): string {
+  const dot = name.lastIndexOf(".");
+  const type = (dot > 0 && CONTENT_TYPES[name.slice(dot + 1).toLowerCase()]) || "application/octet-stream";
+  return type.startsWith("text/") ? `${type}; charset=utf-8` : type;
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** The artifact path of a proxy URL: the raw path after the prefix, each segment percent-decoded once. */
+function proxyPath(rawUrl: string): string {
+  const q = rawUrl.indexOf("?");
+  const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const prefix = PROXY_PREFIXES.find((p) => path.startsWith(`${p}/`));
+  if (!prefix) throw invalidPath();
+  try {
+    return path
+      .slice(prefix.length + 1)
+      .split("/")
+      .map((s) => decodeURIComponent(s))
+      .join("/");
+  } catch {
+    throw invalidPath();
+  }
+}
+
+function query(request: FastifyRequest): URLSearchParams {
+  const rawUrl = request.raw.url ?? request.url;
+  const q = rawUrl.indexOf("?");
+  return new URLSearchParams(q === -1 ? "" : rawUrl.slice(q + 1));
+}
+
+/** A call context whose signal aborts when the client goes away before the exchange is over. */
+function contextFor(request: FastifyRequest, reply: FastifyReply, logger: Logger, route: string): { ctx: CallContext; done(): void } {
+  const abort = new AbortController();
+  const gone = () => {
+    if (!reply.raw.writableFinished) abort.abort(new AppError(ErrorCode.CANCELLED, "The client went away"));
+  };
+  const requestGone = () => {
+    if (!request.raw.complete) gone();
+  };
+  reply.raw.on("close", gone);
+  request.raw.on("close", requestGone);
+  request.raw.on("aborted", gone);
+  return {
+    ctx: { signal: abort.signal, logger: logger.child({ route, reqId: request.id }) },
+    done: () => {
+      reply.raw.off("close", gone);
+      request.raw.off("close", requestGone);
+      request.raw.off("aborted", gone);
+    },
+  };
+}
+
+/** The upload as the service's client stream: the header, then the body in chunks of at most 1 MiB. */
+async function* uploadMessages(path: string, body: Readable, size: number | undefined): AsyncGenerator<UploadArtifactRequest> {
+  yield { header: { runId: "", path, ...(size === undefined ? {} : { size: BigInt(size) }) } };
+  for await (const piece of body as AsyncIterable<Buffer>) {
+    for (let at = 0; at < piece.length; at += UPLOAD_CHUNK_BYTES) yield { chunk: piece.subarray(at, at + UPLOAD_CHUNK_BYTES) };
+  }
+}
+
+/** True once the response drained; false if the client went away first. */
+function drained(res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted || res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const settle = (ok: boolean) => {
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      signal.removeEventListener("abort", onClose);
+      resolve(ok);
+    };
+    const onDrain = () => settle(true);
+    const onClose = () => settle(false);
+    res.on("drain", onDrain);
+    res.on("close", onClose);
+    signal.addEventListener("abort", onClose);
+  });
+}
+
+/**
+ * Streams a download: the first chunk is pulled before the head is sent, so a missing file is still a
+ * normal JSON 404; then one chunk at a time, pulling the next only when the socket has room. When the
+ * client goes away the iterator is returned, which closes the file or GridFS stream.
+ */
+async function sendDownload(
+  service: ArtifactService,
+  req: { runId: string; path: string },
+  reply: FastifyReply,
+  ctx: CallContext,
+): Promise<void> {
+  const iterator = service.downloadArtifact(req, ctx)[Symbol.asyncIterator]();
+  let result = await iterator.next();
+  const name = baseName(req.path.replace(/\/+$/, "")) || "artifact";
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    "content-type": contentTypeOf(name),
+    "content-disposition": contentDisposition(name),
+    "x-content-type-options": "nosniff",
+  });
+  try {
+    while (!result.done) {
+      if (ctx.signal.aborted) break;
+      if (!res.write(result.value.chunk) && !(await drained(res, ctx.signal))) break;
+      result = await iterator.next();
+    }
+    if (result.done) res.end();
+    else res.destroy();
+  } catch (err) {
+    ctx.logger.warn({ err }, "download failed after its first byte");
+    res.destroy(); // a truncated body must not look complete
+  } finally {
+    if (!result.done) await iterator.return?.(undefined).catch(() => undefined);
+  }
+}
+
+export interface ArtifactRoutesOptions {
+  service: ArtifactService;
+  /** "sqlite" or "mongodb", reported by server-info. */
+  storeKind: string;
+  logger: Logger;
+}
+
+export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
+  const { service, logger } = opts;
+  const routes: RawRoute[] = [];
+  for (const prefix of PROXY_PREFIXES) {
+    routes.push(
+      {
+        method: "PUT",
+        url: `${prefix}/*`,
+        handler: async (request, reply) => {
+          const path = proxyPath(request.raw.url ?? request.url);
+          const length = request.headers["content-length"];
+          const size = length === undefined ? undefined : Number(length);
+          const body = request.body instanceof Readable ? request.body : (request.raw as IncomingMessage);
+          const { ctx, done } = contextFor(request, reply, logger, "PUT artifact");
+          try {
+            await service.uploadArtifact(uploadMessages(path, body, Number.isSafeInteger(size) ? size : undefined), ctx);
+          } finally {
+            done();
+          }
+          return reply.code(200).type("application/json").send("{}");
+        },
+      },
+      {
+        method: "GET",
+        url: `${prefix}/*`,
+        handler: async (request, reply) => {
+          const path = proxyPath(request.raw.url ?? request.url);
+          const { ctx, done } = contextFor(request, reply, logger, "GET artifact");
+          try {
+            await sendDownload(service, { runId: "", path }, reply, ctx);
+          } finally {
+            done();
+          }
+        },
+      },
+      {
+        method: "DELETE",
+        url: `${prefix}/*`,
+        handler: async (request, reply) => {
+          const path = proxyPath(request.raw.url ?? request.url);
+          const { ctx, done } = contextFor(request, reply, logger, "DELETE artifact");
+          try {
+            await service.deleteArtifact({ runId: "", path }, ctx);
+          } finally {
+            done();
+          }
+          return reply.code(200).type("application/json").send("{}");
+        },
+      },
+      {
+        method: "GET",
+        url: prefix,
+        handler: async (request, reply) => {
+          const dir = query(request).get("path") ?? "";
+          const { ctx, done } = contextFor(request, reply, logger, "list artifacts");
+          const files: { path: string; is_dir: boolean; file_size?: number }[] = [];
+          try {
+            let pageToken = "";
+            do {
+              const page = await service.listArtifacts({ runId: "", runUuid: "", path: dir, pageToken }, ctx);
+              for (const f of page.files) {
+                files.push(f.isDir ? { path: baseName(f.path), is_dir: true } : { path: baseName(f.path), is_dir: false, file_size: Number(f.fileSize ?? 0) });
+              }
+              pageToken = page.nextPageToken;
+            } while (pageToken);
+          } finally {
+            done();
+          }
+          return reply.code(200).type("application/json").send(stringifyJson({ files }));
+        },
+      },
+    );
+  }
+  routes.push({
+    method: "GET",
+    url: "/get-artifact",
+    handler: async (request, reply) => {
+      const q = query(request);
+      const runId = q.get("run_id") || q.get("run_uuid") || "";
+      const path = q.get("path") ?? "";
+      const { ctx, done } = contextFor(request, reply, logger, "get-artifact");
+      try {
+        if (!runId) throw new AppError(ErrorCode.INVALID_PARAMETER_VALUE, "Missing value for required parameter 'run_id'.");
+        await sendDownload(service, { runId, path }, reply, ctx);
+      } finally {
+        done();
+      }
+    },
+  });
+  const serverInfo = JSON.stringify({
+    store_type: opts.storeKind === "mongodb" ? "MongoStore" : "SqlStore",
+    multipart_uploads_enabled: false,
+    multipart_downloads_enabled: false,
+  });
+  for (const url of ["/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info"]) {
+    routes.push({ method: "GET", url, handler: async (_request, reply) => reply.code(200).type("application/json").send(serverInfo) });
+  }
+  return routes;
+}
