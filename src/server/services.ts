@@ -2,11 +2,17 @@ import type { Logger } from "pino";
 import type { ServerRuntime } from "../services/server-runtime.js";
 import type { Store } from "../store/types.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
+import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service.js";
+import type { ArtifactStore } from "../artifacts/store.js";
+import { createArtifactService } from "../services/artifact-service.js";
 import type { RegisteredService } from "../services/rpc.js";
+import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import { createSearchService } from "../services/search-service.js";
 import { createTrackingService } from "../services/tracking-service.js";
 
 export interface ServiceDeps {
   store: Store;
+  artifacts: ArtifactStore;
   runtime: ServerRuntime;
   logger: Logger;
   clock?: () => number;
@@ -19,6 +25,16 @@ export function createServices(deps: ServiceDeps): RegisteredService[] {
       name: "logbook.v1.TrackingService",
       definition: TrackingServiceService,
       implementation: createTrackingService(deps),
+    },
+    {
+      name: "logbook.v1.ArtifactService",
+      definition: ArtifactServiceService,
+      implementation: createArtifactService(deps),
+    },
+    {
+      name: "logbook.v1.SearchService",
+      definition: SearchServiceService,
+      implementation: createSearchService(deps),
     },
   ] as RegisteredService[];
 }

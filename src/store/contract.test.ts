@@ -9,7 +9,9 @@ import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
 import { type Metric, type Run, type Tag, compareMetricRecency } from "../domain/entities.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { paramChangedMessage } from "../domain/validation.js";
-import type { NewRun, Store } from "./types.js";
+import { parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
+import { SEARCH_CASES, SEARCH_FIXTURE, fixtureBatch } from "./search-cases.js";
+import type { NewRun, RunSearchQuery, Store } from "./types.js";
 
 interface StoreBackend {
   name: string;
@@ -662,6 +664,103 @@ describe.each(backends)("Store contract: $name", (backend) => {
       const run = await store.getRun(runId);
       expect(run.inputs).toEqual({ datasetInputs: [], modelInputs: [] });
       expect(run.outputs).toEqual({ modelOutputs: [] });
+    });
+  });
+
+  describe("run search", () => {
+    let experimentId: string;
+
+    beforeEach(async () => {
+      experimentId = await store.createExperiment({ name: "search", tags: [], now: NOW });
+      for (const r of SEARCH_FIXTURE) {
+        await store.createRun({ runId: r.id, experimentId, userId: "ada", runName: `name-${r.id}`, startTime: r.startTime, tags: [] });
+        await store.logBatch(r.id, fixtureBatch(r));
+        if (r.endTime !== undefined) await store.updateRun(r.id, { status: "FINISHED", endTime: r.endTime });
+        if (r.deleted) await store.setRunLifecycle(r.id, "deleted", NOW);
+      }
+      // A run of another experiment, which no search of `experimentId` returns.
+      await store.createRun({ runId: "z", experimentId: "0", userId: "ada", runName: "other", startTime: 9999, tags: [] });
+    });
+
+    const queryOf = (c: { filter?: string; orderBy?: string[]; viewType?: RunSearchQuery["viewType"] }): RunSearchQuery => ({
+      experimentIds: [experimentId],
+      filter: parseRunFilter(c.filter),
+      order: parseOrderBy(c.orderBy ?? []),
+      viewType: c.viewType ?? "ACTIVE_ONLY",
+    });
+
+    async function allPages(query: RunSearchQuery, maxResults: number): Promise<string[]> {
+      const ids: string[] = [];
+      let pageToken: string | undefined;
+      for (let pages = 0; pages < 50; pages++) {
+        const page = await store.searchRuns(query, { maxResults, pageToken });
+        expect(page.runs.length).toBeLessThanOrEqual(maxResults);
+        ids.push(...page.runs.map((r) => r.info.runId));
+        if (page.nextPageToken === "") return ids;
+        pageToken = page.nextPageToken;
+      }
+      throw new Error("paging did not end");
+    }
+
+    it.each(SEARCH_CASES.map((c) => ({ ...c, name: `${c.filter ?? ""} | ${(c.orderBy ?? []).join(", ")} | ${c.viewType ?? ""}` })))(
+      "$name",
+      async (c) => {
+        const query = queryOf(c);
+        const page = await store.searchRuns(query, { maxResults: 1000 });
+        expect(page.runs.map((r) => r.info.runId)).toEqual(c.expected);
+        expect(page.nextPageToken).toBe("");
+        // Paging across pages of every size gives the one unpaged result.
+        for (const size of [1, 2, 3]) expect(await allPages(query, size)).toEqual(c.expected);
+      },
+    );
+
+    it("lists experiments per view type, with their tags", async () => {
+      await store.setExperimentTag(experimentId, { key: "desk", value: "eq" });
+      const gone = await store.createExperiment({ name: "gone", tags: [], now: NOW });
+      await store.setExperimentLifecycle(gone, "deleted", NOW);
+      const names = async (view: "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL") => (await store.listExperiments(view)).map((e) => e.name).sort();
+      expect(await names("ACTIVE_ONLY")).toEqual(["Default", "search"]);
+      expect(await names("DELETED_ONLY")).toEqual(["gone"]);
+      expect(await names("ALL")).toEqual(["Default", "gone", "search"]);
+      const listed = (await store.listExperiments("ACTIVE_ONLY")).find((e) => e.experimentId === experimentId);
+      expect(listed).toEqual(await store.getExperiment(experimentId));
+    });
+
+    it("returns whole runs, as getRun does", async () => {
+      const page = await store.searchRuns(queryOf({ filter: "run_id IN ('a')" }), { maxResults: 10 });
+      expect(page.runs).toEqual([await store.getRun("a")]);
+    });
+
+    it("searches every experiment when none is given, and nothing for unknown ones", async () => {
+      const all = await store.searchRuns({ ...queryOf({}), experimentIds: [] }, { maxResults: 100 });
+      expect(all.runs.map((r) => r.info.runId)).toEqual(["z", "c", "b", "d", "a", "e", "g"]);
+      const none = await store.searchRuns({ ...queryOf({}), experimentIds: ["12345", "not-an-id"] }, { maxResults: 100 });
+      expect(none).toEqual({ runs: [], nextPageToken: "" });
+    });
+
+    it("rejects malformed page tokens and a token of another order", async () => {
+      const query = queryOf({ orderBy: ["metrics.acc DESC"] });
+      const { nextPageToken } = await store.searchRuns(query, { maxResults: 2 });
+      expect(nextPageToken).not.toBe("");
+      for (const bad of ["", "!!", "eyJ4IjoxfQ", Buffer.from("[]").toString("base64url"), nextPageToken.slice(0, -2)]) {
+        if (bad === "") continue;
+        await expectError(store.searchRuns(query, { maxResults: 2, pageToken: bad }), ErrorCode.INVALID_PARAMETER_VALUE, "Invalid page token");
+      }
+      await expectError(store.searchRuns(queryOf({ orderBy: ["metrics.acc ASC"] }), { maxResults: 2, pageToken: nextPageToken }), ErrorCode.INVALID_PARAMETER_VALUE, "Invalid page token");
+    });
+
+    it("streams every match in order, and stops reading when the consumer leaves", async () => {
+      for (const c of SEARCH_CASES.slice(0, 12)) {
+        const ids: string[] = [];
+        for await (const run of store.streamRuns(queryOf(c), { batchSize: 2 })) ids.push(run.info.runId);
+        expect(ids).toEqual(c.expected);
+      }
+      let read = 0;
+      for await (const run of store.streamRuns(queryOf({}), { batchSize: 2, onRead: (n) => (read += n) })) {
+        expect(run.info.runId).toBe("c");
+        break;
+      }
+      expect(read).toBeLessThanOrEqual(3);
     });
   });
 });

@@ -8,6 +8,7 @@
  * service layer; stores check only what needs stored state.
  */
 import type { DatasetInput, Experiment, LifecycleStage, Metric, ModelOutput, Run, RunInfo, RunStatus, Tag } from "../domain/entities.js";
+import type { OrderTerm, RunFilter } from "../domain/filter/ast.js";
 
 export interface ExperimentStore {
   /**
@@ -97,13 +98,60 @@ export interface RunStore {
   getMetricHistory(runId: string, key: string, page: { maxResults?: number; pageToken?: string }): Promise<MetricHistoryPage>;
 }
 
+/** MLflow's ViewType: which lifecycle stages a search returns. */
+export type ViewType = "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
+
+export interface RunSearchQuery {
+  /** The experiments searched; empty → every experiment. Ids no experiment has match nothing. */
+  experimentIds: string[];
+  /** Parsed by src/domain/filter (parseRunFilter); every clause must hold. */
+  filter: RunFilter;
+  /** Parsed order terms; MLflow's tie-break (start_time DESC, run_id ASC) always follows them. */
+  order: OrderTerm[];
+  /** Of the run itself (a deleted experiment's runs are deleted with it). */
+  viewType: ViewType;
+}
+
+export interface RunSearchPage {
+  runs: Run[];
+  /** Empty when this is the last page. */
+  nextPageToken: string;
+}
+
+/**
+ * Run search, with the semantics of src/domain/filter/run-order.ts (the reference both stores are tested against):
+ * a run lacking a key fails every clause but IS NULL; NaN fails every metric comparison but `!=`; LIKE is
+ * case-sensitive, ILIKE folds ASCII case; order by (rank, value) per term — values in the term's direction, then NaN,
+ * then missing, in both directions — then start_time DESC, run_id ASC.
+ */
+export interface RunSearchStore {
+  /**
+   * One page of at most `maxResults` (≥ 1) runs in order, whole as getRun returns them. Pages are keyset-based: the
+   * opaque token holds the last run's sort key (src/domain/filter/page-token.ts), so a page never skips rows and a run
+   * written between pages appears once at most. @throws INVALID_PARAMETER_VALUE "Invalid page token" for a token this
+   * store did not issue for this order.
+   */
+  searchRuns(query: RunSearchQuery, page: { maxResults: number; pageToken?: string }): Promise<RunSearchPage>;
+  /**
+   * Every matching run in order, read from the database in bounded batches as the consumer pulls (memory stays flat
+   * with the consumer paused); leaving the iteration early (return()) closes what is open. `onRead` is told how many
+   * rows/documents each database read returned (instrumentation; tests count at the source with it).
+   */
+  streamRuns(query: RunSearchQuery, options?: { batchSize?: number; onRead?: (rows: number) => void }): AsyncIterable<Run>;
+}
+
+export interface ExperimentListStore {
+  /** Every experiment of the view type, with its tags (experiments are few: searches filter and sort them in memory). */
+  listExperiments(viewType: ViewType): Promise<Experiment[]>;
+}
+
 export interface StoreStatus {
   kind: "sqlite" | "mongodb";
   /** Where the data lives, without credentials. */
   location: string;
 }
 
-export interface Store extends ExperimentStore, RunStore {
+export interface Store extends ExperimentStore, RunStore, RunSearchStore, ExperimentListStore {
   readonly status: StoreStatus;
   /** Creates or migrates the schema and indexes, and the Default experiment "0" — idempotent and safe when several servers start at once. */
   init(): Promise<void>;

@@ -43,23 +43,10 @@ NOT_SERVED_YET: dict[str, NotServed] = {
     "search": NotServed(
         "#7 Search service",
         (
-            "POST /api/2.0/mlflow/experiments/search",  # searchExperiments
-            "GET /api/2.0/mlflow/experiments/search",  # searchExperiments
-            "POST /api/2.0/mlflow/runs/search",  # searchRuns
             "GET /api/2.0/mlflow/metrics/get-history-bulk-interval",  # getMetricHistoryBulkInterval
             "POST /api/2.0/mlflow/logged-models/search",  # searchLoggedModels
             "GET /api/2.0/mlflow/registered-models/search",  # searchRegisteredModels
             "GET /api/2.0/mlflow/model-versions/search",  # searchModelVersions
-        ),
-    ),
-    "artifacts": NotServed(
-        "#5 Artifacts",
-        (
-            "GET /api/2.0/mlflow/artifacts/list",  # listArtifacts
-            "GET /api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>",  # downloadArtifact
-            "PUT /api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>",  # uploadArtifact
-            "GET /api/2.0/mlflow-artifacts/artifacts",  # listArtifacts (mlflow-artifacts proxy)
-            "DELETE /api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>",  # deleteArtifact
         ),
     ),
     "logged models and run outputs": NotServed(
@@ -271,14 +258,6 @@ NOT_SERVED_YET: dict[str, NotServed] = {
 # The MLflow server's routes that are not rpc endpoints of the three descriptors above, as its Flask app
 # registers them (literal rules, no prefix added). GET /health and GET /version are served today.
 OTHER_ROUTES_NOT_SERVED_YET: dict[str, NotServed] = {
-    "artifact routes": NotServed(
-        "#5 Artifacts",
-        (
-            "GET /api/3.0/mlflow/server-info",
-            "GET /ajax-api/3.0/mlflow/server-info",
-            "GET /get-artifact",
-        ),
-    ),
     "registry artifact route": NotServed("#6 Model lifecycle", ("GET /model-versions/get-artifact",)),
     "web UI and its helpers": NotServed(
         "none: Logbook has no web UI",

@@ -8,14 +8,25 @@
  * Every method throws only AppError; driver errors are kept as `cause`.
  */
 import { unavailable } from "../../domain/errors.js";
-import type { Store } from "../types.js";
+import type { Store, ViewType } from "../types.js";
+import { experimentFromDoc } from "./mapping.js";
 import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnection } from "./connection.js";
-import { UNAVAILABLE_MESSAGE, guarded } from "./errors.js";
+import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
 import { createExperimentStore, ensureDefaultExperiment } from "./experiment-store.js";
 import { ensureIndexes } from "./indexes.js";
+import { createRunSearch } from "./run-search.js";
 import { createRunStore } from "./run-store.js";
 
 export type { MongoStoreOptions } from "./connection.js";
+
+/** Driver errors of a stream become AppErrors, as every other method's do. */
+async function* guardedStream<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (err) {
+    throw toAppError(err);
+  }
+}
 
 export function createMongoStore(options: MongoStoreOptions): Store {
   const connection = openConnection(options);
@@ -45,11 +56,25 @@ export function createMongoStore(options: MongoStoreOptions): Store {
     },
   });
 
+  const runStore = guarded(createRunStore(collections));
+  const runSearch = createRunSearch(collections, (runId) => runStore.getRun(runId));
+  const guardedSearch = guarded({
+    searchRuns: runSearch.searchRuns,
+    /** Experiments are few: one query, filtered and sorted by the service. */
+    async listExperiments(viewType: ViewType) {
+      const stage = viewType === "ALL" ? {} : { lifecycle_stage: { $eq: viewType === "ACTIVE_ONLY" ? ("active" as const) : ("deleted" as const) } };
+      return (await collections.experiments.find(stage).toArray()).map(experimentFromDoc);
+    },
+  });
+
   return {
     status: { kind: "mongodb", location: connection.location },
     ...lifecycle,
     ...guarded(createExperimentStore(collections)),
-    ...guarded(createRunStore(collections)),
+    ...runStore,
+    searchRuns: guardedSearch.searchRuns,
+    listExperiments: guardedSearch.listExperiments,
+    streamRuns: (query, options) => guardedStream(runSearch.streamRuns(query, options)),
 
     /**
      * Server selection fails within serverSelectionTimeoutMS when the server is down; a server that accepts

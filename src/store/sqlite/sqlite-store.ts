@@ -7,12 +7,15 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { unavailable } from "../../domain/errors.js";
-import type { Store } from "../types.js";
+import type { Run } from "../../domain/entities.js";
+import type { RunSearchQuery, Store } from "../types.js";
 import { toAppError } from "./errors.js";
 import { createExperimentStore } from "./experiment-store.js";
 import { type MetricStore, createMetricStore } from "./metric-store.js";
 import { createRunState } from "./run-state.js";
 import { createRunStore } from "./run-store.js";
+import { type RunSearch, createRunSearch } from "./run-search.js";
+import { createExperimentList } from "./experiment-list.js";
 import { migrate } from "./schema.js";
 import { lift } from "./synchronous.js";
 
@@ -28,6 +31,8 @@ interface OpenStore {
   experiments: ReturnType<typeof createExperimentStore>;
   runs: ReturnType<typeof createRunStore>;
   metrics: MetricStore;
+  search: RunSearch;
+  listExperiments: ReturnType<typeof createExperimentList>;
   ping: Database.Statement<[]>;
   counts: Database.Statement<[], { experiments: number; runs: number }>;
 }
@@ -45,11 +50,14 @@ function open(options: SqliteStoreOptions): OpenStore {
     migrate(db, Date.now());
     const runState = createRunState(db);
     const metrics = createMetricStore(db, runState);
+    const runs = createRunStore(db, runState, metrics);
     return {
       db,
       experiments: createExperimentStore(db),
-      runs: createRunStore(db, runState, metrics),
+      runs,
       metrics,
+      search: createRunSearch(db, runs.getRun),
+      listExperiments: createExperimentList(db),
       ping: db.prepare("SELECT 1"),
       counts: db.prepare("SELECT (SELECT count(*) FROM experiments) AS experiments, (SELECT count(*) FROM runs) AS runs"),
     };
@@ -114,5 +122,32 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     logOutputs: lift((runId, outputs) => current().runs.logOutputs(runId, outputs)),
     logBatch: lift((runId, batch) => current().metrics.logBatch(runId, batch)),
     getMetricHistory: lift((runId, key, page) => current().metrics.getMetricHistory(runId, key, page)),
+
+    searchRuns: lift((query, page) => current().search.searchRuns(query, page)),
+    listExperiments: lift((viewType) => current().listExperiments(viewType)),
+    streamRuns: (query, options) => streamRuns(query, options),
   };
+
+  /** Keyset pages of `batchSize` read as the consumer pulls: no statement stays open between pulls. */
+  async function* streamRuns(query: RunSearchQuery, options: { batchSize?: number; onRead?: (rows: number) => void } = {}): AsyncGenerator<Run> {
+    const batchSize = options.batchSize ?? 100;
+    let pageToken: string | undefined;
+    do {
+      const page = await lift(() => {
+        const ids = current().search.searchRunIds(query, { maxResults: batchSize, pageToken });
+        options.onRead?.(ids.rowsRead);
+        const runs: Run[] = [];
+        for (const id of ids.runIds) {
+          try {
+            runs.push(current().runs.getRun(id));
+          } catch {
+            // Removed between the page query and this read: not part of the stream any more.
+          }
+        }
+        return { runs, nextPageToken: ids.nextPageToken };
+      })();
+      yield* page.runs;
+      pageToken = page.nextPageToken || undefined;
+    } while (pageToken);
+  }
 }

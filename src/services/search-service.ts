@@ -1,0 +1,224 @@
+/**
+ * logbook.v1.SearchService: run searches (MLflow's SearchRuns, the stream without a page cap, the analysis service's
+ * /mlflow/... queries) and leaderboards. Filters and order_by are parsed once here (src/domain/filter) and handed to
+ * the store as an AST; every search shares `runQuery`. The registry's searches (registered models, model versions,
+ * logged models) and the leaderboard's model versions join here with the registry store.
+ */
+import type { Run } from "../domain/entities.js";
+import { invalidParameter, notFound } from "../domain/errors.js";
+import { type OrderTerm, RANK_MISSING, type RunClause, parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
+import { type SearchableRun, compareSortKeys, sortKeyOf } from "../domain/filter/run-order.js";
+import {
+  compareExperiments,
+  decodeExperimentPageToken,
+  encodeExperimentPageToken,
+  matchesExperiment,
+  parseExperimentFilter,
+  parseExperimentOrderBy,
+} from "../domain/filter/experiment-search.js";
+import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
+import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
+import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import type { ServiceImplementation } from "./rpc.js";
+import { experimentToProto, runToProto } from "./tracking-convert.js";
+
+export interface SearchDeps {
+  store: Store;
+}
+
+/** MLflow's SEARCH_MAX_RESULTS_DEFAULT and SEARCH_MAX_RESULTS_THRESHOLD. */
+export const SEARCH_RUNS_DEFAULT = 1000;
+export const SEARCH_RUNS_MAX = 50_000;
+/** The analysis service's defaults (reference/service-endpoints.md). */
+export const SEED_SEARCH_DEFAULT = 100;
+export const LEADERBOARD_DEFAULT = 10;
+export const LEADERBOARD_MAX = 1000;
+/** Runs read from the store per batch by streams. */
+const STREAM_BATCH = 100;
+
+export function viewTypeFromProto(v: PbViewType, field: string): ViewType {
+  switch (v) {
+    case PbViewType.VIEW_TYPE_UNSPECIFIED:
+    case PbViewType.VIEW_TYPE_ACTIVE_ONLY:
+      return "ACTIVE_ONLY";
+    case PbViewType.VIEW_TYPE_DELETED_ONLY:
+      return "DELETED_ONLY";
+    case PbViewType.VIEW_TYPE_ALL:
+      return "ALL";
+    default:
+      throw invalidParameter(`Invalid value ${v} for parameter '${field}' supplied.`);
+  }
+}
+
+/** `max_results` within 1..max, `fallback` when absent. */
+export function maxResultsOf(value: number | undefined, fallback: number, max: number, field = "max_results"): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidParameter(`Invalid value ${value} for parameter '${field}' supplied. It must be at most ${max} and at least 1.`);
+  }
+  return value;
+}
+
+function runQuery(experimentIds: string[], filter: string, orderBy: string[], viewType: ViewType): RunSearchQuery {
+  return { experimentIds, filter: parseRunFilter(filter), order: parseOrderBy(orderBy), viewType };
+}
+
+/** What run-order.ts needs of a whole run. */
+function searchableOf(run: Run): SearchableRun {
+  const s: SearchableRun = {
+    ...run.info,
+    metrics: new Map(run.data.metrics.map((m) => [m.key, m.value])),
+    params: new Map(run.data.params.map((p) => [p.key, p.value])),
+    tags: new Map(run.data.tags.map((t) => [t.key, t.value])),
+  };
+  return s;
+}
+
+/**
+ * Merges streams that are each in `order` into one in `order`, pulling one run ahead per stream; leaving early
+ * returns every source (their cursors close).
+ */
+async function* mergeOrdered(sources: AsyncIterable<Run>[], order: OrderTerm[]): AsyncGenerator<Run> {
+  const iterators = sources.map((s) => s[Symbol.asyncIterator]());
+  try {
+    const heads = await Promise.all(iterators.map((it) => it.next()));
+    for (;;) {
+      let best = -1;
+      let bestKey;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i]!;
+        if (h.done) continue;
+        const key = sortKeyOf(searchableOf(h.value), order);
+        if (best < 0 || compareSortKeys(key, bestKey!, order) < 0) {
+          best = i;
+          bestKey = key;
+        }
+      }
+      if (best < 0) return;
+      yield (heads[best] as IteratorYieldResult<Run>).value;
+      heads[best] = await iterators[best]!.next();
+    }
+  } finally {
+    await Promise.all(
+      iterators.map(async (it) => {
+        await it.return?.();
+      }),
+    );
+  }
+}
+
+export function createSearchService(deps: SearchDeps): ServiceImplementation<typeof SearchServiceService> {
+  const { store } = deps;
+
+  /** Experiment ids from names; an unknown name is RESOURCE_DOES_NOT_EXIST as in GetExperimentByName. */
+  async function experimentIdsByName(names: string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const name of names) {
+      const experiment = await store.getExperimentByName(name);
+      if (!experiment) throw notFound(`Could not find experiment with name '${name}'`);
+      ids.push(experiment.experimentId);
+    }
+    return ids;
+  }
+
+  return {
+    async searchRuns(req) {
+      const maxResults = maxResultsOf(req.maxResults, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
+      const query = runQuery(req.experimentIds, req.filter, req.orderBy, viewTypeFromProto(req.runViewType, "run_view_type"));
+      // MLflow searches the experiments given, so none finds nothing (the store reads an empty list as "every").
+      if (query.experimentIds.length === 0) return { runs: [], nextPageToken: "" };
+      const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
+      return { runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async searchExperiments(req) {
+      const maxResults = maxResultsOf(req.maxResults === undefined ? undefined : Number(req.maxResults), SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
+      const filter = parseExperimentFilter(req.filter);
+      const order = parseExperimentOrderBy(req.orderBy);
+      const offset = decodeExperimentPageToken(req.pageToken);
+      const all = (await store.listExperiments(viewTypeFromProto(req.viewType, "view_type")))
+        .filter((e) => matchesExperiment(e, filter))
+        .sort((a, b) => compareExperiments(a, b, order));
+      const page = all.slice(offset, offset + maxResults);
+      const more = offset + maxResults < all.length;
+      return { experiments: page.map(experimentToProto), nextPageToken: more ? encodeExperimentPageToken(offset + maxResults) : "" };
+    },
+
+    async *streamSearchRuns(req, ctx) {
+      const query = runQuery(req.experimentIds, req.filter, req.orderBy, viewTypeFromProto(req.runViewType, "run_view_type"));
+      for await (const run of store.streamRuns(query, { batchSize: STREAM_BATCH })) {
+        if (ctx.signal.aborted) return;
+        yield { run: runToProto(run) };
+      }
+    },
+
+    async searchExperimentRuns(req) {
+      if (!req.experimentName) throw invalidParameter("Missing value for required parameter 'experiment_name'.");
+      const maxResults = maxResultsOf(req.maxResults, SEED_SEARCH_DEFAULT, SEARCH_RUNS_MAX);
+      const experiment = await store.getExperimentByName(req.experimentName);
+      if (!experiment) throw notFound(`Could not find experiment with name '${req.experimentName}'`);
+      const query = runQuery([experiment.experimentId], req.filter, req.orderBy, viewTypeFromProto(req.runViewType, "run_view_type"));
+      const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
+      return { experiment: experimentToProto(experiment), runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async queryRuns(req) {
+      if (req.experimentIds.length > 0 && req.experimentNames.length > 0) {
+        throw invalidParameter("Give either 'experiment_ids' or 'experiment_names', not both.");
+      }
+      const maxResults = maxResultsOf(req.maxResults, SEED_SEARCH_DEFAULT, SEARCH_RUNS_MAX);
+      const viewType = viewTypeFromProto(req.runViewType, "run_view_type");
+      // Parse before any lookup, so a bad filter is a 400 whatever the names.
+      const query = runQuery(req.experimentIds, req.filterString, req.orderBy, viewType);
+      if (req.experimentNames.length > 0) query.experimentIds = await experimentIdsByName(req.experimentNames);
+      const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
+      return { runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async *leaderboard(req, ctx) {
+      if (!req.metric) throw invalidParameter("Missing value for required parameter 'metric'.");
+      if (!req.symbol) throw invalidParameter("Missing value for required parameter 'symbol'.");
+      const limit = maxResultsOf(req.limit, LEADERBOARD_DEFAULT, LEADERBOARD_MAX, "limit");
+      const extra = parseRunFilter(req.filter);
+      const order: OrderTerm[] = [{ type: "metric", key: req.metric, ascending: req.ascending }];
+      const base = { experimentIds: req.experimentIds, order, viewType: "ACTIVE_ONLY" as const };
+      // A run's symbol is its param `symbol`, else its tag `symbol`: two searches in the same order, merged.
+      const byParam: RunClause[] = [...extra, { type: "param", key: "symbol", comparator: "=", value: req.symbol }];
+      const byTag: RunClause[] = [
+        ...extra,
+        { type: "param", key: "symbol", comparator: "IS NULL" },
+        { type: "tag", key: "symbol", comparator: "=", value: req.symbol },
+      ];
+      const merged = mergeOrdered(
+        [store.streamRuns({ ...base, filter: byParam }, { batchSize: Math.min(limit + 1, STREAM_BATCH) }), store.streamRuns({ ...base, filter: byTag }, { batchSize: Math.min(limit + 1, STREAM_BATCH) })],
+        order,
+      );
+      let position = 0;
+      let rank = 0;
+      let previous: number | undefined;
+      for await (const run of merged) {
+        if (ctx.signal.aborted) return;
+        const key = sortKeyOf(searchableOf(run), order);
+        if (key.terms[0]![0] === RANK_MISSING) return; // runs without the metric are left out (and sort last)
+        const value = run.data.metrics.find((m) => m.key === req.metric)!.value;
+        position += 1;
+        // Competition ranking: equal values (NaN equal to NaN here) share the rank of the first of them.
+        if (previous === undefined || !(Object.is(previous, value) || previous === value)) rank = position;
+        previous = value;
+        const entry: LeaderboardResponse = {
+          rank,
+          runId: run.info.runId,
+          runName: run.info.runName,
+          experimentId: run.info.experimentId,
+          symbol: req.symbol,
+          metric: req.metric,
+          value,
+          metrics: Object.fromEntries(run.data.metrics.filter((m) => m.key !== req.metric).map((m) => [m.key, m.value])),
+          params: Object.fromEntries(run.data.params.map((p) => [p.key, p.value])),
+        };
+        yield entry;
+        if (position >= limit) return;
+      }
+    },
+  };
+}
