@@ -20,7 +20,7 @@ import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
 import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import type { ServiceImplementation } from "./rpc.js";
-import { experimentToProto, runToProto } from "./tracking-convert.js";
+import { experimentToProto, metricToProto, missing, runToProto } from "./tracking-convert.js";
 
 export interface SearchDeps {
   store: Store;
@@ -33,6 +33,10 @@ export const SEARCH_RUNS_MAX = 50_000;
 export const SEED_SEARCH_DEFAULT = 100;
 export const LEADERBOARD_DEFAULT = 10;
 export const LEADERBOARD_MAX = 1000;
+/** MLflow's GetMetricHistoryBulkInterval limits (MAX_RUNS_GET_METRIC_HISTORY_BULK, MAX_RESULTS_PER_RUN, MAX_RESULTS_GET_METRIC_HISTORY). */
+export const BULK_INTERVAL_MAX_RUNS = 100;
+export const BULK_INTERVAL_MAX_RESULTS = 2500;
+const BULK_INTERVAL_MAX_POINTS_PER_RUN = 25_000;
 /** Runs read from the store per batch by streams. */
 const STREAM_BATCH = 100;
 
@@ -57,6 +61,39 @@ export function maxResultsOf(value: number | undefined, fallback: number, max: n
     throw invalidParameter(`Invalid value ${value} for parameter '${field}' supplied. It must be at most ${max} and at least 1.`);
   }
   return value;
+}
+
+/** First index of sorted `xs` whose value is >= x (bisect_left), or > x when `right` (bisect_right). */
+function bisect(xs: number[], x: number, right: boolean): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (right ? xs[mid]! <= x : xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * MLflow's step sampling (AbstractStore.get_metric_history_bulk_interval, mlflow/store/tracking/abstract_store.py;
+ * handlers.py's older `_get_sampled_steps_from_steps` compared the index with the count instead of the end): of
+ * the sorted distinct `allSteps` within [start, end], all when at most `maxResults`, else the ones at indexes
+ * start + floor(i * count / maxResults) for i < maxResults, and the last.
+ */
+export function sampleSteps(start: number, end: number, maxResults: number, allSteps: number[]): Set<number> {
+  const startIdx = bisect(allSteps, start, false);
+  const endIdx = bisect(allSteps, end, true);
+  if (endIdx - startIdx <= maxResults) return new Set(allSteps.slice(startIdx, endIdx));
+  const count = endIdx - startIdx;
+  const interval = count / maxResults;
+  const sampled = new Set<number>();
+  for (let i = 0; i < maxResults; i++) {
+    const idx = startIdx + Math.trunc(i * interval);
+    if (idx < endIdx) sampled.add(allSteps[idx]!);
+  }
+  sampled.add(allSteps[endIdx - 1]!);
+  return sampled;
 }
 
 function runQuery(experimentIds: string[], filter: string, orderBy: string[], viewType: ViewType): RunSearchQuery {
@@ -173,6 +210,55 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
       if (req.experimentNames.length > 0) query.experimentIds = await experimentIdsByName(req.experimentNames);
       const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
       return { runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async getMetricHistoryBulkInterval(req) {
+      // MLflow's checks, in its order (get_metric_history_bulk_interval_handler), then its messages.
+      if (req.runIds.length === 0) throw missing("run_ids");
+      if (req.runIds.length > BULK_INTERVAL_MAX_RUNS) {
+        throw invalidParameter(
+          `GetMetricHistoryBulkInterval request must specify at most ${BULK_INTERVAL_MAX_RUNS} run_ids. Received ${req.runIds.length} run_ids.`,
+        );
+      }
+      if (!req.metricKey) throw missing("metric_key");
+      const maxResults = req.maxResults ?? BULK_INTERVAL_MAX_RESULTS;
+      if (maxResults < 1 || maxResults > BULK_INTERVAL_MAX_RESULTS) {
+        throw invalidParameter(`max_results must be between 1 and ${BULK_INTERVAL_MAX_RESULTS}.`);
+      }
+      let start = req.startStep === undefined ? undefined : Number(req.startStep);
+      let end = req.endStep === undefined ? undefined : Number(req.endStep);
+      if (start !== undefined && end !== undefined) {
+        if (start > end) {
+          throw invalidParameter(`end_step must be greater than start_step. Found start_step=${start} and end_step=${end}.`);
+        }
+      } else if (start !== undefined || end !== undefined) {
+        throw invalidParameter("If either start step or end step are specified, both must be specified.");
+      }
+      // Whole histories, as MLflow reads them (store.get_metric_history per run): the history layouts of both
+      // stores are ordered by timestamp first, so a step window could not be read by range anyway.
+      const histories = await Promise.all(req.runIds.map(async (runId) => (await store.getMetricHistory(runId, req.metricKey, {})).metrics));
+      const perRunSteps = histories.map((h) => h.map((m) => m.step));
+      const minsAndMaxes = new Set<number>();
+      for (const steps of perRunSteps) {
+        if (steps.length === 0) continue;
+        minsAndMaxes.add(steps.reduce((a, b) => Math.min(a, b)));
+        minsAndMaxes.add(steps.reduce((a, b) => Math.max(a, b)));
+      }
+      const allSteps = [...new Set(perRunSteps.flat())].sort((a, b) => a - b);
+      if (start === undefined || end === undefined) {
+        start = 0;
+        end = allSteps.length > 0 ? allSteps[allSteps.length - 1]! : 0;
+      }
+      const steps = sampleSteps(start, end, maxResults, allSteps);
+      for (const s of minsAndMaxes) if (start <= s && s <= end) steps.add(s);
+      const metrics = req.runIds.flatMap((runId, i) =>
+        histories[i]!
+          .filter((m) => steps.has(m.step))
+          .sort((a, b) => a.step - b.step || a.timestamp - b.timestamp)
+          .slice(0, BULK_INTERVAL_MAX_POINTS_PER_RUN)
+          .map((m) => ({ ...metricToProto(m), runId })),
+      );
+      return { metrics };
     },
 
     async *leaderboard(req, ctx) {

@@ -43,7 +43,6 @@ NOT_SERVED_YET: dict[str, NotServed] = {
     "search": NotServed(
         "#7 Search service",
         (
-            "GET /api/2.0/mlflow/metrics/get-history-bulk-interval",  # getMetricHistoryBulkInterval
             "POST /api/2.0/mlflow/logged-models/search",  # searchLoggedModels
             "GET /api/2.0/mlflow/registered-models/search",  # searchRegisteredModels
             "GET /api/2.0/mlflow/model-versions/search",  # searchModelVersions

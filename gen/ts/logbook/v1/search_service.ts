@@ -29,7 +29,7 @@ import {
   viewTypeFromJSON,
   viewTypeToJSON,
 } from "./experiment.js";
-import { protoMetadata as protoMetadata3, Run } from "./run.js";
+import { Metric, protoMetadata as protoMetadata3, Run } from "./run.js";
 
 export const protobufPackage = "logbook.v1";
 
@@ -160,6 +160,25 @@ export interface LeaderboardResponse_MetricsEntry {
 export interface LeaderboardResponse_ParamsEntry {
   key: string;
   value: string;
+}
+
+export interface GetMetricHistoryBulkIntervalRequest {
+  /** Required: 1 to 100 runs (an unknown run has no points). */
+  runIds: string[];
+  /** Required. */
+  metricKey: string;
+  /** Given together with end_step, start_step <= end_step; neither means steps from 0 to the largest logged. */
+  startStep?: bigint | undefined;
+  endStep?:
+    | bigint
+    | undefined;
+  /** At most this many sampled steps (plus each run's first and last in the window); default 2500, 1 to 2500. */
+  maxResults?: number | undefined;
+}
+
+export interface GetMetricHistoryBulkIntervalResponse {
+  /** Each point with run_id set. */
+  metrics: Metric[];
 }
 
 function createBaseSearchRunsRequest(): SearchRunsRequest {
@@ -2029,6 +2048,236 @@ export const LeaderboardResponse_ParamsEntry: MessageFns<LeaderboardResponse_Par
   },
 };
 
+function createBaseGetMetricHistoryBulkIntervalRequest(): GetMetricHistoryBulkIntervalRequest {
+  return { runIds: [], metricKey: "", startStep: undefined, endStep: undefined, maxResults: undefined };
+}
+
+export const GetMetricHistoryBulkIntervalRequest: MessageFns<GetMetricHistoryBulkIntervalRequest> = {
+  encode(message: GetMetricHistoryBulkIntervalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.metricKey !== "") {
+      writer.uint32(18).string(message.metricKey);
+    }
+    if (message.startStep !== undefined) {
+      if (BigInt.asIntN(64, message.startStep) !== message.startStep) {
+        throw new globalThis.Error("value provided for field message.startStep of type int64 too large");
+      }
+      writer.uint32(24).int64(message.startStep);
+    }
+    if (message.endStep !== undefined) {
+      if (BigInt.asIntN(64, message.endStep) !== message.endStep) {
+        throw new globalThis.Error("value provided for field message.endStep of type int64 too large");
+      }
+      writer.uint32(32).int64(message.endStep);
+    }
+    if (message.maxResults !== undefined) {
+      writer.uint32(40).int32(message.maxResults);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMetricHistoryBulkIntervalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMetricHistoryBulkIntervalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.metricKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.startStep = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.endStep = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxResults = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMetricHistoryBulkIntervalRequest {
+    return {
+      runIds: globalThis.Array.isArray(object?.runIds)
+        ? object.runIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.run_ids)
+        ? object.run_ids.map((e: any) => globalThis.String(e))
+        : [],
+      metricKey: isSet(object.metricKey)
+        ? globalThis.String(object.metricKey)
+        : isSet(object.metric_key)
+        ? globalThis.String(object.metric_key)
+        : "",
+      startStep: isSet(object.startStep)
+        ? BigInt(object.startStep)
+        : isSet(object.start_step)
+        ? BigInt(object.start_step)
+        : undefined,
+      endStep: isSet(object.endStep)
+        ? BigInt(object.endStep)
+        : isSet(object.end_step)
+        ? BigInt(object.end_step)
+        : undefined,
+      maxResults: isSet(object.maxResults)
+        ? globalThis.Number(object.maxResults)
+        : isSet(object.max_results)
+        ? globalThis.Number(object.max_results)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetMetricHistoryBulkIntervalRequest): unknown {
+    const obj: any = {};
+    if (message.runIds?.length) {
+      obj.runIds = message.runIds;
+    }
+    if (message.metricKey !== "") {
+      obj.metricKey = message.metricKey;
+    }
+    if (message.startStep !== undefined) {
+      obj.startStep = message.startStep.toString();
+    }
+    if (message.endStep !== undefined) {
+      obj.endStep = message.endStep.toString();
+    }
+    if (message.maxResults !== undefined) {
+      obj.maxResults = Math.round(message.maxResults);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMetricHistoryBulkIntervalRequest>): GetMetricHistoryBulkIntervalRequest {
+    return GetMetricHistoryBulkIntervalRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMetricHistoryBulkIntervalRequest>): GetMetricHistoryBulkIntervalRequest {
+    const message = createBaseGetMetricHistoryBulkIntervalRequest();
+    message.runIds = object.runIds?.map((e) => e) || [];
+    message.metricKey = object.metricKey ?? "";
+    message.startStep = (object.startStep !== undefined && object.startStep !== null)
+      ? BigInt(object.startStep)
+      : undefined;
+    message.endStep = (object.endStep !== undefined && object.endStep !== null) ? BigInt(object.endStep) : undefined;
+    message.maxResults = object.maxResults ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetMetricHistoryBulkIntervalResponse(): GetMetricHistoryBulkIntervalResponse {
+  return { metrics: [] };
+}
+
+export const GetMetricHistoryBulkIntervalResponse: MessageFns<GetMetricHistoryBulkIntervalResponse> = {
+  encode(message: GetMetricHistoryBulkIntervalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.metrics) {
+      Metric.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMetricHistoryBulkIntervalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMetricHistoryBulkIntervalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metrics.push(Metric.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMetricHistoryBulkIntervalResponse {
+    return {
+      metrics: globalThis.Array.isArray(object?.metrics) ? object.metrics.map((e: any) => Metric.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetMetricHistoryBulkIntervalResponse): unknown {
+    const obj: any = {};
+    if (message.metrics?.length) {
+      obj.metrics = message.metrics.map((e) => Metric.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMetricHistoryBulkIntervalResponse>): GetMetricHistoryBulkIntervalResponse {
+    return GetMetricHistoryBulkIntervalResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMetricHistoryBulkIntervalResponse>): GetMetricHistoryBulkIntervalResponse {
+    const message = createBaseGetMetricHistoryBulkIntervalResponse();
+    message.metrics = object.metrics?.map((e) => Metric.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Every list, search and stream query over runs: MLflow's run search, a streaming variant without a page cap,
  * the analysis service's query endpoints (/mlflow/...) and streamed leaderboards. Filters are MLflow's run
@@ -2108,6 +2357,23 @@ export const SearchServiceService = {
     responseSerialize: (value: LeaderboardResponse): Buffer => Buffer.from(LeaderboardResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LeaderboardResponse => LeaderboardResponse.decode(value),
   },
+  /**
+   * MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
+   * sampling), ordered by run (as given), then step, then timestamp.
+   */
+  getMetricHistoryBulkInterval: {
+    path: "/logbook.v1.SearchService/GetMetricHistoryBulkInterval" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMetricHistoryBulkIntervalRequest): Buffer =>
+      Buffer.from(GetMetricHistoryBulkIntervalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMetricHistoryBulkIntervalRequest =>
+      GetMetricHistoryBulkIntervalRequest.decode(value),
+    responseSerialize: (value: GetMetricHistoryBulkIntervalResponse): Buffer =>
+      Buffer.from(GetMetricHistoryBulkIntervalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMetricHistoryBulkIntervalResponse =>
+      GetMetricHistoryBulkIntervalResponse.decode(value),
+  },
 } as const;
 
 export interface SearchServiceServer extends UntypedServiceImplementation {
@@ -2126,6 +2392,14 @@ export interface SearchServiceServer extends UntypedServiceImplementation {
    * the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
    */
   leaderboard: handleServerStreamingCall<LeaderboardRequest, LeaderboardResponse>;
+  /**
+   * MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
+   * sampling), ordered by run (as given), then step, then timestamp.
+   */
+  getMetricHistoryBulkInterval: handleUnaryCall<
+    GetMetricHistoryBulkIntervalRequest,
+    GetMetricHistoryBulkIntervalResponse
+  >;
 }
 
 export interface SearchServiceClient extends Client {
@@ -2213,6 +2487,25 @@ export interface SearchServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<LeaderboardResponse>;
+  /**
+   * MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
+   * sampling), ordered by run (as given), then step, then timestamp.
+   */
+  getMetricHistoryBulkInterval(
+    request: GetMetricHistoryBulkIntervalRequest,
+    callback: (error: ServiceError | null, response: GetMetricHistoryBulkIntervalResponse) => void,
+  ): ClientUnaryCall;
+  getMetricHistoryBulkInterval(
+    request: GetMetricHistoryBulkIntervalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMetricHistoryBulkIntervalResponse) => void,
+  ): ClientUnaryCall;
+  getMetricHistoryBulkInterval(
+    request: GetMetricHistoryBulkIntervalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMetricHistoryBulkIntervalResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SearchServiceClient = makeGenericClientConstructor(
@@ -2263,6 +2556,8 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.LeaderboardResponse": LeaderboardResponse,
     ".logbook.v1.LeaderboardResponse.MetricsEntry": LeaderboardResponse_MetricsEntry,
     ".logbook.v1.LeaderboardResponse.ParamsEntry": LeaderboardResponse_ParamsEntry,
+    ".logbook.v1.GetMetricHistoryBulkIntervalRequest": GetMetricHistoryBulkIntervalRequest,
+    ".logbook.v1.GetMetricHistoryBulkIntervalResponse": GetMetricHistoryBulkIntervalResponse,
     ".logbook.v1.SearchService": SearchServiceClient,
   },
   dependencies: [protoMetadata1, protoMetadata2, protoMetadata3],
@@ -2288,6 +2583,11 @@ export const protoMetadata: ProtoMetadata = {
           },
           "QueryRuns": { "http": HttpRule.decode(Buffer.from("OgEqIg4vbWxmbG93L3NlYXJjaA==", "base64")) },
           "Leaderboard": { "http": HttpRule.decode(Buffer.from("EhwvbWxmbG93L2xlYWRlcmJvYXJkL3tzeW1ib2x9", "base64")) },
+          "GetMetricHistoryBulkInterval": {
+            "http": HttpRule.decode(
+              Buffer.from("EjEvYXBpLzIuMC9tbGZsb3cvbWV0cmljcy9nZXQtaGlzdG9yeS1idWxrLWludGVydmFs", "base64"),
+            ),
+          },
         },
       },
     },
