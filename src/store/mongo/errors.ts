@@ -31,7 +31,15 @@ const UNAVAILABLE_CODES = new Set([
   13436, // NotPrimaryOrSecondary
 ]);
 
+/** Driver-side errors (not server answers) that mean the connection or pool went away under us. */
+const UNAVAILABLE_DRIVER_ERRORS = new Set(["MongoWaitQueueTimeoutError", "MongoOperationTimeoutError", "MongoPoolClosedError"]);
+
+/** FerretDB answers in-flight commands with InternalError (code 1) while it shuts down or loses its backend. */
+const FERRETDB_GOING_AWAY = /context canceled|database is closed|shutting down|connection (?:reset|refused|closed)|broken pipe/i;
+
 export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof Error && UNAVAILABLE_DRIVER_ERRORS.has(err.name)) return true;
+  if (err instanceof MongoServerError && err.code === 1 && FERRETDB_GOING_AWAY.test(err.message)) return true;
   return (
     err instanceof MongoNetworkError || // includes timeouts and a pool cleared by a failed connection
     err instanceof MongoServerSelectionError ||

@@ -283,9 +283,9 @@ describe("MongoDB store: the database goes away and comes back", () => {
     expect(down.cause).toBeDefined();
     expect(down.message).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|Mongo/);
     const read = await rejection(store.getRun(runId));
-    expect(read.code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+    expect(read.code, `cause: ${String(read.cause)}`).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
     const write = await rejection(store.logBatch(runId, { metrics: [point("loss", 0.4, NOW, 2)], params: [], tags: [] }));
-    expect(write.code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
+    expect(write.code, `cause: ${String(write.cause)}`).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
     expect(Date.now() - started).toBeLessThan(15_000);
 
     await ferret.restart();
