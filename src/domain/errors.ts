@@ -44,6 +44,5 @@ export class AppError extends Error {
 
 export const invalidParameter = (message: string) => new AppError(ErrorCode.INVALID_PARAMETER_VALUE, message);
 export const notFound = (message: string) => new AppError(ErrorCode.RESOURCE_DOES_NOT_EXIST, message);
-export const alreadyExists = (message: string) => new AppError(ErrorCode.RESOURCE_ALREADY_EXISTS, message);
 export const unavailable = (message: string, cause?: unknown) =>
   new AppError(ErrorCode.TEMPORARILY_UNAVAILABLE, message, { cause });

@@ -28,7 +28,6 @@ const GRPC_CODE: Record<ErrorCode, GrpcStatus> = {
   INTERNAL_ERROR: GrpcStatus.INTERNAL,
 };
 
-export const grpcCodeOf = (code: ErrorCode): GrpcStatus => GRPC_CODE[code];
 
 /** The error a grpc-js handler passes to its callback or emits on its stream. */
 export function toServiceError(err: AppError): Partial<ServiceError> {
