@@ -118,7 +118,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
         tags: [],
       });
       expect(await store.getExperimentByName("Default")).toEqual(experiment);
-      expect(await store.counts()).toEqual({ experiments: 1, runs: 0 });
+      expect(await store.counts()).toEqual({ experiments: 1, runs: 0, registeredModels: 0, modelVersions: 0 });
     });
 
     it("is idempotent", async () => {
@@ -129,7 +129,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       await store.init();
       expect(await store.getExperiment("0")).toEqual(defaultBefore);
       expect((await store.getExperimentByName("kept"))?.experimentId).toBe(id);
-      expect(await store.counts()).toEqual({ experiments: 2, runs: 1 });
+      expect(await store.counts()).toEqual({ experiments: 2, runs: 1, registeredModels: 0, modelVersions: 0 });
       expect(Number(await store.createExperiment({ name: "next", tags: [], now: NOW }))).toBeGreaterThan(Number(id));
     });
 
@@ -143,8 +143,8 @@ describe.each(backends)("Store contract: $name", (backend) => {
       expect(Number(second)).toBeGreaterThan(Number(first));
       expect((await b.getExperimentByName("from-a"))?.experimentId).toBe(first);
       expect((await a.getExperiment(second)).name).toBe("from-b");
-      expect(await a.counts()).toEqual({ experiments: 3, runs: 0 });
-      expect(await b.counts()).toEqual({ experiments: 3, runs: 0 });
+      expect(await a.counts()).toEqual({ experiments: 3, runs: 0, registeredModels: 0, modelVersions: 0 });
+      expect(await b.counts()).toEqual({ experiments: 3, runs: 0, registeredModels: 0, modelVersions: 0 });
     });
 
     it("answers ping while open and TEMPORARILY_UNAVAILABLE once closed", async () => {
@@ -161,7 +161,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       const run = await createRun("0");
       await store.setExperimentLifecycle(a, "deleted", NOW);
       await store.setRunLifecycle(run.info.runId, "deleted", NOW);
-      expect(await store.counts()).toEqual({ experiments: 3, runs: 3 });
+      expect(await store.counts()).toEqual({ experiments: 3, runs: 3, registeredModels: 0, modelVersions: 0 });
     });
   });
 
@@ -212,7 +212,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       await expectError(store.createExperiment({ name: "dup", tags: [], now: NOW }), ErrorCode.RESOURCE_ALREADY_EXISTS, message);
       const found = await store.getExperimentByName("dup");
       expect(found).toMatchObject({ experimentId: id, lifecycleStage: "deleted" });
-      expect(await store.counts()).toEqual({ experiments: 2, runs: 0 });
+      expect(await store.counts()).toEqual({ experiments: 2, runs: 0, registeredModels: 0, modelVersions: 0 });
     });
 
     it("renames, and refuses a taken name or an unknown id", async () => {
@@ -300,7 +300,7 @@ describe.each(backends)("Store contract: $name", (backend) => {
       await expectError(createRun(id), ErrorCode.INVALID_PARAMETER_VALUE, `The experiment ${id} must be in the 'active' state. Current state is deleted.`);
       const run = await createRun("0");
       await expectError(createRun("0", { runId: run.info.runId }), ErrorCode.RESOURCE_ALREADY_EXISTS);
-      expect(await store.counts()).toEqual({ experiments: 2, runs: 1 });
+      expect(await store.counts()).toEqual({ experiments: 2, runs: 1, registeredModels: 0, modelVersions: 0 });
     });
 
     it("getRun of an unknown id is RESOURCE_DOES_NOT_EXIST", async () => {

@@ -9,6 +9,8 @@
  */
 import type { DatasetInput, Experiment, LifecycleStage, Metric, ModelOutput, Run, RunInfo, RunStatus, Tag } from "../domain/entities.js";
 import type { OrderTerm, RunFilter } from "../domain/filter/ast.js";
+import type { LoggedModel, LoggedModelStatus } from "../domain/logged-model.js";
+import type { ModelVersion, RegisteredModel, Stage } from "../domain/model-registry.js";
 
 export interface ExperimentStore {
   /**
@@ -145,19 +147,143 @@ export interface ExperimentListStore {
   listExperiments(viewType: ViewType): Promise<Experiment[]>;
 }
 
+export interface NewLoggedModel {
+  /** `m-<32 hex>`, made by the service. */
+  modelId: string;
+  experimentId: string;
+  name: string;
+  modelType?: string;
+  sourceRunId?: string;
+  creatorId?: string;
+  params: Tag[];
+  tags: Tag[];
+  now: number;
+}
+
+/**
+ * MLflow 3 logged models. A deleted logged model is gone for every method (RESOURCE_DOES_NOT_EXIST
+ * loggedModelNotFound), as in MLflow. Every returned model is whole: tags, params, linked metrics (every metric point
+ * logged through logBatch with `modelId` equal to its id, in history order, each with its run id) and registrations
+ * (the live model versions whose `modelId` is its id, ordered by name then version).
+ */
+export interface LoggedModelStore {
+  /**
+   * Creates a PENDING model whose artifact URI is `<experiment artifact location>/models/<model_id>/artifacts`.
+   * @throws RESOURCE_DOES_NOT_EXIST for an unknown experiment; INVALID_PARAMETER_VALUE (experimentNotActive) when deleted.
+   */
+  createLoggedModel(model: NewLoggedModel): Promise<LoggedModel>;
+  /** @throws RESOURCE_DOES_NOT_EXIST loggedModelNotFound */
+  getLoggedModel(modelId: string): Promise<LoggedModel>;
+  /** Sets the status (and last-updated time). @throws as getLoggedModel */
+  finalizeLoggedModel(modelId: string, status: LoggedModelStatus, now: number): Promise<LoggedModel>;
+  /** @throws as getLoggedModel */
+  deleteLoggedModel(modelId: string, now: number): Promise<void>;
+  /** Upserts the tags. @throws as getLoggedModel */
+  setLoggedModelTags(modelId: string, tags: Tag[], now: number): Promise<LoggedModel>;
+  /** @throws as getLoggedModel; RESOURCE_DOES_NOT_EXIST loggedModelTagNotFound */
+  deleteLoggedModelTag(modelId: string, key: string, now: number): Promise<void>;
+  /**
+   * Adds params; one already logged with the same value is accepted, with another value → INVALID_PARAMETER_VALUE
+   * (loggedModelParamChanged) and nothing of the call is written. @throws as getLoggedModel
+   */
+  logLoggedModelParams(modelId: string, params: Tag[], now: number): Promise<void>;
+  /** Every live logged model of the given experiments (all experiments when empty), whole; searches filter in memory. */
+  listLoggedModels(experimentIds: string[]): Promise<LoggedModel[]>;
+}
+
+export interface NewModelVersion {
+  name: string;
+  source: string;
+  runId: string;
+  runLink: string;
+  description: string;
+  userId: string;
+  tags: Tag[];
+  modelId?: string;
+  /** The logged model's artifact URI for a version made from one. */
+  storageLocation?: string;
+  now: number;
+}
+
+/**
+ * The model registry. Registered models are hard-deleted with everything they own; model versions are deleted for
+ * good too, but their numbers are never reused. A returned RegisteredModel carries its tags, aliases and latest
+ * version per stage; a returned ModelVersion its tags and aliases.
+ *
+ * Concurrency (both stores, several server processes on one database): createModelVersion numbers are exactly
+ * 1, 2, 3… per model with no duplicate and no gap however many run at once; transitions of one model's versions are
+ * serialised, so after any set of concurrent `archiveExisting` promotions to a stage exactly one version is in it.
+ */
+export interface RegistryStore {
+  /** @throws RESOURCE_ALREADY_EXISTS registeredModelExists */
+  createRegisteredModel(model: { name: string; description: string; userId: string; tags: Tag[]; now: number }): Promise<RegisteredModel>;
+  /** @throws RESOURCE_DOES_NOT_EXIST registeredModelNotFound */
+  getRegisteredModel(name: string): Promise<RegisteredModel>;
+  /** Versions, tags and aliases follow. @throws as getRegisteredModel; RESOURCE_ALREADY_EXISTS when newName is taken */
+  renameRegisteredModel(name: string, newName: string, now: number): Promise<RegisteredModel>;
+  /** @throws as getRegisteredModel */
+  updateRegisteredModel(name: string, description: string, now: number): Promise<RegisteredModel>;
+  /** With its versions, tags and aliases. @throws as getRegisteredModel */
+  deleteRegisteredModel(name: string): Promise<void>;
+  /** Upserts. @throws as getRegisteredModel */
+  setRegisteredModelTag(name: string, tag: Tag): Promise<void>;
+  /** A key that is not set is not an error (MLflow). @throws as getRegisteredModel */
+  deleteRegisteredModelTag(name: string, key: string): Promise<void>;
+  /** The highest-numbered version in each given stage (all stages when empty), ordered by stage. @throws as getRegisteredModel */
+  getLatestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]>;
+
+  /** Stage "None", status READY, the next number. @throws as getRegisteredModel */
+  createModelVersion(version: NewModelVersion): Promise<ModelVersion>;
+  /** @throws RESOURCE_DOES_NOT_EXIST registeredModelNotFound or modelVersionNotFound */
+  getModelVersion(name: string, version: number): Promise<ModelVersion>;
+  /** @throws as getModelVersion */
+  updateModelVersion(name: string, version: number, description: string, now: number): Promise<ModelVersion>;
+  /** And the aliases pointing at it. @throws as getModelVersion */
+  deleteModelVersion(name: string, version: number, now: number): Promise<void>;
+  /** @throws as getModelVersion */
+  setModelVersionTag(name: string, version: number, tag: Tag): Promise<void>;
+  /** A key that is not set is not an error (MLflow). @throws as getModelVersion */
+  deleteModelVersionTag(name: string, version: number, key: string): Promise<void>;
+  /**
+   * Moves a version to a stage; with `archiveExisting`, every other version of the model in that stage moves to
+   * Archived in the same serialised step. Updates both last-updated times. @throws as getModelVersion
+   */
+  transitionModelVersionStage(name: string, version: number, stage: Stage, archiveExisting: boolean, now: number): Promise<ModelVersion>;
+  /** Every version of the model, newest first. @throws as getRegisteredModel */
+  listModelVersionsOf(name: string): Promise<ModelVersion[]>;
+
+  /** Points the alias at the version (moving it). @throws as getModelVersion */
+  setRegisteredModelAlias(name: string, alias: string, version: number, now: number): Promise<void>;
+  /** An alias that is not set is not an error. @throws as getRegisteredModel */
+  deleteRegisteredModelAlias(name: string, alias: string, now: number): Promise<void>;
+  /** @throws as getRegisteredModel; INVALID_PARAMETER_VALUE aliasNotFound (MLflow's code for an unknown alias) */
+  getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
+
+  /** Every registered model, whole, for searches (which filter and sort in memory; models are few). */
+  listRegisteredModels(): Promise<RegisteredModel[]>;
+  /**
+   * Model versions for searches and leaderboards, whole; narrowed by the given names and/or source runs when given
+   * (both: a version must match both), all versions otherwise.
+   */
+  listModelVersions(narrow: { names?: string[]; runIds?: string[] }): Promise<ModelVersion[]>;
+}
+
 export interface StoreStatus {
   kind: "sqlite" | "mongodb";
   /** Where the data lives, without credentials. */
   location: string;
 }
 
-export interface Store extends ExperimentStore, RunStore, RunSearchStore, ExperimentListStore {
+export interface Store extends ExperimentStore, RunStore, RunSearchStore, ExperimentListStore, LoggedModelStore, RegistryStore {
   readonly status: StoreStatus;
   /** Creates or migrates the schema and indexes, and the Default experiment "0" — idempotent and safe when several servers start at once. */
   init(): Promise<void>;
   /** Resolves when the database answers; throws TEMPORARILY_UNAVAILABLE otherwise. Cheap: used by health checks. */
   ping(): Promise<void>;
-  /** Counts for the status endpoint: every stored experiment (Default included) and run, deleted ones too. */
-  counts(): Promise<{ experiments: number; runs: number }>;
+  /**
+   * Counts for the status endpoint: every stored experiment (Default included) and run, deleted ones too; registered
+   * models and (live) model versions.
+   */
+  counts(): Promise<{ experiments: number; runs: number; registeredModels: number; modelVersions: number }>;
   close(): Promise<void>;
 }

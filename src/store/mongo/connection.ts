@@ -6,6 +6,8 @@
  */
 import { type Collection, type Db, MongoClient } from "mongodb";
 import type { CounterDoc, ExperimentDoc, HistoryDoc, LatestMetricDoc, RunDoc, RunInputDoc } from "./mapping.js";
+import type { LeaseOptions } from "./registry-lease.js";
+import type { LeaseDoc, LoggedModelDoc, ModelVersionDoc, RegisteredModelDoc } from "./registry-mapping.js";
 
 export interface MongoStoreOptions {
   /** `mongodb://…/<database>`; the database defaults to `logbook`. */
@@ -14,6 +16,8 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMS?: number;
   /** Upper bound of `ping()`, also when the server accepts connections but does not answer (default 2000). */
   pingTimeoutMS?: number;
+  /** Per-model leases of registry and logged-model writes (registry-lease.ts); defaults suit production. */
+  leases?: LeaseOptions;
 }
 
 export const DEFAULT_DATABASE = "logbook";
@@ -26,6 +30,10 @@ export interface Collections {
   history: Collection<HistoryDoc>;
   latest: Collection<LatestMetricDoc>;
   runInputs: Collection<RunInputDoc>;
+  registeredModels: Collection<RegisteredModelDoc>;
+  modelVersions: Collection<ModelVersionDoc>;
+  loggedModels: Collection<LoggedModelDoc>;
+  leases: Collection<LeaseDoc>;
 }
 
 export interface Connection {
@@ -67,6 +75,10 @@ export function openConnection(options: MongoStoreOptions): Connection {
       history: db.collection<HistoryDoc>("metric_history"),
       latest: db.collection<LatestMetricDoc>("latest_metrics"),
       runInputs: db.collection<RunInputDoc>("run_inputs"),
+      registeredModels: db.collection<RegisteredModelDoc>("registered_models"),
+      modelVersions: db.collection<ModelVersionDoc>("model_versions"),
+      loggedModels: db.collection<LoggedModelDoc>("logged_models"),
+      leases: db.collection<LeaseDoc>("registry_leases"),
     },
   };
 }

@@ -18,6 +18,23 @@
  * - `run_inputs`      one document per (run, dataset name, digest), `_id` = "<run>:<name>:<digest>".
  * `_id` strings escape `%` and `:` in their parts, so "<run>:" prefixes never overlap: a run's documents in
  * latest_metrics and run_inputs, and a (run, key)'s history, are one `_id` range each.
+ *
+ * The model registry and logged models (registry-mapping.ts). FerretDB v1.24 updates a document by reading it and
+ * writing all of it back, with no isolation (even compare-and-set updates can lose writes), so nothing here relies
+ * on an atomic update: the only atomic write both servers offer is an insert against a unique key.
+ * - `registered_models` `_id` = an immutable internal id ("rm-" + 32 hex), so a rename is one single-document update
+ *                     and nothing else refers to the name; `name` unique by index; description, user, times;
+ *                     `tags: [{k, v}]`; `aliases: [{alias, version}]`.
+ * - `model_versions`  `_id` = "<model internal id>:<version>"; `model` (internal id), `version` (int), the
+ *                     version's fields and `tags: [{k, v}]`; `deleted`: a deleted version is a tombstone
+ *                     `{_id, model, version, deleted: true}` that keeps its `_id`, so its number is never taken again;
+ *                     tombstones are invisible to every read and to counts. A number is taken by inserting its `_id`:
+ *                     the highest stored number plus one, and the next on a duplicate key.
+ * - `registry_leases` `{_id: <model id>, owner, expires_at}`: the per-model lock (registry-lease.ts). Every update of
+ *                     a registered model and its versions, or of a logged model, runs holding it.
+ * - `logged_models`   `_id` = the model id ("m-" + 32 hex); experiment, name, times, status, artifact URI;
+ *                     `tags`/`params: [{k, v}]`; `deleted` flag (deleted ones are invisible). Linked metrics are the
+ *                     metric_history points carrying `model_id`.
  */
 import type { IndexDescription } from "mongodb";
 import type { Collections } from "./connection.js";
@@ -42,6 +59,20 @@ export const INDEXES: Spec[] = [
   // find({$or: [{run_id, key, rk: {$gt: stored rk}}, …]}), one index range per clause. History's `_id` is in
   // history order (timestamp first), so recency needs an index of its own.
   { collection: "history", key: { run_id: 1, key: 1, rk: 1 }, name: "run_key_recency" },
+  // A logged model's linked metrics: find({model_id: {$in: ids}}). Sparse: most points carry no model id.
+  { collection: "history", key: { model_id: 1 }, name: "model_id", sparse: true },
+  // createRegisteredModel/renameRegisteredModel: a name is taken once (duplicate → RESOURCE_ALREADY_EXISTS);
+  // every registry call resolves the name: findOne({name}).
+  { collection: "registeredModels", key: { name: 1 }, name: "name_unique", unique: true },
+  // A model's versions (newest first) and its highest number (tombstones included) for the next one:
+  // find({model}).sort({version: -1}).limit(1); deleteMany({model}) when the model goes.
+  { collection: "modelVersions", key: { model: 1, version: -1 }, name: "model_version" },
+  // Leaderboards and searches narrowed by source runs: find({run_id: {$in}}).
+  { collection: "modelVersions", key: { run_id: 1 }, name: "run_id" },
+  // A logged model's registrations: find({model_id: {$in}}). Sparse: versions made from a logged model only.
+  { collection: "modelVersions", key: { model_id: 1 }, name: "model_id", sparse: true },
+  // listLoggedModels of some experiments: find({experiment_id: {$in}}).
+  { collection: "loggedModels", key: { experiment_id: 1 }, name: "experiment_id" },
 ];
 
 export async function ensureIndexes(collections: Collections): Promise<void> {

@@ -77,7 +77,7 @@ describe("MongoDB store: concurrency across clients", () => {
       expect(await db.collection("experiments").find({}).toArray()).toEqual([
         expect.objectContaining({ _id: "0", name: "Default", lifecycle_stage: "active" }),
       ]);
-      for (const s of servers) expect(await s.counts()).toEqual({ experiments: 1, runs: 0 });
+      for (const s of servers) expect(await s.counts()).toEqual({ experiments: 1, runs: 0, registeredModels: 0, modelVersions: 0 });
       expect((await servers[1]?.getExperiment("0"))?.name).toBe("Default");
     }
   });
@@ -91,7 +91,7 @@ describe("MongoDB store: concurrency across clients", () => {
     const ids = await Promise.all(names.map((name, i) => (i % 2 ? a : b).createExperiment({ name, tags: [], now: NOW })));
     expect(new Set(ids).size).toBe(30);
     for (const [i, id] of ids.entries()) expect((await a.getExperiment(id)).name).toBe(names[i]);
-    expect(await b.counts()).toEqual({ experiments: 31, runs: 0 });
+    expect(await b.counts()).toEqual({ experiments: 31, runs: 0, registeredModels: 0, modelVersions: 0 });
   });
 
   // The run document's compare-and-set needs an atomic conditional update: MongoDB has one; FerretDB v1.24 reads

@@ -4,7 +4,9 @@
  * indexes.ts has the layout; latest-metrics.ts, run-data.ts and experiment-store.ts say how concurrent writers
  * agree. Inserts against unique keys are the only writes FerretDB v1.24 makes atomically (its updates read, then
  * write, without isolation): metric history, latest values and experiment ids are correct there too; the
- * run document's compare-and-set (params, tags) has MongoDB's guarantee on MongoDB only.
+ * run document's compare-and-set (params, tags) has MongoDB's guarantee on MongoDB only. The registry and logged
+ * models update their documents only under a per-model lease (registry-lease.ts), itself an insert against a unique
+ * `_id`, so their writers are serialised on both servers.
  * Every method throws only AppError; driver errors are kept as `cause`.
  */
 import { unavailable } from "../../domain/errors.js";
@@ -14,6 +16,9 @@ import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnec
 import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
 import { createExperimentStore, ensureDefaultExperiment } from "./experiment-store.js";
 import { ensureIndexes } from "./indexes.js";
+import { createLoggedModelStore } from "./logged-model-store.js";
+import { createLeases } from "./registry-lease.js";
+import { createRegistryStore } from "./registry-store.js";
 import { createRunSearch } from "./run-search.js";
 import { createRunStore } from "./run-store.js";
 
@@ -41,13 +46,18 @@ export function createMongoStore(options: MongoStoreOptions): Store {
       await ensureDefaultExperiment(collections, Date.now());
     },
 
-    /** From collection metadata (the `count` command): O(1), exact outside sharded clusters and crash recovery. */
-    async counts(): Promise<{ experiments: number; runs: number }> {
-      const [experiments, runs] = await Promise.all([
+    /**
+     * Experiments, runs and registered models from collection metadata (the `count` command): O(1), exact outside
+     * sharded clusters and crash recovery. Model versions by a count of the live ones (tombstones excluded).
+     */
+    async counts() {
+      const [experiments, runs, registeredModels, modelVersions] = await Promise.all([
         collections.experiments.estimatedDocumentCount(),
         collections.runs.estimatedDocumentCount(),
+        collections.registeredModels.estimatedDocumentCount(),
+        collections.modelVersions.countDocuments({ deleted: false }),
       ]);
-      return { experiments, runs };
+      return { experiments, runs, registeredModels, modelVersions };
     },
 
     async close(): Promise<void> {
@@ -57,6 +67,7 @@ export function createMongoStore(options: MongoStoreOptions): Store {
   });
 
   const runStore = guarded(createRunStore(collections));
+  const leases = createLeases(collections.leases, options.leases);
   const runSearch = createRunSearch(collections, (runId) => runStore.getRun(runId));
   const guardedSearch = guarded({
     searchRuns: runSearch.searchRuns,
@@ -72,6 +83,8 @@ export function createMongoStore(options: MongoStoreOptions): Store {
     ...lifecycle,
     ...guarded(createExperimentStore(collections)),
     ...runStore,
+    ...guarded(createLoggedModelStore(collections, leases)),
+    ...guarded(createRegistryStore(collections, leases)),
     searchRuns: guardedSearch.searchRuns,
     listExperiments: guardedSearch.listExperiments,
     streamRuns: (query, options) => guardedStream(runSearch.streamRuns(query, options)),

@@ -128,6 +128,104 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (run_id, model_id, step)
   );
   `,
+  // 2: the model registry (registered models, versions, tags, aliases) and MLflow 3 logged models.
+  `
+  -- model_key is the rows' link, so a rename changes one row. Models are hard-deleted with all they own.
+  CREATE TABLE registered_models (
+    model_key         INTEGER PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    user_id           TEXT NOT NULL,
+    description       TEXT NOT NULL,
+    -- The highest version number ever handed out: versions are deleted for good, their numbers never reused.
+    last_version      INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE registered_model_tags (
+    model_key INTEGER NOT NULL REFERENCES registered_models (model_key) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (model_key, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE model_versions (
+    model_key         INTEGER NOT NULL REFERENCES registered_models (model_key) ON DELETE CASCADE,
+    version           INTEGER NOT NULL,
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    user_id           TEXT NOT NULL,
+    current_stage     TEXT NOT NULL CHECK (current_stage IN ('None', 'Staging', 'Production', 'Archived')),
+    description       TEXT NOT NULL,
+    source            TEXT NOT NULL,
+    run_id            TEXT NOT NULL,
+    run_link          TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    status_message    TEXT,
+    model_id          TEXT,
+    storage_location  TEXT,
+    PRIMARY KEY (model_key, version)
+  ) WITHOUT ROWID;
+  -- Latest version per stage, and archive-on-promote.
+  CREATE INDEX model_versions_by_stage ON model_versions (model_key, current_stage, version);
+  -- Versions of a source run (searches, leaderboards) and a logged model's registrations.
+  CREATE INDEX model_versions_by_run ON model_versions (run_id);
+  CREATE INDEX model_versions_by_logged_model ON model_versions (model_id) WHERE model_id IS NOT NULL;
+
+  CREATE TABLE model_version_tags (
+    model_key INTEGER NOT NULL,
+    version   INTEGER NOT NULL,
+    key       TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (model_key, version, key),
+    FOREIGN KEY (model_key, version) REFERENCES model_versions (model_key, version) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+
+  -- An alias goes with the version it points at.
+  CREATE TABLE registered_model_aliases (
+    model_key INTEGER NOT NULL,
+    alias     TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    PRIMARY KEY (model_key, alias),
+    FOREIGN KEY (model_key, version) REFERENCES model_versions (model_key, version) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX registered_model_aliases_by_version ON registered_model_aliases (model_key, version);
+
+  -- Deleted logged models stay as rows (lifecycle_stage 'deleted', as in MLflow) but are gone for every read.
+  CREATE TABLE logged_models (
+    model_id          TEXT PRIMARY KEY,
+    experiment_id     INTEGER NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+    name              TEXT NOT NULL,
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    artifact_uri      TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('PENDING', 'READY', 'UPLOAD_FAILED')),
+    status_message    TEXT,
+    creator_id        TEXT,
+    model_type        TEXT,
+    source_run_id     TEXT,
+    lifecycle_stage   TEXT NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted'))
+  );
+  CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, lifecycle_stage);
+
+  CREATE TABLE logged_model_tags (
+    model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE logged_model_params (
+    model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+  ) WITHOUT ROWID;
+
+  -- A logged model's linked metrics, read in history order straight from the index.
+  CREATE INDEX metric_history_by_model ON metric_history
+    (model_id, timestamp, step, is_nan, value, is_negative_zero, run_id, key) WHERE model_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -87,7 +87,7 @@ describe("SQLite store", () => {
     expect((await store.getRun(run.info.runId)).data.metrics).toEqual(batch.metrics);
   });
 
-  it("serves history, metric ordering and param/tag lookups from indexes", async () => {
+  it("serves history, metric ordering, param/tag, linked-metric and model-version lookups from indexes", async () => {
     await openStore().init();
     const raw = openRaw();
     const plan = (sql: string) =>
@@ -107,6 +107,17 @@ describe("SQLite store", () => {
       ["SELECT run_id FROM params WHERE key = ? AND value = ?", /USING COVERING INDEX params_by_key_value/],
       ["SELECT run_id FROM run_tags WHERE key = ? AND value > ?", /USING COVERING INDEX run_tags_by_key_value/],
       ["SELECT experiment_id FROM experiment_tags WHERE key = ? AND value = ?", /USING COVERING INDEX experiment_tags_by_key_value/],
+      // A logged model's linked metrics, in history order with no sort of their own.
+      [
+        "SELECT run_id, key FROM metric_history WHERE model_id = ? ORDER BY timestamp, step, is_nan, value, is_negative_zero, run_id, key",
+        /^SEARCH metric_history USING COVERING INDEX metric_history_by_model \(model_id=\?\)$/,
+      ],
+      ["SELECT version FROM model_versions WHERE run_id IN (SELECT value FROM json_each(?))", /USING COVERING INDEX model_versions_by_run \(run_id=\?\)/],
+      ["SELECT version FROM model_versions WHERE model_id = ?", /USING COVERING INDEX model_versions_by_logged_model \(model_id=\?\)/],
+      [
+        "SELECT max(version) FROM model_versions WHERE model_key = ? AND current_stage = ?",
+        /USING COVERING INDEX model_versions_by_stage \(model_key=\? AND current_stage=\?\)/,
+      ],
     ];
     for (const [sql, expected] of cases) expect(plan(sql), sql).toMatch(expected);
   });

@@ -16,6 +16,8 @@ import { createRunState } from "./run-state.js";
 import { createRunStore } from "./run-store.js";
 import { type RunSearch, createRunSearch } from "./run-search.js";
 import { createExperimentList } from "./experiment-list.js";
+import { createLoggedModelStore } from "./logged-model-store.js";
+import { createRegistryStore } from "./registry-store.js";
 import { migrate } from "./schema.js";
 import { lift } from "./synchronous.js";
 
@@ -33,9 +35,13 @@ interface OpenStore {
   metrics: MetricStore;
   search: RunSearch;
   listExperiments: ReturnType<typeof createExperimentList>;
+  loggedModels: ReturnType<typeof createLoggedModelStore>;
+  registry: ReturnType<typeof createRegistryStore>;
   ping: Database.Statement<[]>;
-  counts: Database.Statement<[], { experiments: number; runs: number }>;
+  counts: Database.Statement<[], Counts>;
 }
+
+type Counts = Awaited<ReturnType<Store["counts"]>>;
 
 function open(options: SqliteStoreOptions): OpenStore {
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -58,8 +64,13 @@ function open(options: SqliteStoreOptions): OpenStore {
       metrics,
       search: createRunSearch(db, runs.getRun),
       listExperiments: createExperimentList(db),
+      loggedModels: createLoggedModelStore(db),
+      registry: createRegistryStore(db),
       ping: db.prepare("SELECT 1"),
-      counts: db.prepare("SELECT (SELECT count(*) FROM experiments) AS experiments, (SELECT count(*) FROM runs) AS runs"),
+      counts: db.prepare(
+        `SELECT (SELECT count(*) FROM experiments) AS experiments, (SELECT count(*) FROM runs) AS runs,
+           (SELECT count(*) FROM registered_models) AS registeredModels, (SELECT count(*) FROM model_versions) AS modelVersions`,
+      ),
     };
   } catch (err) {
     db.close();
@@ -97,7 +108,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
     },
 
-    counts: lift(() => current().counts.get() as { experiments: number; runs: number }),
+    counts: lift(() => current().counts.get() as Counts),
 
     async close() {
       closed = true;
@@ -126,6 +137,39 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     searchRuns: lift((query, page) => current().search.searchRuns(query, page)),
     listExperiments: lift((viewType) => current().listExperiments(viewType)),
     streamRuns: (query, options) => streamRuns(query, options),
+
+    createLoggedModel: lift((model) => current().loggedModels.createLoggedModel(model)),
+    getLoggedModel: lift((modelId) => current().loggedModels.getLoggedModel(modelId)),
+    finalizeLoggedModel: lift((modelId, status, now) => current().loggedModels.finalizeLoggedModel(modelId, status, now)),
+    deleteLoggedModel: lift((modelId, now) => current().loggedModels.deleteLoggedModel(modelId, now)),
+    setLoggedModelTags: lift((modelId, tags, now) => current().loggedModels.setLoggedModelTags(modelId, tags, now)),
+    deleteLoggedModelTag: lift((modelId, key, now) => current().loggedModels.deleteLoggedModelTag(modelId, key, now)),
+    logLoggedModelParams: lift((modelId, params, now) => current().loggedModels.logLoggedModelParams(modelId, params, now)),
+    listLoggedModels: lift((experimentIds) => current().loggedModels.listLoggedModels(experimentIds)),
+
+    createRegisteredModel: lift((model) => current().registry.createRegisteredModel(model)),
+    getRegisteredModel: lift((name) => current().registry.getRegisteredModel(name)),
+    renameRegisteredModel: lift((name, newName, now) => current().registry.renameRegisteredModel(name, newName, now)),
+    updateRegisteredModel: lift((name, description, now) => current().registry.updateRegisteredModel(name, description, now)),
+    deleteRegisteredModel: lift((name) => current().registry.deleteRegisteredModel(name)),
+    setRegisteredModelTag: lift((name, tag) => current().registry.setRegisteredModelTag(name, tag)),
+    deleteRegisteredModelTag: lift((name, key) => current().registry.deleteRegisteredModelTag(name, key)),
+    getLatestVersions: lift((name, stages) => current().registry.getLatestVersions(name, stages)),
+    createModelVersion: lift((version) => current().registry.createModelVersion(version)),
+    getModelVersion: lift((name, version) => current().registry.getModelVersion(name, version)),
+    updateModelVersion: lift((name, version, description, now) => current().registry.updateModelVersion(name, version, description, now)),
+    deleteModelVersion: lift((name, version, now) => current().registry.deleteModelVersion(name, version, now)),
+    setModelVersionTag: lift((name, version, tag) => current().registry.setModelVersionTag(name, version, tag)),
+    deleteModelVersionTag: lift((name, version, key) => current().registry.deleteModelVersionTag(name, version, key)),
+    transitionModelVersionStage: lift((name, version, stage, archiveExisting, now) =>
+      current().registry.transitionModelVersionStage(name, version, stage, archiveExisting, now),
+    ),
+    listModelVersionsOf: lift((name) => current().registry.listModelVersionsOf(name)),
+    setRegisteredModelAlias: lift((name, alias, version, now) => current().registry.setRegisteredModelAlias(name, alias, version, now)),
+    deleteRegisteredModelAlias: lift((name, alias, now) => current().registry.deleteRegisteredModelAlias(name, alias, now)),
+    getModelVersionByAlias: lift((name, alias) => current().registry.getModelVersionByAlias(name, alias)),
+    listRegisteredModels: lift(() => current().registry.listRegisteredModels()),
+    listModelVersions: lift((narrow) => current().registry.listModelVersions(narrow)),
   };
 
   /** Keyset pages of `batchSize` read as the consumer pulls: no statement stays open between pulls. */

@@ -1,0 +1,169 @@
+/**
+ * MLflow 3 logged models in MongoDB: one `logged_models` document per model (`_id` = the model id, tags and params
+ * as `[{k, v}]`, a `deleted` flag that hides it from every read). Every update of one — finalize, delete, tags,
+ * params — runs under the model's lease (registry-lease.ts), so a concurrent tag and param write cannot lose each
+ * other on FerretDB, whose updates write the whole document back. Linked metrics are the metric_history points
+ * logged with `model_id` = its id (index history.model_id); registrations are the live model versions whose
+ * `model_id` is its id (index model_versions.model_id), named through their registered model.
+ */
+import type { Tag } from "../../domain/entities.js";
+import { experimentNotActive, experimentNotFound } from "../../domain/messages.js";
+import { type LoggedModel, loggedModelArtifactUri } from "../../domain/logged-model.js";
+import { loggedModelNotFound, loggedModelParamChanged, loggedModelTagNotFound } from "../../domain/registry-messages.js";
+import type { LoggedModelStore } from "../types.js";
+import type { Collections } from "./connection.js";
+import { METRIC_PROJECTION } from "./latest-metrics.js";
+import { type KeyValueDoc, type HistoryDoc, metricFromDoc, mergeKeyValues, toKeyValues, uniqueByKey } from "./mapping.js";
+import type { Leases } from "./registry-lease.js";
+import { type LiveVersionDoc, type LoggedModelDoc, loggedModelFromDoc } from "./registry-mapping.js";
+
+/** The history-order part of a history `_id` (value-encoding.ts historySuffix: timestamp, step, value). */
+const HISTORY_POSITION_LENGTH = 44;
+const position = (doc: Pick<HistoryDoc, "_id">) => doc._id.slice(-HISTORY_POSITION_LENGTH);
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** `items` by `key`, each group in the order of `items`. */
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+/** The params of `params` not stored yet. @throws INVALID_PARAMETER_VALUE when one is stored (or given) with another value. */
+function newParams(modelId: string, stored: KeyValueDoc[], params: Tag[]): KeyValueDoc[] {
+  const known = new Map(stored.map((p) => [p.k, p.v]));
+  const added: KeyValueDoc[] = [];
+  for (const p of params) {
+    const old = known.get(p.key);
+    if (old === undefined) {
+      known.set(p.key, p.value);
+      added.push({ k: p.key, v: p.value });
+    } else if (old !== p.value) {
+      throw loggedModelParamChanged(modelId, p.key, old, p.value);
+    }
+  }
+  return added;
+}
+
+export function createLoggedModelStore(c: Collections, leases: Leases): LoggedModelStore {
+  const { loggedModels } = c;
+
+  async function liveModel(modelId: string): Promise<LoggedModelDoc> {
+    const doc = await loggedModels.findOne({ _id: modelId });
+    if (!doc || doc.deleted) throw loggedModelNotFound(modelId);
+    return doc;
+  }
+
+  /** Runs `work` on the live model holding its lease. */
+  const withModel = <T>(modelId: string, work: (doc: LoggedModelDoc) => Promise<T>) =>
+    leases.hold(modelId, async () => work(await liveModel(modelId)));
+
+  /** The models whole: linked metrics in history order (then key, then run), registrations by name then version. */
+  async function whole(docs: LoggedModelDoc[]): Promise<LoggedModel[]> {
+    if (docs.length === 0) return [];
+    const ids = docs.map((d) => d._id);
+    const [points, versions] = await Promise.all([
+      c.history.find({ model_id: { $in: ids } }, { projection: { ...METRIC_PROJECTION, run_id: 1 } }).toArray(),
+      c.modelVersions.find({ model_id: { $in: ids }, deleted: false }, { projection: { model: 1, version: 1, model_id: 1 } }).toArray(),
+    ]);
+    const owners = versions.length === 0 ? [] : await c.registeredModels.find({ _id: { $in: [...new Set(versions.map((v) => v.model))] } }, { projection: { name: 1 } }).toArray();
+    const names = new Map(owners.map((m) => [m._id, m.name]));
+    points.sort((a, b) => compare(position(a), position(b)) || compare(a.key, b.key) || compare(a.run_id, b.run_id));
+    const registrations = (versions as Pick<LiveVersionDoc, "model" | "version" | "model_id">[])
+      .flatMap((v) => {
+        const name = names.get(v.model);
+        return name === undefined ? [] : [{ name, version: v.version, modelId: v.model_id }];
+      })
+      .sort((a, b) => compare(a.name, b.name) || a.version - b.version);
+    const metricsOf = groupBy(points, (p) => p.model_id ?? "");
+    const registrationsOf = groupBy(registrations, (r) => r.modelId ?? "");
+    return docs.map((doc) =>
+      loggedModelFromDoc(
+        doc,
+        (metricsOf.get(doc._id) ?? []).map((p) => ({ ...metricFromDoc(p), runId: p.run_id })),
+        (registrationsOf.get(doc._id) ?? []).map((r) => ({ name: r.name, version: String(r.version) })),
+      ),
+    );
+  }
+
+  async function wholeOne(doc: LoggedModelDoc): Promise<LoggedModel> {
+    const [model] = await whole([doc]);
+    if (!model) throw loggedModelNotFound(doc._id);
+    return model;
+  }
+
+  return {
+    async createLoggedModel(input) {
+      const experiment = await c.experiments.findOne({ _id: input.experimentId }, { projection: { lifecycle_stage: 1, artifact_location: 1 } });
+      if (!experiment) throw experimentNotFound(input.experimentId);
+      if (experiment.lifecycle_stage !== "active") throw experimentNotActive(input.experimentId, experiment.lifecycle_stage);
+      const doc: LoggedModelDoc = {
+        _id: input.modelId,
+        experiment_id: input.experimentId,
+        name: input.name,
+        creation_timestamp_ms: input.now,
+        last_updated_timestamp_ms: input.now,
+        artifact_uri: loggedModelArtifactUri(experiment.artifact_location, input.modelId),
+        status: "PENDING",
+        creator_id: input.creatorId,
+        model_type: input.modelType,
+        source_run_id: input.sourceRunId,
+        tags: toKeyValues(uniqueByKey(input.tags)),
+        params: toKeyValues(uniqueByKey(input.params)),
+        deleted: false,
+      };
+      await loggedModels.insertOne(doc);
+      return loggedModelFromDoc(doc, [], []);
+    },
+
+    getLoggedModel: async (modelId) => wholeOne(await liveModel(modelId)),
+
+    async finalizeLoggedModel(modelId, status, now) {
+      const doc = await withModel(modelId, async (doc) => {
+        await loggedModels.updateOne({ _id: modelId }, { $set: { status, last_updated_timestamp_ms: now } });
+        return { ...doc, status, last_updated_timestamp_ms: now };
+      });
+      return wholeOne(doc);
+    },
+
+    async deleteLoggedModel(modelId, now) {
+      await withModel(modelId, async () => {
+        await loggedModels.updateOne({ _id: modelId }, { $set: { deleted: true, last_updated_timestamp_ms: now } });
+      });
+    },
+
+    async setLoggedModelTags(modelId, tags, now) {
+      const doc = await withModel(modelId, async (doc) => {
+        const merged = mergeKeyValues(doc.tags ?? [], tags);
+        await loggedModels.updateOne({ _id: modelId }, { $set: { tags: merged, last_updated_timestamp_ms: now } });
+        return { ...doc, tags: merged, last_updated_timestamp_ms: now };
+      });
+      return wholeOne(doc);
+    },
+
+    async deleteLoggedModelTag(modelId, key, now) {
+      await withModel(modelId, async (doc) => {
+        const tags = doc.tags ?? [];
+        if (!tags.some((t) => t.k === key)) throw loggedModelTagNotFound(modelId, key);
+        await loggedModels.updateOne({ _id: modelId }, { $set: { tags: tags.filter((t) => t.k !== key), last_updated_timestamp_ms: now } });
+      });
+    },
+
+    async logLoggedModelParams(modelId, params, now) {
+      await withModel(modelId, async (doc) => {
+        const added = newParams(modelId, doc.params ?? [], params);
+        if (added.length === 0) return;
+        await loggedModels.updateOne({ _id: modelId }, { $set: { params: [...(doc.params ?? []), ...added], last_updated_timestamp_ms: now } });
+      });
+    },
+
+    async listLoggedModels(experimentIds) {
+      const filter = experimentIds.length > 0 ? { experiment_id: { $in: experimentIds }, deleted: false } : { deleted: false };
+      return whole(await loggedModels.find(filter).toArray());
+    },
+  };
+}
