@@ -4,6 +4,7 @@
  *   PUT|GET|DELETE /api/2.0/mlflow-artifacts/artifacts/<path>   raw body in, raw bytes out, delete
  *   GET /api/2.0/mlflow-artifacts/artifacts?path=<dir>          MLflow's listing shape (basenames)
  *   GET /get-artifact?run_id&path                                a run's file, raw bytes
+ *   GET /model-versions/get-artifact?name&version&path           a registered model version's file, raw bytes
  *   GET /api/3.0/mlflow/server-info                              multipart uploads/downloads off
  * and the /ajax-api twins where MLflow serves them. Bodies stream both ways with backpressure; an
  * upload the client abandons commits nothing.
@@ -14,12 +15,13 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { baseName, invalidPath } from "../artifacts/path.js";
-import type { CallContext, ServiceImplementation } from "../services/rpc.js";
-import type { ArtifactServiceService, UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_service.js";
+import type { ArtifactServiceFunctions } from "../services/artifact-service.js";
+import type { CallContext } from "../services/rpc.js";
+import type { UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_service.js";
 import type { RawRoute } from "./gateway.js";
 import { stringifyJson } from "./json-text.js";
 
-type ArtifactService = ServiceImplementation<typeof ArtifactServiceService>;
+type ArtifactService = ArtifactServiceFunctions;
 
 const PROXY_PREFIXES = ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"];
 /** Upload chunks handed to the service are at most this big (the request stream's own pieces are smaller). */
@@ -33,10 +35,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   pkl: "application/octet-stream", zip: "application/zip", gz: "application/gzip",
 };
 
+/** MLflow's extension-less text files (a model's and a project's descriptions), served as text as MLflow does. */
+const TEXT_FILE_NAMES: ReadonlySet<string> = new Set(["MLmodel", "MLproject"]);
+
 /** The Content-Type of a file name, by its extension (text types in UTF-8). */
 export function contentTypeOf(name: string): string {
   const dot = name.lastIndexOf(".");
-  const type = (dot > 0 && CONTENT_TYPES[name.slice(dot + 1).toLowerCase()]) || "application/octet-stream";
+  const byName = TEXT_FILE_NAMES.has(name) ? "text/plain" : undefined;
+  const type = byName ?? ((dot > 0 && CONTENT_TYPES[name.slice(dot + 1).toLowerCase()]) || "application/octet-stream");
   return type.startsWith("text/") ? `${type}; charset=utf-8` : type;
 }
 
@@ -244,6 +250,22 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       try {
         if (!runId) throw new AppError(ErrorCode.INVALID_PARAMETER_VALUE, "Missing value for required parameter 'run_id'.");
         await sendDownload(service, { runId, path }, reply, ctx);
+      } finally {
+        done();
+      }
+    },
+  });
+  // MLflow serves this one without an /ajax-api twin.
+  routes.push({
+    method: "GET",
+    url: "/model-versions/get-artifact",
+    handler: async (request, reply) => {
+      const q = query(request);
+      const { ctx, done } = contextFor(request, reply, logger, "model-versions/get-artifact");
+      try {
+        const located = { name: q.get("name") ?? "", version: q.get("version") ?? "", path: q.get("path") ?? "" };
+        const path = await service.locateModelVersionArtifact(located, ctx);
+        await sendDownload(service, { runId: "", path }, reply, ctx);
       } finally {
         done();
       }

@@ -44,7 +44,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
         },
       },
       { method: "GET", url: "/version", handler: async (_req, reply) => reply.type("text/plain; charset=utf-8").send(LOGBOOK_VERSION) },
-      // MLflow's artifact proxy, /get-artifact and server-info, calling ArtifactService in process.
+      // MLflow's artifact proxy, the raw download routes (runs, model versions) and server-info, calling
+      // ArtifactService in process.
       ...(artifactService
         ? artifactRawRoutes({ service: artifactService.implementation as never, storeKind: opts.storeKind, logger: opts.logger })
         : []),

@@ -6,7 +6,9 @@ import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service
 import type { ArtifactStore } from "../artifacts/store.js";
 import { createArtifactService } from "../services/artifact-service.js";
 import type { RegisteredService } from "../services/rpc.js";
+import { RegistryServiceService } from "../../gen/ts/logbook/v1/registry.js";
 import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import { createRegistryService } from "../services/registry-service.js";
 import { createSearchService } from "../services/search-service.js";
 import { createTrackingService } from "../services/tracking-service.js";
 
@@ -25,6 +27,11 @@ export function createServices(deps: ServiceDeps): RegisteredService[] {
       name: "logbook.v1.TrackingService",
       definition: TrackingServiceService,
       implementation: createTrackingService(deps),
+    },
+    {
+      name: "logbook.v1.RegistryService",
+      definition: RegistryServiceService,
+      implementation: createRegistryService(deps),
     },
     {
       name: "logbook.v1.ArtifactService",

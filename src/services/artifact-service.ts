@@ -1,23 +1,25 @@
 /**
  * ArtifactService: uploads, downloads, listings and deletions of artifact files, over an
  * ArtifactStore (src/artifacts/). Paths are relative to a run's artifact root (resolved from the
- * run's `mlflow-artifacts:/<experiment_id>/<run_id>/artifacts` URI) or, without a run, to the store's
- * root — the root of the mlflow-artifacts:/ URIs the MLflow client uploads to through the proxy
- * routes. Every path is validated before anything is read or written.
+ * run's `mlflow-artifacts:/<experiment_id>/<run_id>/artifacts` URI), to a logged model's root
+ * (`…/models/<model_id>/artifacts`) or, without either, to the store's root — the root of the
+ * mlflow-artifacts:/ URIs the MLflow client uploads to through the proxy routes. Every path is
+ * validated before anything is read or written.
  */
 import { AppError, ErrorCode, invalidParameter } from "../domain/errors.js";
+import { requireLoggedModelId } from "../domain/logged-model-validation.js";
 import * as v from "../domain/validation.js";
 import { joinArtifactPath, normalizeArtifactPath } from "../artifacts/path.js";
 import type { ArtifactStore } from "../artifacts/store.js";
 import type { Store } from "../store/types.js";
 import type { ArtifactServiceService, FileInfo, UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_service.js";
-import type { ServiceImplementation } from "./rpc.js";
+import { createArtifactLocator, PROXY_SCHEME, servedRoot } from "./artifact-location.js";
+import type { CallContext, ServiceImplementation } from "./rpc.js";
 
 /** Downloads move in chunks of exactly this size (the last one shorter), as MLflow streams them. */
 export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 /** Entries per ListArtifacts page. */
 export const LIST_PAGE_SIZE = 1000;
-export const PROXY_SCHEME = "mlflow-artifacts:";
 
 export interface ArtifactDeps {
   store: Store;
@@ -25,17 +27,6 @@ export interface ArtifactDeps {
 }
 
 const cancelled = () => new AppError(ErrorCode.CANCELLED, "The upload was cancelled by the client");
-
-/** The store path of a proxied artifact URI (`mlflow-artifacts:/1/abc/artifacts`, also with a `//host` authority). */
-export function proxiedPath(uri: string): string | undefined {
-  if (!uri.startsWith(PROXY_SCHEME)) return undefined;
-  let rest = uri.slice(PROXY_SCHEME.length);
-  if (rest.startsWith("//")) {
-    const slash = rest.indexOf("/", 2);
-    rest = slash === -1 ? "" : rest.slice(slash);
-  }
-  return rest.replace(/^\/+/, "");
-}
 
 /** Re-chunks a byte stream into pieces of exactly `size` bytes (the last one shorter). */
 export async function* fixedChunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
@@ -89,19 +80,31 @@ function decodeToken(token: string): string {
   throw invalidParameter(`Invalid page token '${token}'`);
 }
 
-export function createArtifactService(deps: ArtifactDeps): ServiceImplementation<typeof ArtifactServiceService> {
+/** A file of a registered model version, as the raw `/model-versions/get-artifact` route names it. */
+export interface ModelVersionArtifactRequest {
+  name: string;
+  version: string;
+  path: string;
+}
+
+/**
+ * The RPCs, plus the one lookup the raw model-version download route needs that no RPC offers: a version's file as a
+ * path in the artifact store (then streamed with DownloadArtifact, like any proxied path).
+ */
+export interface ArtifactServiceFunctions extends ServiceImplementation<typeof ArtifactServiceService> {
+  locateModelVersionArtifact(req: ModelVersionArtifactRequest, ctx: CallContext): Promise<string>;
+}
+
+export function createArtifactService(deps: ArtifactDeps): ArtifactServiceFunctions {
   const { store, artifacts } = deps;
+  const locator = createArtifactLocator(store);
 
   /** The run's artifact root in the store, and its URI. */
   async function runRoot(runId: string): Promise<{ root: string; rootUri: string }> {
     v.validateRunId(runId);
     const run = await store.getRun(runId);
     const rootUri = run.info.artifactUri;
-    const proxied = proxiedPath(rootUri);
-    if (proxied === undefined) {
-      throw invalidParameter(`The artifact root '${rootUri}' of run '${runId}' is not served by this server`);
-    }
-    return { root: normalizeArtifactPath(proxied, { allowRoot: true }), rootUri };
+    return { root: servedRoot(rootUri, `run '${runId}'`), rootUri };
   }
 
   /** The store path of (run, path): validated, under the run's root when a run is given. */
@@ -110,6 +113,19 @@ export function createArtifactService(deps: ArtifactDeps): ServiceImplementation
     if (!runId) return { full: rel, rel, rootUri: `${PROXY_SCHEME}/` };
     const { root, rootUri } = await runRoot(runId);
     return { full: joinArtifactPath(root, rel), rel, rootUri };
+  }
+
+  /** One page of the directory `full`, its entries named by `rel` (their path relative to the listed root). */
+  async function listPage(full: string, rel: string, pageToken: string): Promise<{ files: FileInfo[]; nextPageToken: string }> {
+    const after = pageToken ? decodeToken(pageToken) : undefined;
+    const entries = (await artifacts.list(full)).filter((e) => after === undefined || e.name > after);
+    const page = entries.slice(0, LIST_PAGE_SIZE);
+    const files: FileInfo[] = page.map((e) =>
+      e.isDir
+        ? { path: joinArtifactPath(rel, e.name), isDir: true }
+        : { path: joinArtifactPath(rel, e.name), isDir: false, fileSize: BigInt(e.size ?? 0) },
+    );
+    return { files, nextPageToken: entries.length > LIST_PAGE_SIZE ? encodeToken(page.at(-1)!.name) : "" };
   }
 
   return {
@@ -157,16 +173,15 @@ export function createArtifactService(deps: ArtifactDeps): ServiceImplementation
     async listArtifacts(req) {
       const runId = req.runId || req.runUuid;
       const { full, rel, rootUri } = await resolve(runId, req.path, true);
-      const after = req.pageToken ? decodeToken(req.pageToken) : undefined;
-      const entries = (await artifacts.list(full)).filter((e) => after === undefined || e.name > after);
-      const page = entries.slice(0, LIST_PAGE_SIZE);
-      const files: FileInfo[] = page.map((e) =>
-        e.isDir
-          ? { path: joinArtifactPath(rel, e.name), isDir: true }
-          : { path: joinArtifactPath(rel, e.name), isDir: false, fileSize: BigInt(e.size ?? 0) },
-      );
-      const nextPageToken = entries.length > LIST_PAGE_SIZE ? encodeToken(page.at(-1)!.name) : "";
-      return { rootUri, files, nextPageToken };
+      return { rootUri, ...(await listPage(full, rel, req.pageToken)) };
+    },
+
+    async listLoggedModelArtifacts(req) {
+      const modelId = requireLoggedModelId(req.modelId);
+      const rel = normalizeArtifactPath(req.artifactDirectoryPath, { allowRoot: true });
+      const model = await store.getLoggedModel(modelId);
+      const root = servedRoot(model.artifactUri, `logged model '${modelId}'`);
+      return { rootUri: model.artifactUri, ...(await listPage(joinArtifactPath(root, rel), rel, req.pageToken)) };
     },
 
     async deleteArtifact(req) {
@@ -174,6 +189,16 @@ export function createArtifactService(deps: ArtifactDeps): ServiceImplementation
       if (!full) throw invalidParameter("Invalid path");
       await artifacts.delete(full);
       return {};
+    },
+
+    async locateModelVersionArtifact(req) {
+      v.requireField(req.name, "name");
+      v.requireField(req.version, "version");
+      const rel = normalizeArtifactPath(req.path);
+      if (!/^[0-9]+$/.test(req.version)) throw invalidParameter(`Model version must be an integer, got '${req.version}'`);
+      const version = await store.getModelVersion(req.name, Number(req.version));
+      const root = await locator.locate(version.storageLocation ?? version.source);
+      return joinArtifactPath(root, rel);
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * logbook.v1.SearchService: run searches (MLflow's SearchRuns, the stream without a page cap, the analysis service's
  * /mlflow/... queries) and leaderboards. Filters and order_by are parsed once here (src/domain/filter) and handed to
- * the store as an AST; every search shares `runQuery`. The registry's searches (registered models, model versions,
- * logged models) and the leaderboard's model versions join here with the registry store.
+ * the store as an AST; every search shares `runQuery`. The registry's and logged models' searches, and the model
+ * versions on leaderboard entries, are in registry-search.ts.
  */
 import type { Run } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
@@ -19,7 +19,9 @@ import {
 import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
 import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import { modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
 import type { ServiceImplementation } from "./rpc.js";
+import { maxResultsOf } from "./search-limits.js";
 import { experimentToProto, metricToProto, missing, runToProto } from "./tracking-convert.js";
 
 export interface SearchDeps {
@@ -52,15 +54,6 @@ export function viewTypeFromProto(v: PbViewType, field: string): ViewType {
     default:
       throw invalidParameter(`Invalid value ${v} for parameter '${field}' supplied.`);
   }
-}
-
-/** `max_results` within 1..max, `fallback` when absent. */
-export function maxResultsOf(value: number | undefined, fallback: number, max: number, field = "max_results"): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw invalidParameter(`Invalid value ${value} for parameter '${field}' supplied. It must be at most ${max} and at least 1.`);
-  }
-  return value;
 }
 
 /** First index of sorted `xs` whose value is >= x (bisect_left), or > x when `right` (bisect_right). */
@@ -169,7 +162,7 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
     },
 
     async searchExperiments(req) {
-      const maxResults = maxResultsOf(req.maxResults === undefined ? undefined : Number(req.maxResults), SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
+      const maxResults = maxResultsOf(req.maxResults, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
       const filter = parseExperimentFilter(req.filter);
       const order = parseExperimentOrderBy(req.orderBy);
       const offset = decodeExperimentPageToken(req.pageToken);
@@ -211,6 +204,10 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
       const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
       return { runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
     },
+
+    searchRegisteredModels: (req) => searchRegisteredModels(store, req),
+    searchModelVersions: (req) => searchModelVersions(store, req),
+    searchLoggedModels: (req) => searchLoggedModels(store, req),
 
     async getMetricHistoryBulkInterval(req) {
       // MLflow's checks, in its order (get_metric_history_bulk_interval_handler), then its messages.
@@ -279,19 +276,27 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
         [store.streamRuns({ ...base, filter: byParam }, { batchSize: Math.min(limit + 1, STREAM_BATCH) }), store.streamRuns({ ...base, filter: byTag }, { batchSize: Math.min(limit + 1, STREAM_BATCH) })],
         order,
       );
+      // Entries go out in batches: one model-version read per batch, never one per entry.
+      const batchSize = Math.min(limit, STREAM_BATCH);
+      let batch: LeaderboardResponse[] = [];
+      const withModelVersions = async function* () {
+        const byRun = await modelVersionsByRun(store, batch.map((e) => e.runId));
+        for (const entry of batch) yield { ...entry, modelVersions: byRun.get(entry.runId) ?? [] };
+        batch = [];
+      };
       let position = 0;
       let rank = 0;
       let previous: number | undefined;
       for await (const run of merged) {
         if (ctx.signal.aborted) return;
         const key = sortKeyOf(searchableOf(run), order);
-        if (key.terms[0]![0] === RANK_MISSING) return; // runs without the metric are left out (and sort last)
+        if (key.terms[0]![0] === RANK_MISSING) break; // runs without the metric are left out (and sort last)
         const value = run.data.metrics.find((m) => m.key === req.metric)!.value;
         position += 1;
         // Competition ranking: equal values (NaN equal to NaN here) share the rank of the first of them.
         if (previous === undefined || !(Object.is(previous, value) || previous === value)) rank = position;
         previous = value;
-        const entry: LeaderboardResponse = {
+        batch.push({
           rank,
           runId: run.info.runId,
           runName: run.info.runName,
@@ -301,10 +306,12 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
           value,
           metrics: Object.fromEntries(run.data.metrics.filter((m) => m.key !== req.metric).map((m) => [m.key, m.value])),
           params: Object.fromEntries(run.data.params.map((p) => [p.key, p.value])),
-        };
-        yield entry;
-        if (position >= limit) return;
+          modelVersions: [],
+        });
+        if (batch.length >= batchSize) yield* withModelVersions();
+        if (position >= limit) break;
       }
+      if (batch.length > 0 && !ctx.signal.aborted) yield* withModelVersions();
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * TrackingService: writes and single-entity reads of experiments and runs. Validates every request
- * before touching the store, so a rejected request changes nothing.
+ * TrackingService: writes and single-entity reads of experiments, runs and (logged-model-service.ts) logged models.
+ * Validates every request before touching the store, so a rejected request changes nothing.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
@@ -12,6 +12,7 @@ import { randomRunName } from "../domain/run-name.js";
 import * as v from "../domain/validation.js";
 import type { Store } from "../store/types.js";
 import type { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
+import { createLoggedModelService } from "./logged-model-service.js";
 import type { ServiceImplementation } from "./rpc.js";
 import type { ServerRuntime } from "./server-runtime.js";
 import * as c from "./tracking-convert.js";
@@ -56,6 +57,8 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
   }
 
   return {
+    ...createLoggedModelService(deps),
+
     async createExperiment(req) {
       v.requireField(req.name, "name");
       v.validateExperimentName(req.name);
@@ -301,8 +304,8 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
         counts: counts && {
           experiments: BigInt(counts.experiments),
           runs: BigInt(counts.runs),
-          registeredModels: 0n,
-          modelVersions: 0n,
+          registeredModels: BigInt(counts.registeredModels),
+          modelVersions: BigInt(counts.modelVersions),
         },
         grpcPort: ports.grpc,
         httpPort: ports.http,

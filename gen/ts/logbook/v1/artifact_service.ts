@@ -93,6 +93,20 @@ export interface DeleteArtifactRequest {
 export interface DeleteArtifactResponse {
 }
 
+export interface ListLoggedModelArtifactsRequest {
+  modelId: string;
+  /** The directory to list, relative to the model's artifact root; empty for the root. */
+  artifactDirectoryPath: string;
+  pageToken: string;
+}
+
+export interface ListLoggedModelArtifactsResponse {
+  /** The model's artifact URI, e.g. mlflow-artifacts:/1/models/m-…/artifacts. */
+  rootUri: string;
+  files: FileInfo[];
+  nextPageToken: string;
+}
+
 function createBaseUploadArtifactHeader(): UploadArtifactHeader {
   return { runId: "", path: "", size: undefined };
 }
@@ -1029,6 +1043,228 @@ export const DeleteArtifactResponse: MessageFns<DeleteArtifactResponse> = {
   },
 };
 
+function createBaseListLoggedModelArtifactsRequest(): ListLoggedModelArtifactsRequest {
+  return { modelId: "", artifactDirectoryPath: "", pageToken: "" };
+}
+
+export const ListLoggedModelArtifactsRequest: MessageFns<ListLoggedModelArtifactsRequest> = {
+  encode(message: ListLoggedModelArtifactsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    if (message.artifactDirectoryPath !== "") {
+      writer.uint32(18).string(message.artifactDirectoryPath);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLoggedModelArtifactsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLoggedModelArtifactsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.artifactDirectoryPath = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLoggedModelArtifactsRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      artifactDirectoryPath: isSet(object.artifactDirectoryPath)
+        ? globalThis.String(object.artifactDirectoryPath)
+        : isSet(object.artifact_directory_path)
+        ? globalThis.String(object.artifact_directory_path)
+        : "",
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListLoggedModelArtifactsRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.artifactDirectoryPath !== "") {
+      obj.artifactDirectoryPath = message.artifactDirectoryPath;
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLoggedModelArtifactsRequest>): ListLoggedModelArtifactsRequest {
+    return ListLoggedModelArtifactsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListLoggedModelArtifactsRequest>): ListLoggedModelArtifactsRequest {
+    const message = createBaseListLoggedModelArtifactsRequest();
+    message.modelId = object.modelId ?? "";
+    message.artifactDirectoryPath = object.artifactDirectoryPath ?? "";
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListLoggedModelArtifactsResponse(): ListLoggedModelArtifactsResponse {
+  return { rootUri: "", files: [], nextPageToken: "" };
+}
+
+export const ListLoggedModelArtifactsResponse: MessageFns<ListLoggedModelArtifactsResponse> = {
+  encode(message: ListLoggedModelArtifactsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rootUri !== "") {
+      writer.uint32(10).string(message.rootUri);
+    }
+    for (const v of message.files) {
+      FileInfo.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(26).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLoggedModelArtifactsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLoggedModelArtifactsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rootUri = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.files.push(FileInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLoggedModelArtifactsResponse {
+    return {
+      rootUri: isSet(object.rootUri)
+        ? globalThis.String(object.rootUri)
+        : isSet(object.root_uri)
+        ? globalThis.String(object.root_uri)
+        : "",
+      files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => FileInfo.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListLoggedModelArtifactsResponse): unknown {
+    const obj: any = {};
+    if (message.rootUri !== "") {
+      obj.rootUri = message.rootUri;
+    }
+    if (message.files?.length) {
+      obj.files = message.files.map((e) => FileInfo.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLoggedModelArtifactsResponse>): ListLoggedModelArtifactsResponse {
+    return ListLoggedModelArtifactsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListLoggedModelArtifactsResponse>): ListLoggedModelArtifactsResponse {
+    const message = createBaseListLoggedModelArtifactsResponse();
+    message.rootUri = object.rootUri ?? "";
+    message.files = object.files?.map((e) => FileInfo.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 /**
  * Moves artifact bytes: uploads, downloads, listings and deletions of the files runs and logged
  * models own. Every path is relative: to the run's artifact root when run_id is given, otherwise to
@@ -1094,6 +1330,23 @@ export const ArtifactServiceService = {
       Buffer.from(DeleteArtifactResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteArtifactResponse => DeleteArtifactResponse.decode(value),
   },
+  /**
+   * The direct children of a directory of a logged model's artifacts (paths relative to the model's artifact
+   * root); paged like ListArtifacts.
+   */
+  listLoggedModelArtifacts: {
+    path: "/logbook.v1.ArtifactService/ListLoggedModelArtifacts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListLoggedModelArtifactsRequest): Buffer =>
+      Buffer.from(ListLoggedModelArtifactsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLoggedModelArtifactsRequest =>
+      ListLoggedModelArtifactsRequest.decode(value),
+    responseSerialize: (value: ListLoggedModelArtifactsResponse): Buffer =>
+      Buffer.from(ListLoggedModelArtifactsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLoggedModelArtifactsResponse =>
+      ListLoggedModelArtifactsResponse.decode(value),
+  },
 } as const;
 
 export interface ArtifactServiceServer extends UntypedServiceImplementation {
@@ -1112,6 +1365,11 @@ export interface ArtifactServiceServer extends UntypedServiceImplementation {
   listArtifacts: handleUnaryCall<ListArtifactsRequest, ListArtifactsResponse>;
   /** Deletes a file or a directory tree; deleting a path that does not exist succeeds. */
   deleteArtifact: handleUnaryCall<DeleteArtifactRequest, DeleteArtifactResponse>;
+  /**
+   * The direct children of a directory of a logged model's artifacts (paths relative to the model's artifact
+   * root); paged like ListArtifacts.
+   */
+  listLoggedModelArtifacts: handleUnaryCall<ListLoggedModelArtifactsRequest, ListLoggedModelArtifactsResponse>;
 }
 
 export interface ArtifactServiceClient extends Client {
@@ -1181,6 +1439,25 @@ export interface ArtifactServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteArtifactResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The direct children of a directory of a logged model's artifacts (paths relative to the model's artifact
+   * root); paged like ListArtifacts.
+   */
+  listLoggedModelArtifacts(
+    request: ListLoggedModelArtifactsRequest,
+    callback: (error: ServiceError | null, response: ListLoggedModelArtifactsResponse) => void,
+  ): ClientUnaryCall;
+  listLoggedModelArtifacts(
+    request: ListLoggedModelArtifactsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLoggedModelArtifactsResponse) => void,
+  ): ClientUnaryCall;
+  listLoggedModelArtifacts(
+    request: ListLoggedModelArtifactsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLoggedModelArtifactsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ArtifactServiceClient = makeGenericClientConstructor(
@@ -1227,6 +1504,8 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.ListArtifactsResponse": ListArtifactsResponse,
     ".logbook.v1.DeleteArtifactRequest": DeleteArtifactRequest,
     ".logbook.v1.DeleteArtifactResponse": DeleteArtifactResponse,
+    ".logbook.v1.ListLoggedModelArtifactsRequest": ListLoggedModelArtifactsRequest,
+    ".logbook.v1.ListLoggedModelArtifactsResponse": ListLoggedModelArtifactsResponse,
     ".logbook.v1.ArtifactService": ArtifactServiceClient,
   },
   dependencies: [protoMetadata1],
@@ -1236,6 +1515,14 @@ export const protoMetadata: ProtoMetadata = {
         methods: {
           "ListArtifacts": {
             "http": HttpRule.decode(Buffer.from("Eh4vYXBpLzIuMC9tbGZsb3cvYXJ0aWZhY3RzL2xpc3Q=", "base64")),
+          },
+          "ListLoggedModelArtifacts": {
+            "http": HttpRule.decode(
+              Buffer.from(
+                "Ej4vYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy97bW9kZWxfaWR9L2FydGlmYWN0cy9kaXJlY3Rvcmllcw==",
+                "base64",
+              ),
+            ),
           },
         },
       },

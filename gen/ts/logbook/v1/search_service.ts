@@ -29,7 +29,9 @@ import {
   viewTypeFromJSON,
   viewTypeToJSON,
 } from "./experiment.js";
-import { Metric, protoMetadata as protoMetadata3, Run } from "./run.js";
+import { LoggedModel, protoMetadata as protoMetadata3 } from "./logged_model.js";
+import { ModelVersion, protoMetadata as protoMetadata4, RegisteredModel } from "./model_registry.js";
+import { Metric, protoMetadata as protoMetadata5, Run } from "./run.js";
 
 export const protobufPackage = "logbook.v1";
 
@@ -132,10 +134,7 @@ export interface LeaderboardRequest {
   filter: string;
 }
 
-/**
- * One leaderboard entry. The registered model versions whose source run is this run are field 10
- * (`model_versions`), added with the model registry.
- */
+/** One leaderboard entry. */
 export interface LeaderboardResponse {
   /** 1-based; equal values share the rank of the first of them (1, 2, 2, 4). */
   rank: number;
@@ -150,6 +149,8 @@ export interface LeaderboardResponse {
   /** The run's other metrics (latest values) and its params. */
   metrics: { [key: string]: number };
   params: { [key: string]: string };
+  /** The registered model versions whose source run is this run. */
+  modelVersions: LeaderboardModelVersion[];
 }
 
 export interface LeaderboardResponse_MetricsEntry {
@@ -160,6 +161,14 @@ export interface LeaderboardResponse_MetricsEntry {
 export interface LeaderboardResponse_ParamsEntry {
   key: string;
   value: string;
+}
+
+/** A registered model version on a leaderboard entry. */
+export interface LeaderboardModelVersion {
+  name: string;
+  version: string;
+  currentStage: string;
+  aliases: string[];
 }
 
 export interface GetMetricHistoryBulkIntervalRequest {
@@ -179,6 +188,62 @@ export interface GetMetricHistoryBulkIntervalRequest {
 export interface GetMetricHistoryBulkIntervalResponse {
   /** Each point with run_id set. */
   metrics: Metric[];
+}
+
+export interface SearchRegisteredModelsRequest {
+  filter: string;
+  /** Default 100, at most 1000. */
+  maxResults?: bigint | undefined;
+  orderBy: string[];
+  pageToken: string;
+}
+
+export interface SearchRegisteredModelsResponse {
+  registeredModels: RegisteredModel[];
+  nextPageToken: string;
+}
+
+export interface SearchModelVersionsRequest {
+  filter: string;
+  /** Default 200000, at most 200000 (MLflow's limits). */
+  maxResults?: bigint | undefined;
+  orderBy: string[];
+  pageToken: string;
+}
+
+export interface SearchModelVersionsResponse {
+  modelVersions: ModelVersion[];
+  nextPageToken: string;
+}
+
+export interface SearchLoggedModelsRequest {
+  experimentIds: string[];
+  filter: string;
+  /** Metric filters and orderings apply to these datasets only, when given. */
+  datasets: LoggedModelDatasetFilter[];
+  /** Default 50, at most 50. */
+  maxResults?: number | undefined;
+  orderBy: LoggedModelOrderBy[];
+  pageToken: string;
+}
+
+export interface LoggedModelDatasetFilter {
+  datasetName: string;
+  datasetDigest?: string | undefined;
+}
+
+export interface LoggedModelOrderBy {
+  /** An attribute (name, creation_timestamp, …) or "metrics.<key>". */
+  fieldName: string;
+  /** Default true. */
+  ascending?: boolean | undefined;
+  datasetName?: string | undefined;
+  datasetDigest?: string | undefined;
+}
+
+export interface SearchLoggedModelsResponse {
+  models: LoggedModel[];
+  nextPageToken: string;
 }
 
 function createBaseSearchRunsRequest(): SearchRunsRequest {
@@ -1610,6 +1675,7 @@ function createBaseLeaderboardResponse(): LeaderboardResponse {
     value: undefined,
     metrics: {},
     params: {},
+    modelVersions: [],
   };
 }
 
@@ -1642,6 +1708,9 @@ export const LeaderboardResponse: MessageFns<LeaderboardResponse> = {
     globalThis.Object.entries(message.params).forEach(([key, value]: [string, string]) => {
       LeaderboardResponse_ParamsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
     });
+    for (const v of message.modelVersions) {
+      LeaderboardModelVersion.encode(v!, writer.uint32(82).fork()).join();
+    }
     return writer;
   },
 
@@ -1736,6 +1805,14 @@ export const LeaderboardResponse: MessageFns<LeaderboardResponse> = {
             }
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.modelVersions.push(LeaderboardModelVersion.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1797,6 +1874,11 @@ export const LeaderboardResponse: MessageFns<LeaderboardResponse> = {
           {},
         )
         : {},
+      modelVersions: globalThis.Array.isArray(object?.modelVersions)
+        ? object.modelVersions.map((e: any) => LeaderboardModelVersion.fromJSON(e))
+        : globalThis.Array.isArray(object?.model_versions)
+        ? object.model_versions.map((e: any) => LeaderboardModelVersion.fromJSON(e))
+        : [],
     };
   },
 
@@ -1841,6 +1923,9 @@ export const LeaderboardResponse: MessageFns<LeaderboardResponse> = {
         });
       }
     }
+    if (message.modelVersions?.length) {
+      obj.modelVersions = message.modelVersions.map((e) => LeaderboardModelVersion.toJSON(e));
+    }
     return obj;
   },
 
@@ -1874,6 +1959,7 @@ export const LeaderboardResponse: MessageFns<LeaderboardResponse> = {
       },
       {},
     );
+    message.modelVersions = object.modelVersions?.map((e) => LeaderboardModelVersion.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2044,6 +2130,127 @@ export const LeaderboardResponse_ParamsEntry: MessageFns<LeaderboardResponse_Par
     const message = createBaseLeaderboardResponse_ParamsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseLeaderboardModelVersion(): LeaderboardModelVersion {
+  return { name: "", version: "", currentStage: "", aliases: [] };
+}
+
+export const LeaderboardModelVersion: MessageFns<LeaderboardModelVersion> = {
+  encode(message: LeaderboardModelVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.currentStage !== "") {
+      writer.uint32(26).string(message.currentStage);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaderboardModelVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaderboardModelVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.currentStage = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaderboardModelVersion {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      currentStage: isSet(object.currentStage)
+        ? globalThis.String(object.currentStage)
+        : isSet(object.current_stage)
+        ? globalThis.String(object.current_stage)
+        : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: LeaderboardModelVersion): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.currentStage !== "") {
+      obj.currentStage = message.currentStage;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaderboardModelVersion>): LeaderboardModelVersion {
+    return LeaderboardModelVersion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaderboardModelVersion>): LeaderboardModelVersion {
+    const message = createBaseLeaderboardModelVersion();
+    message.name = object.name ?? "";
+    message.version = object.version ?? "";
+    message.currentStage = object.currentStage ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
     return message;
   },
 };
@@ -2278,13 +2485,944 @@ export const GetMetricHistoryBulkIntervalResponse: MessageFns<GetMetricHistoryBu
   },
 };
 
+function createBaseSearchRegisteredModelsRequest(): SearchRegisteredModelsRequest {
+  return { filter: "", maxResults: undefined, orderBy: [], pageToken: "" };
+}
+
+export const SearchRegisteredModelsRequest: MessageFns<SearchRegisteredModelsRequest> = {
+  encode(message: SearchRegisteredModelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== "") {
+      writer.uint32(10).string(message.filter);
+    }
+    if (message.maxResults !== undefined) {
+      if (BigInt.asIntN(64, message.maxResults) !== message.maxResults) {
+        throw new globalThis.Error("value provided for field message.maxResults of type int64 too large");
+      }
+      writer.uint32(16).int64(message.maxResults);
+    }
+    for (const v of message.orderBy) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchRegisteredModelsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchRegisteredModelsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxResults = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.orderBy.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchRegisteredModelsRequest {
+    return {
+      filter: isSet(object.filter) ? globalThis.String(object.filter) : "",
+      maxResults: isSet(object.maxResults)
+        ? BigInt(object.maxResults)
+        : isSet(object.max_results)
+        ? BigInt(object.max_results)
+        : undefined,
+      orderBy: globalThis.Array.isArray(object?.orderBy)
+        ? object.orderBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.order_by)
+        ? object.order_by.map((e: any) => globalThis.String(e))
+        : [],
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchRegisteredModelsRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== "") {
+      obj.filter = message.filter;
+    }
+    if (message.maxResults !== undefined) {
+      obj.maxResults = message.maxResults.toString();
+    }
+    if (message.orderBy?.length) {
+      obj.orderBy = message.orderBy;
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchRegisteredModelsRequest>): SearchRegisteredModelsRequest {
+    return SearchRegisteredModelsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchRegisteredModelsRequest>): SearchRegisteredModelsRequest {
+    const message = createBaseSearchRegisteredModelsRequest();
+    message.filter = object.filter ?? "";
+    message.maxResults = (object.maxResults !== undefined && object.maxResults !== null)
+      ? BigInt(object.maxResults)
+      : undefined;
+    message.orderBy = object.orderBy?.map((e) => e) || [];
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchRegisteredModelsResponse(): SearchRegisteredModelsResponse {
+  return { registeredModels: [], nextPageToken: "" };
+}
+
+export const SearchRegisteredModelsResponse: MessageFns<SearchRegisteredModelsResponse> = {
+  encode(message: SearchRegisteredModelsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.registeredModels) {
+      RegisteredModel.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchRegisteredModelsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchRegisteredModelsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.registeredModels.push(RegisteredModel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchRegisteredModelsResponse {
+    return {
+      registeredModels: globalThis.Array.isArray(object?.registeredModels)
+        ? object.registeredModels.map((e: any) => RegisteredModel.fromJSON(e))
+        : globalThis.Array.isArray(object?.registered_models)
+        ? object.registered_models.map((e: any) => RegisteredModel.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchRegisteredModelsResponse): unknown {
+    const obj: any = {};
+    if (message.registeredModels?.length) {
+      obj.registeredModels = message.registeredModels.map((e) => RegisteredModel.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchRegisteredModelsResponse>): SearchRegisteredModelsResponse {
+    return SearchRegisteredModelsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchRegisteredModelsResponse>): SearchRegisteredModelsResponse {
+    const message = createBaseSearchRegisteredModelsResponse();
+    message.registeredModels = object.registeredModels?.map((e) => RegisteredModel.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchModelVersionsRequest(): SearchModelVersionsRequest {
+  return { filter: "", maxResults: undefined, orderBy: [], pageToken: "" };
+}
+
+export const SearchModelVersionsRequest: MessageFns<SearchModelVersionsRequest> = {
+  encode(message: SearchModelVersionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== "") {
+      writer.uint32(10).string(message.filter);
+    }
+    if (message.maxResults !== undefined) {
+      if (BigInt.asIntN(64, message.maxResults) !== message.maxResults) {
+        throw new globalThis.Error("value provided for field message.maxResults of type int64 too large");
+      }
+      writer.uint32(16).int64(message.maxResults);
+    }
+    for (const v of message.orderBy) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchModelVersionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchModelVersionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxResults = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.orderBy.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchModelVersionsRequest {
+    return {
+      filter: isSet(object.filter) ? globalThis.String(object.filter) : "",
+      maxResults: isSet(object.maxResults)
+        ? BigInt(object.maxResults)
+        : isSet(object.max_results)
+        ? BigInt(object.max_results)
+        : undefined,
+      orderBy: globalThis.Array.isArray(object?.orderBy)
+        ? object.orderBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.order_by)
+        ? object.order_by.map((e: any) => globalThis.String(e))
+        : [],
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchModelVersionsRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== "") {
+      obj.filter = message.filter;
+    }
+    if (message.maxResults !== undefined) {
+      obj.maxResults = message.maxResults.toString();
+    }
+    if (message.orderBy?.length) {
+      obj.orderBy = message.orderBy;
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchModelVersionsRequest>): SearchModelVersionsRequest {
+    return SearchModelVersionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchModelVersionsRequest>): SearchModelVersionsRequest {
+    const message = createBaseSearchModelVersionsRequest();
+    message.filter = object.filter ?? "";
+    message.maxResults = (object.maxResults !== undefined && object.maxResults !== null)
+      ? BigInt(object.maxResults)
+      : undefined;
+    message.orderBy = object.orderBy?.map((e) => e) || [];
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchModelVersionsResponse(): SearchModelVersionsResponse {
+  return { modelVersions: [], nextPageToken: "" };
+}
+
+export const SearchModelVersionsResponse: MessageFns<SearchModelVersionsResponse> = {
+  encode(message: SearchModelVersionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.modelVersions) {
+      ModelVersion.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchModelVersionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchModelVersionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelVersions.push(ModelVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchModelVersionsResponse {
+    return {
+      modelVersions: globalThis.Array.isArray(object?.modelVersions)
+        ? object.modelVersions.map((e: any) => ModelVersion.fromJSON(e))
+        : globalThis.Array.isArray(object?.model_versions)
+        ? object.model_versions.map((e: any) => ModelVersion.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchModelVersionsResponse): unknown {
+    const obj: any = {};
+    if (message.modelVersions?.length) {
+      obj.modelVersions = message.modelVersions.map((e) => ModelVersion.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchModelVersionsResponse>): SearchModelVersionsResponse {
+    return SearchModelVersionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchModelVersionsResponse>): SearchModelVersionsResponse {
+    const message = createBaseSearchModelVersionsResponse();
+    message.modelVersions = object.modelVersions?.map((e) => ModelVersion.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchLoggedModelsRequest(): SearchLoggedModelsRequest {
+  return { experimentIds: [], filter: "", datasets: [], maxResults: undefined, orderBy: [], pageToken: "" };
+}
+
+export const SearchLoggedModelsRequest: MessageFns<SearchLoggedModelsRequest> = {
+  encode(message: SearchLoggedModelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.experimentIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.filter !== "") {
+      writer.uint32(18).string(message.filter);
+    }
+    for (const v of message.datasets) {
+      LoggedModelDatasetFilter.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.maxResults !== undefined) {
+      writer.uint32(32).int32(message.maxResults);
+    }
+    for (const v of message.orderBy) {
+      LoggedModelOrderBy.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(50).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchLoggedModelsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchLoggedModelsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experimentIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filter = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.datasets.push(LoggedModelDatasetFilter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxResults = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.orderBy.push(LoggedModelOrderBy.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchLoggedModelsRequest {
+    return {
+      experimentIds: globalThis.Array.isArray(object?.experimentIds)
+        ? object.experimentIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.experiment_ids)
+        ? object.experiment_ids.map((e: any) => globalThis.String(e))
+        : [],
+      filter: isSet(object.filter) ? globalThis.String(object.filter) : "",
+      datasets: globalThis.Array.isArray(object?.datasets)
+        ? object.datasets.map((e: any) => LoggedModelDatasetFilter.fromJSON(e))
+        : [],
+      maxResults: isSet(object.maxResults)
+        ? globalThis.Number(object.maxResults)
+        : isSet(object.max_results)
+        ? globalThis.Number(object.max_results)
+        : undefined,
+      orderBy: globalThis.Array.isArray(object?.orderBy)
+        ? object.orderBy.map((e: any) => LoggedModelOrderBy.fromJSON(e))
+        : globalThis.Array.isArray(object?.order_by)
+        ? object.order_by.map((e: any) => LoggedModelOrderBy.fromJSON(e))
+        : [],
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchLoggedModelsRequest): unknown {
+    const obj: any = {};
+    if (message.experimentIds?.length) {
+      obj.experimentIds = message.experimentIds;
+    }
+    if (message.filter !== "") {
+      obj.filter = message.filter;
+    }
+    if (message.datasets?.length) {
+      obj.datasets = message.datasets.map((e) => LoggedModelDatasetFilter.toJSON(e));
+    }
+    if (message.maxResults !== undefined) {
+      obj.maxResults = Math.round(message.maxResults);
+    }
+    if (message.orderBy?.length) {
+      obj.orderBy = message.orderBy.map((e) => LoggedModelOrderBy.toJSON(e));
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchLoggedModelsRequest>): SearchLoggedModelsRequest {
+    return SearchLoggedModelsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchLoggedModelsRequest>): SearchLoggedModelsRequest {
+    const message = createBaseSearchLoggedModelsRequest();
+    message.experimentIds = object.experimentIds?.map((e) => e) || [];
+    message.filter = object.filter ?? "";
+    message.datasets = object.datasets?.map((e) => LoggedModelDatasetFilter.fromPartial(e)) || [];
+    message.maxResults = object.maxResults ?? undefined;
+    message.orderBy = object.orderBy?.map((e) => LoggedModelOrderBy.fromPartial(e)) || [];
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseLoggedModelDatasetFilter(): LoggedModelDatasetFilter {
+  return { datasetName: "", datasetDigest: undefined };
+}
+
+export const LoggedModelDatasetFilter: MessageFns<LoggedModelDatasetFilter> = {
+  encode(message: LoggedModelDatasetFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.datasetName !== "") {
+      writer.uint32(10).string(message.datasetName);
+    }
+    if (message.datasetDigest !== undefined) {
+      writer.uint32(18).string(message.datasetDigest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoggedModelDatasetFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoggedModelDatasetFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.datasetName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.datasetDigest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoggedModelDatasetFilter {
+    return {
+      datasetName: isSet(object.datasetName)
+        ? globalThis.String(object.datasetName)
+        : isSet(object.dataset_name)
+        ? globalThis.String(object.dataset_name)
+        : "",
+      datasetDigest: isSet(object.datasetDigest)
+        ? globalThis.String(object.datasetDigest)
+        : isSet(object.dataset_digest)
+        ? globalThis.String(object.dataset_digest)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LoggedModelDatasetFilter): unknown {
+    const obj: any = {};
+    if (message.datasetName !== "") {
+      obj.datasetName = message.datasetName;
+    }
+    if (message.datasetDigest !== undefined) {
+      obj.datasetDigest = message.datasetDigest;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoggedModelDatasetFilter>): LoggedModelDatasetFilter {
+    return LoggedModelDatasetFilter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoggedModelDatasetFilter>): LoggedModelDatasetFilter {
+    const message = createBaseLoggedModelDatasetFilter();
+    message.datasetName = object.datasetName ?? "";
+    message.datasetDigest = object.datasetDigest ?? undefined;
+    return message;
+  },
+};
+
+function createBaseLoggedModelOrderBy(): LoggedModelOrderBy {
+  return { fieldName: "", ascending: undefined, datasetName: undefined, datasetDigest: undefined };
+}
+
+export const LoggedModelOrderBy: MessageFns<LoggedModelOrderBy> = {
+  encode(message: LoggedModelOrderBy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fieldName !== "") {
+      writer.uint32(10).string(message.fieldName);
+    }
+    if (message.ascending !== undefined) {
+      writer.uint32(16).bool(message.ascending);
+    }
+    if (message.datasetName !== undefined) {
+      writer.uint32(26).string(message.datasetName);
+    }
+    if (message.datasetDigest !== undefined) {
+      writer.uint32(34).string(message.datasetDigest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoggedModelOrderBy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoggedModelOrderBy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fieldName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ascending = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.datasetName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.datasetDigest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoggedModelOrderBy {
+    return {
+      fieldName: isSet(object.fieldName)
+        ? globalThis.String(object.fieldName)
+        : isSet(object.field_name)
+        ? globalThis.String(object.field_name)
+        : "",
+      ascending: isSet(object.ascending) ? globalThis.Boolean(object.ascending) : undefined,
+      datasetName: isSet(object.datasetName)
+        ? globalThis.String(object.datasetName)
+        : isSet(object.dataset_name)
+        ? globalThis.String(object.dataset_name)
+        : undefined,
+      datasetDigest: isSet(object.datasetDigest)
+        ? globalThis.String(object.datasetDigest)
+        : isSet(object.dataset_digest)
+        ? globalThis.String(object.dataset_digest)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LoggedModelOrderBy): unknown {
+    const obj: any = {};
+    if (message.fieldName !== "") {
+      obj.fieldName = message.fieldName;
+    }
+    if (message.ascending !== undefined) {
+      obj.ascending = message.ascending;
+    }
+    if (message.datasetName !== undefined) {
+      obj.datasetName = message.datasetName;
+    }
+    if (message.datasetDigest !== undefined) {
+      obj.datasetDigest = message.datasetDigest;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoggedModelOrderBy>): LoggedModelOrderBy {
+    return LoggedModelOrderBy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoggedModelOrderBy>): LoggedModelOrderBy {
+    const message = createBaseLoggedModelOrderBy();
+    message.fieldName = object.fieldName ?? "";
+    message.ascending = object.ascending ?? undefined;
+    message.datasetName = object.datasetName ?? undefined;
+    message.datasetDigest = object.datasetDigest ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSearchLoggedModelsResponse(): SearchLoggedModelsResponse {
+  return { models: [], nextPageToken: "" };
+}
+
+export const SearchLoggedModelsResponse: MessageFns<SearchLoggedModelsResponse> = {
+  encode(message: SearchLoggedModelsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.models) {
+      LoggedModel.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchLoggedModelsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchLoggedModelsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.models.push(LoggedModel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchLoggedModelsResponse {
+    return {
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => LoggedModel.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchLoggedModelsResponse): unknown {
+    const obj: any = {};
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => LoggedModel.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchLoggedModelsResponse>): SearchLoggedModelsResponse {
+    return SearchLoggedModelsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchLoggedModelsResponse>): SearchLoggedModelsResponse {
+    const message = createBaseSearchLoggedModelsResponse();
+    message.models = object.models?.map((e) => LoggedModel.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 /**
  * Every list, search and stream query over runs: MLflow's run search, a streaming variant without a page cap,
  * the analysis service's query endpoints (/mlflow/...) and streamed leaderboards. Filters are MLflow's run
  * filter language (AND-ed comparisons on metrics., params., tags., attributes.); order_by entries are
  * "<identifier> [ASC|DESC]", always followed by MLflow's tie-break (start_time DESC, run_id).
- * The registry and logged-model searches (SearchRegisteredModels, SearchModelVersions, SearchLoggedModels,
- * GET /mlflow/models) join this service with the model registry.
+ * Also the registry's and logged models' searches, each with MLflow's filter grammar for that entity.
  */
 export type SearchServiceService = typeof SearchServiceService;
 export const SearchServiceService = {
@@ -2358,6 +3496,52 @@ export const SearchServiceService = {
     responseDeserialize: (value: Buffer): LeaderboardResponse => LeaderboardResponse.decode(value),
   },
   /**
+   * MLflow's registered-models/search; also the analysis service's GET /mlflow/models. Filter on name and tags.<key>;
+   * order by name, creation_timestamp, last_updated_timestamp (tie-break name ASC).
+   */
+  searchRegisteredModels: {
+    path: "/logbook.v1.SearchService/SearchRegisteredModels" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchRegisteredModelsRequest): Buffer =>
+      Buffer.from(SearchRegisteredModelsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchRegisteredModelsRequest => SearchRegisteredModelsRequest.decode(value),
+    responseSerialize: (value: SearchRegisteredModelsResponse): Buffer =>
+      Buffer.from(SearchRegisteredModelsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchRegisteredModelsResponse =>
+      SearchRegisteredModelsResponse.decode(value),
+  },
+  /**
+   * MLflow's model-versions/search. Filter on name, run_id, source_path, version_number, tags.<key>;
+   * order by name, version_number, creation_timestamp, last_updated_timestamp (tie-break name ASC, version DESC).
+   */
+  searchModelVersions: {
+    path: "/logbook.v1.SearchService/SearchModelVersions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchModelVersionsRequest): Buffer =>
+      Buffer.from(SearchModelVersionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchModelVersionsRequest => SearchModelVersionsRequest.decode(value),
+    responseSerialize: (value: SearchModelVersionsResponse): Buffer =>
+      Buffer.from(SearchModelVersionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchModelVersionsResponse => SearchModelVersionsResponse.decode(value),
+  },
+  /**
+   * MLflow's logged-models/search: MLflow's logged-model filter (attributes, metrics., params., tags.) and
+   * structured order_by entries.
+   */
+  searchLoggedModels: {
+    path: "/logbook.v1.SearchService/SearchLoggedModels" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchLoggedModelsRequest): Buffer =>
+      Buffer.from(SearchLoggedModelsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchLoggedModelsRequest => SearchLoggedModelsRequest.decode(value),
+    responseSerialize: (value: SearchLoggedModelsResponse): Buffer =>
+      Buffer.from(SearchLoggedModelsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchLoggedModelsResponse => SearchLoggedModelsResponse.decode(value),
+  },
+  /**
    * MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
    * sampling), ordered by run (as given), then step, then timestamp.
    */
@@ -2392,6 +3576,21 @@ export interface SearchServiceServer extends UntypedServiceImplementation {
    * the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
    */
   leaderboard: handleServerStreamingCall<LeaderboardRequest, LeaderboardResponse>;
+  /**
+   * MLflow's registered-models/search; also the analysis service's GET /mlflow/models. Filter on name and tags.<key>;
+   * order by name, creation_timestamp, last_updated_timestamp (tie-break name ASC).
+   */
+  searchRegisteredModels: handleUnaryCall<SearchRegisteredModelsRequest, SearchRegisteredModelsResponse>;
+  /**
+   * MLflow's model-versions/search. Filter on name, run_id, source_path, version_number, tags.<key>;
+   * order by name, version_number, creation_timestamp, last_updated_timestamp (tie-break name ASC, version DESC).
+   */
+  searchModelVersions: handleUnaryCall<SearchModelVersionsRequest, SearchModelVersionsResponse>;
+  /**
+   * MLflow's logged-models/search: MLflow's logged-model filter (attributes, metrics., params., tags.) and
+   * structured order_by entries.
+   */
+  searchLoggedModels: handleUnaryCall<SearchLoggedModelsRequest, SearchLoggedModelsResponse>;
   /**
    * MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
    * sampling), ordered by run (as given), then step, then timestamp.
@@ -2488,6 +3687,63 @@ export interface SearchServiceClient extends Client {
     options?: Partial<CallOptions>,
   ): ClientReadableStream<LeaderboardResponse>;
   /**
+   * MLflow's registered-models/search; also the analysis service's GET /mlflow/models. Filter on name and tags.<key>;
+   * order by name, creation_timestamp, last_updated_timestamp (tie-break name ASC).
+   */
+  searchRegisteredModels(
+    request: SearchRegisteredModelsRequest,
+    callback: (error: ServiceError | null, response: SearchRegisteredModelsResponse) => void,
+  ): ClientUnaryCall;
+  searchRegisteredModels(
+    request: SearchRegisteredModelsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchRegisteredModelsResponse) => void,
+  ): ClientUnaryCall;
+  searchRegisteredModels(
+    request: SearchRegisteredModelsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchRegisteredModelsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * MLflow's model-versions/search. Filter on name, run_id, source_path, version_number, tags.<key>;
+   * order by name, version_number, creation_timestamp, last_updated_timestamp (tie-break name ASC, version DESC).
+   */
+  searchModelVersions(
+    request: SearchModelVersionsRequest,
+    callback: (error: ServiceError | null, response: SearchModelVersionsResponse) => void,
+  ): ClientUnaryCall;
+  searchModelVersions(
+    request: SearchModelVersionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchModelVersionsResponse) => void,
+  ): ClientUnaryCall;
+  searchModelVersions(
+    request: SearchModelVersionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchModelVersionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * MLflow's logged-models/search: MLflow's logged-model filter (attributes, metrics., params., tags.) and
+   * structured order_by entries.
+   */
+  searchLoggedModels(
+    request: SearchLoggedModelsRequest,
+    callback: (error: ServiceError | null, response: SearchLoggedModelsResponse) => void,
+  ): ClientUnaryCall;
+  searchLoggedModels(
+    request: SearchLoggedModelsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchLoggedModelsResponse) => void,
+  ): ClientUnaryCall;
+  searchLoggedModels(
+    request: SearchLoggedModelsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchLoggedModelsResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
    * sampling), ordered by run (as given), then step, then timestamp.
    */
@@ -2556,11 +3812,20 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.LeaderboardResponse": LeaderboardResponse,
     ".logbook.v1.LeaderboardResponse.MetricsEntry": LeaderboardResponse_MetricsEntry,
     ".logbook.v1.LeaderboardResponse.ParamsEntry": LeaderboardResponse_ParamsEntry,
+    ".logbook.v1.LeaderboardModelVersion": LeaderboardModelVersion,
     ".logbook.v1.GetMetricHistoryBulkIntervalRequest": GetMetricHistoryBulkIntervalRequest,
     ".logbook.v1.GetMetricHistoryBulkIntervalResponse": GetMetricHistoryBulkIntervalResponse,
+    ".logbook.v1.SearchRegisteredModelsRequest": SearchRegisteredModelsRequest,
+    ".logbook.v1.SearchRegisteredModelsResponse": SearchRegisteredModelsResponse,
+    ".logbook.v1.SearchModelVersionsRequest": SearchModelVersionsRequest,
+    ".logbook.v1.SearchModelVersionsResponse": SearchModelVersionsResponse,
+    ".logbook.v1.SearchLoggedModelsRequest": SearchLoggedModelsRequest,
+    ".logbook.v1.LoggedModelDatasetFilter": LoggedModelDatasetFilter,
+    ".logbook.v1.LoggedModelOrderBy": LoggedModelOrderBy,
+    ".logbook.v1.SearchLoggedModelsResponse": SearchLoggedModelsResponse,
     ".logbook.v1.SearchService": SearchServiceClient,
   },
-  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3],
+  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5],
   options: {
     services: {
       "SearchService": {
@@ -2583,6 +3848,17 @@ export const protoMetadata: ProtoMetadata = {
           },
           "QueryRuns": { "http": HttpRule.decode(Buffer.from("OgEqIg4vbWxmbG93L3NlYXJjaA==", "base64")) },
           "Leaderboard": { "http": HttpRule.decode(Buffer.from("EhwvbWxmbG93L2xlYWRlcmJvYXJkL3tzeW1ib2x9", "base64")) },
+          "SearchRegisteredModels": {
+            "http": HttpRule.decode(
+              Buffer.from("WhASDi9tbGZsb3cvbW9kZWxzEigvYXBpLzIuMC9tbGZsb3cvcmVnaXN0ZXJlZC1tb2RlbHMvc2VhcmNo", "base64"),
+            ),
+          },
+          "SearchModelVersions": {
+            "http": HttpRule.decode(Buffer.from("EiUvYXBpLzIuMC9tbGZsb3cvbW9kZWwtdmVyc2lvbnMvc2VhcmNo", "base64")),
+          },
+          "SearchLoggedModels": {
+            "http": HttpRule.decode(Buffer.from("OgEqIiQvYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy9zZWFyY2g=", "base64")),
+          },
           "GetMetricHistoryBulkInterval": {
             "http": HttpRule.decode(
               Buffer.from("EjEvYXBpLzIuMC9tbGZsb3cvbWV0cmljcy9nZXQtaGlzdG9yeS1idWxrLWludGVydmFs", "base64"),

@@ -22,11 +22,21 @@ import { protoMetadata as protoMetadata1 } from "../../google/api/annotations.js
 import { HttpRule } from "../../google/api/http.js";
 import { Experiment, ExperimentTag, protoMetadata as protoMetadata2 } from "./experiment.js";
 import {
+  LoggedModel,
+  LoggedModelParameter,
+  LoggedModelStatus,
+  loggedModelStatusFromJSON,
+  loggedModelStatusToJSON,
+  LoggedModelTag,
+  protoMetadata as protoMetadata3,
+} from "./logged_model.js";
+import {
   DatasetInput,
   Metric,
   ModelInput,
+  ModelOutput,
   Param,
-  protoMetadata as protoMetadata3,
+  protoMetadata as protoMetadata4,
   Run,
   RunInfo,
   RunStatus,
@@ -34,7 +44,7 @@ import {
   runStatusToJSON,
   RunTag,
 } from "./run.js";
-import { ArtifactStoreStatus, EntityCounts, protoMetadata as protoMetadata4, StoreStatus } from "./server_status.js";
+import { ArtifactStoreStatus, EntityCounts, protoMetadata as protoMetadata5, StoreStatus } from "./server_status.js";
 
 export const protobufPackage = "logbook.v1";
 
@@ -225,6 +235,77 @@ export interface LogModelRequest {
 }
 
 export interface LogModelResponse {
+}
+
+export interface LogOutputsRequest {
+  runId: string;
+  models: ModelOutput[];
+}
+
+export interface LogOutputsResponse {
+}
+
+export interface CreateLoggedModelRequest {
+  experimentId: string;
+  /** A random name is given when empty. */
+  name: string;
+  modelType?: string | undefined;
+  sourceRunId?: string | undefined;
+  params: LoggedModelParameter[];
+  tags: LoggedModelTag[];
+}
+
+export interface CreateLoggedModelResponse {
+  model?: LoggedModel | undefined;
+}
+
+export interface GetLoggedModelRequest {
+  modelId: string;
+}
+
+export interface GetLoggedModelResponse {
+  model?: LoggedModel | undefined;
+}
+
+export interface FinalizeLoggedModelRequest {
+  modelId: string;
+  status: LoggedModelStatus;
+}
+
+export interface FinalizeLoggedModelResponse {
+  model?: LoggedModel | undefined;
+}
+
+export interface DeleteLoggedModelRequest {
+  modelId: string;
+}
+
+export interface DeleteLoggedModelResponse {
+}
+
+export interface SetLoggedModelTagsRequest {
+  modelId: string;
+  tags: LoggedModelTag[];
+}
+
+export interface SetLoggedModelTagsResponse {
+  model?: LoggedModel | undefined;
+}
+
+export interface DeleteLoggedModelTagRequest {
+  modelId: string;
+  tagKey: string;
+}
+
+export interface DeleteLoggedModelTagResponse {
+}
+
+export interface LogLoggedModelParamsRequest {
+  modelId: string;
+  params: LoggedModelParameter[];
+}
+
+export interface LogLoggedModelParamsResponse {
 }
 
 export interface GetMetricHistoryRequest {
@@ -3540,6 +3621,1250 @@ export const LogModelResponse: MessageFns<LogModelResponse> = {
   },
 };
 
+function createBaseLogOutputsRequest(): LogOutputsRequest {
+  return { runId: "", models: [] };
+}
+
+export const LogOutputsRequest: MessageFns<LogOutputsRequest> = {
+  encode(message: LogOutputsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    for (const v of message.models) {
+      ModelOutput.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogOutputsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogOutputsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.models.push(ModelOutput.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogOutputsRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => ModelOutput.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: LogOutputsRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => ModelOutput.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogOutputsRequest>): LogOutputsRequest {
+    return LogOutputsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogOutputsRequest>): LogOutputsRequest {
+    const message = createBaseLogOutputsRequest();
+    message.runId = object.runId ?? "";
+    message.models = object.models?.map((e) => ModelOutput.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLogOutputsResponse(): LogOutputsResponse {
+  return {};
+}
+
+export const LogOutputsResponse: MessageFns<LogOutputsResponse> = {
+  encode(_: LogOutputsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogOutputsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogOutputsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LogOutputsResponse {
+    return {};
+  },
+
+  toJSON(_: LogOutputsResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogOutputsResponse>): LogOutputsResponse {
+    return LogOutputsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LogOutputsResponse>): LogOutputsResponse {
+    const message = createBaseLogOutputsResponse();
+    return message;
+  },
+};
+
+function createBaseCreateLoggedModelRequest(): CreateLoggedModelRequest {
+  return { experimentId: "", name: "", modelType: undefined, sourceRunId: undefined, params: [], tags: [] };
+}
+
+export const CreateLoggedModelRequest: MessageFns<CreateLoggedModelRequest> = {
+  encode(message: CreateLoggedModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.experimentId !== "") {
+      writer.uint32(10).string(message.experimentId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.modelType !== undefined) {
+      writer.uint32(26).string(message.modelType);
+    }
+    if (message.sourceRunId !== undefined) {
+      writer.uint32(34).string(message.sourceRunId);
+    }
+    for (const v of message.params) {
+      LoggedModelParameter.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.tags) {
+      LoggedModelTag.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateLoggedModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateLoggedModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experimentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.modelType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sourceRunId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.params.push(LoggedModelParameter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tags.push(LoggedModelTag.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateLoggedModelRequest {
+    return {
+      experimentId: isSet(object.experimentId)
+        ? globalThis.String(object.experimentId)
+        : isSet(object.experiment_id)
+        ? globalThis.String(object.experiment_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      modelType: isSet(object.modelType)
+        ? globalThis.String(object.modelType)
+        : isSet(object.model_type)
+        ? globalThis.String(object.model_type)
+        : undefined,
+      sourceRunId: isSet(object.sourceRunId)
+        ? globalThis.String(object.sourceRunId)
+        : isSet(object.source_run_id)
+        ? globalThis.String(object.source_run_id)
+        : undefined,
+      params: globalThis.Array.isArray(object?.params)
+        ? object.params.map((e: any) => LoggedModelParameter.fromJSON(e))
+        : [],
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => LoggedModelTag.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: CreateLoggedModelRequest): unknown {
+    const obj: any = {};
+    if (message.experimentId !== "") {
+      obj.experimentId = message.experimentId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.modelType !== undefined) {
+      obj.modelType = message.modelType;
+    }
+    if (message.sourceRunId !== undefined) {
+      obj.sourceRunId = message.sourceRunId;
+    }
+    if (message.params?.length) {
+      obj.params = message.params.map((e) => LoggedModelParameter.toJSON(e));
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags.map((e) => LoggedModelTag.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateLoggedModelRequest>): CreateLoggedModelRequest {
+    return CreateLoggedModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateLoggedModelRequest>): CreateLoggedModelRequest {
+    const message = createBaseCreateLoggedModelRequest();
+    message.experimentId = object.experimentId ?? "";
+    message.name = object.name ?? "";
+    message.modelType = object.modelType ?? undefined;
+    message.sourceRunId = object.sourceRunId ?? undefined;
+    message.params = object.params?.map((e) => LoggedModelParameter.fromPartial(e)) || [];
+    message.tags = object.tags?.map((e) => LoggedModelTag.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateLoggedModelResponse(): CreateLoggedModelResponse {
+  return { model: undefined };
+}
+
+export const CreateLoggedModelResponse: MessageFns<CreateLoggedModelResponse> = {
+  encode(message: CreateLoggedModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      LoggedModel.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateLoggedModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateLoggedModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = LoggedModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateLoggedModelResponse {
+    return { model: isSet(object.model) ? LoggedModel.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: CreateLoggedModelResponse): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = LoggedModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateLoggedModelResponse>): CreateLoggedModelResponse {
+    return CreateLoggedModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateLoggedModelResponse>): CreateLoggedModelResponse {
+    const message = createBaseCreateLoggedModelResponse();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? LoggedModel.fromPartial(object.model)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetLoggedModelRequest(): GetLoggedModelRequest {
+  return { modelId: "" };
+}
+
+export const GetLoggedModelRequest: MessageFns<GetLoggedModelRequest> = {
+  encode(message: GetLoggedModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLoggedModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLoggedModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLoggedModelRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetLoggedModelRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLoggedModelRequest>): GetLoggedModelRequest {
+    return GetLoggedModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLoggedModelRequest>): GetLoggedModelRequest {
+    const message = createBaseGetLoggedModelRequest();
+    message.modelId = object.modelId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLoggedModelResponse(): GetLoggedModelResponse {
+  return { model: undefined };
+}
+
+export const GetLoggedModelResponse: MessageFns<GetLoggedModelResponse> = {
+  encode(message: GetLoggedModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      LoggedModel.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLoggedModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLoggedModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = LoggedModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLoggedModelResponse {
+    return { model: isSet(object.model) ? LoggedModel.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: GetLoggedModelResponse): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = LoggedModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLoggedModelResponse>): GetLoggedModelResponse {
+    return GetLoggedModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLoggedModelResponse>): GetLoggedModelResponse {
+    const message = createBaseGetLoggedModelResponse();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? LoggedModel.fromPartial(object.model)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseFinalizeLoggedModelRequest(): FinalizeLoggedModelRequest {
+  return { modelId: "", status: 0 };
+}
+
+export const FinalizeLoggedModelRequest: MessageFns<FinalizeLoggedModelRequest> = {
+  encode(message: FinalizeLoggedModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinalizeLoggedModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinalizeLoggedModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinalizeLoggedModelRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      status: isSet(object.status) ? loggedModelStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: FinalizeLoggedModelRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.status !== 0) {
+      obj.status = loggedModelStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FinalizeLoggedModelRequest>): FinalizeLoggedModelRequest {
+    return FinalizeLoggedModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FinalizeLoggedModelRequest>): FinalizeLoggedModelRequest {
+    const message = createBaseFinalizeLoggedModelRequest();
+    message.modelId = object.modelId ?? "";
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseFinalizeLoggedModelResponse(): FinalizeLoggedModelResponse {
+  return { model: undefined };
+}
+
+export const FinalizeLoggedModelResponse: MessageFns<FinalizeLoggedModelResponse> = {
+  encode(message: FinalizeLoggedModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      LoggedModel.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinalizeLoggedModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinalizeLoggedModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = LoggedModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinalizeLoggedModelResponse {
+    return { model: isSet(object.model) ? LoggedModel.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: FinalizeLoggedModelResponse): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = LoggedModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FinalizeLoggedModelResponse>): FinalizeLoggedModelResponse {
+    return FinalizeLoggedModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FinalizeLoggedModelResponse>): FinalizeLoggedModelResponse {
+    const message = createBaseFinalizeLoggedModelResponse();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? LoggedModel.fromPartial(object.model)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteLoggedModelRequest(): DeleteLoggedModelRequest {
+  return { modelId: "" };
+}
+
+export const DeleteLoggedModelRequest: MessageFns<DeleteLoggedModelRequest> = {
+  encode(message: DeleteLoggedModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLoggedModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLoggedModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLoggedModelRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteLoggedModelRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteLoggedModelRequest>): DeleteLoggedModelRequest {
+    return DeleteLoggedModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteLoggedModelRequest>): DeleteLoggedModelRequest {
+    const message = createBaseDeleteLoggedModelRequest();
+    message.modelId = object.modelId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLoggedModelResponse(): DeleteLoggedModelResponse {
+  return {};
+}
+
+export const DeleteLoggedModelResponse: MessageFns<DeleteLoggedModelResponse> = {
+  encode(_: DeleteLoggedModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLoggedModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLoggedModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteLoggedModelResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteLoggedModelResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteLoggedModelResponse>): DeleteLoggedModelResponse {
+    return DeleteLoggedModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteLoggedModelResponse>): DeleteLoggedModelResponse {
+    const message = createBaseDeleteLoggedModelResponse();
+    return message;
+  },
+};
+
+function createBaseSetLoggedModelTagsRequest(): SetLoggedModelTagsRequest {
+  return { modelId: "", tags: [] };
+}
+
+export const SetLoggedModelTagsRequest: MessageFns<SetLoggedModelTagsRequest> = {
+  encode(message: SetLoggedModelTagsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    for (const v of message.tags) {
+      LoggedModelTag.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetLoggedModelTagsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetLoggedModelTagsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tags.push(LoggedModelTag.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetLoggedModelTagsRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => LoggedModelTag.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SetLoggedModelTagsRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags.map((e) => LoggedModelTag.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetLoggedModelTagsRequest>): SetLoggedModelTagsRequest {
+    return SetLoggedModelTagsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetLoggedModelTagsRequest>): SetLoggedModelTagsRequest {
+    const message = createBaseSetLoggedModelTagsRequest();
+    message.modelId = object.modelId ?? "";
+    message.tags = object.tags?.map((e) => LoggedModelTag.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSetLoggedModelTagsResponse(): SetLoggedModelTagsResponse {
+  return { model: undefined };
+}
+
+export const SetLoggedModelTagsResponse: MessageFns<SetLoggedModelTagsResponse> = {
+  encode(message: SetLoggedModelTagsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      LoggedModel.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetLoggedModelTagsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetLoggedModelTagsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = LoggedModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetLoggedModelTagsResponse {
+    return { model: isSet(object.model) ? LoggedModel.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: SetLoggedModelTagsResponse): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = LoggedModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetLoggedModelTagsResponse>): SetLoggedModelTagsResponse {
+    return SetLoggedModelTagsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetLoggedModelTagsResponse>): SetLoggedModelTagsResponse {
+    const message = createBaseSetLoggedModelTagsResponse();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? LoggedModel.fromPartial(object.model)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteLoggedModelTagRequest(): DeleteLoggedModelTagRequest {
+  return { modelId: "", tagKey: "" };
+}
+
+export const DeleteLoggedModelTagRequest: MessageFns<DeleteLoggedModelTagRequest> = {
+  encode(message: DeleteLoggedModelTagRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    if (message.tagKey !== "") {
+      writer.uint32(18).string(message.tagKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLoggedModelTagRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLoggedModelTagRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tagKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLoggedModelTagRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      tagKey: isSet(object.tagKey)
+        ? globalThis.String(object.tagKey)
+        : isSet(object.tag_key)
+        ? globalThis.String(object.tag_key)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteLoggedModelTagRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.tagKey !== "") {
+      obj.tagKey = message.tagKey;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteLoggedModelTagRequest>): DeleteLoggedModelTagRequest {
+    return DeleteLoggedModelTagRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteLoggedModelTagRequest>): DeleteLoggedModelTagRequest {
+    const message = createBaseDeleteLoggedModelTagRequest();
+    message.modelId = object.modelId ?? "";
+    message.tagKey = object.tagKey ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLoggedModelTagResponse(): DeleteLoggedModelTagResponse {
+  return {};
+}
+
+export const DeleteLoggedModelTagResponse: MessageFns<DeleteLoggedModelTagResponse> = {
+  encode(_: DeleteLoggedModelTagResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLoggedModelTagResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLoggedModelTagResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteLoggedModelTagResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteLoggedModelTagResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteLoggedModelTagResponse>): DeleteLoggedModelTagResponse {
+    return DeleteLoggedModelTagResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteLoggedModelTagResponse>): DeleteLoggedModelTagResponse {
+    const message = createBaseDeleteLoggedModelTagResponse();
+    return message;
+  },
+};
+
+function createBaseLogLoggedModelParamsRequest(): LogLoggedModelParamsRequest {
+  return { modelId: "", params: [] };
+}
+
+export const LogLoggedModelParamsRequest: MessageFns<LogLoggedModelParamsRequest> = {
+  encode(message: LogLoggedModelParamsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    for (const v of message.params) {
+      LoggedModelParameter.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogLoggedModelParamsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogLoggedModelParamsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params.push(LoggedModelParameter.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogLoggedModelParamsRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      params: globalThis.Array.isArray(object?.params)
+        ? object.params.map((e: any) => LoggedModelParameter.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LogLoggedModelParamsRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.params?.length) {
+      obj.params = message.params.map((e) => LoggedModelParameter.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogLoggedModelParamsRequest>): LogLoggedModelParamsRequest {
+    return LogLoggedModelParamsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogLoggedModelParamsRequest>): LogLoggedModelParamsRequest {
+    const message = createBaseLogLoggedModelParamsRequest();
+    message.modelId = object.modelId ?? "";
+    message.params = object.params?.map((e) => LoggedModelParameter.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLogLoggedModelParamsResponse(): LogLoggedModelParamsResponse {
+  return {};
+}
+
+export const LogLoggedModelParamsResponse: MessageFns<LogLoggedModelParamsResponse> = {
+  encode(_: LogLoggedModelParamsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogLoggedModelParamsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogLoggedModelParamsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LogLoggedModelParamsResponse {
+    return {};
+  },
+
+  toJSON(_: LogLoggedModelParamsResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogLoggedModelParamsResponse>): LogLoggedModelParamsResponse {
+    return LogLoggedModelParamsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LogLoggedModelParamsResponse>): LogLoggedModelParamsResponse {
+    const message = createBaseLogLoggedModelParamsResponse();
+    return message;
+  },
+};
+
 function createBaseGetMetricHistoryRequest(): GetMetricHistoryRequest {
   return { runId: "", runUuid: "", metricKey: "", pageToken: "", maxResults: undefined };
 }
@@ -4257,6 +5582,100 @@ export const TrackingServiceService = {
     responseSerialize: (value: LogModelResponse): Buffer => Buffer.from(LogModelResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogModelResponse => LogModelResponse.decode(value),
   },
+  /** Links logged models to the run as its outputs (idempotent per model and step); GetRun shows them. */
+  logOutputs: {
+    path: "/logbook.v1.TrackingService/LogOutputs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LogOutputsRequest): Buffer => Buffer.from(LogOutputsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogOutputsRequest => LogOutputsRequest.decode(value),
+    responseSerialize: (value: LogOutputsResponse): Buffer => Buffer.from(LogOutputsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogOutputsResponse => LogOutputsResponse.decode(value),
+  },
+  /**
+   * MLflow 3 logged models. Creates one in PENDING status with a fresh id `m-<32 hex>` and the artifact location
+   * `<experiment artifact location>/models/<model_id>/artifacts`.
+   */
+  createLoggedModel: {
+    path: "/logbook.v1.TrackingService/CreateLoggedModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateLoggedModelRequest): Buffer =>
+      Buffer.from(CreateLoggedModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateLoggedModelRequest => CreateLoggedModelRequest.decode(value),
+    responseSerialize: (value: CreateLoggedModelResponse): Buffer =>
+      Buffer.from(CreateLoggedModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateLoggedModelResponse => CreateLoggedModelResponse.decode(value),
+  },
+  /** The model with its tags, params, linked metrics and registrations. */
+  getLoggedModel: {
+    path: "/logbook.v1.TrackingService/GetLoggedModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLoggedModelRequest): Buffer =>
+      Buffer.from(GetLoggedModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLoggedModelRequest => GetLoggedModelRequest.decode(value),
+    responseSerialize: (value: GetLoggedModelResponse): Buffer =>
+      Buffer.from(GetLoggedModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLoggedModelResponse => GetLoggedModelResponse.decode(value),
+  },
+  /** Sets the final status once the files are uploaded: LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED. */
+  finalizeLoggedModel: {
+    path: "/logbook.v1.TrackingService/FinalizeLoggedModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FinalizeLoggedModelRequest): Buffer =>
+      Buffer.from(FinalizeLoggedModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FinalizeLoggedModelRequest => FinalizeLoggedModelRequest.decode(value),
+    responseSerialize: (value: FinalizeLoggedModelResponse): Buffer =>
+      Buffer.from(FinalizeLoggedModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FinalizeLoggedModelResponse => FinalizeLoggedModelResponse.decode(value),
+  },
+  deleteLoggedModel: {
+    path: "/logbook.v1.TrackingService/DeleteLoggedModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLoggedModelRequest): Buffer =>
+      Buffer.from(DeleteLoggedModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLoggedModelRequest => DeleteLoggedModelRequest.decode(value),
+    responseSerialize: (value: DeleteLoggedModelResponse): Buffer =>
+      Buffer.from(DeleteLoggedModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLoggedModelResponse => DeleteLoggedModelResponse.decode(value),
+  },
+  setLoggedModelTags: {
+    path: "/logbook.v1.TrackingService/SetLoggedModelTags" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetLoggedModelTagsRequest): Buffer =>
+      Buffer.from(SetLoggedModelTagsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetLoggedModelTagsRequest => SetLoggedModelTagsRequest.decode(value),
+    responseSerialize: (value: SetLoggedModelTagsResponse): Buffer =>
+      Buffer.from(SetLoggedModelTagsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetLoggedModelTagsResponse => SetLoggedModelTagsResponse.decode(value),
+  },
+  deleteLoggedModelTag: {
+    path: "/logbook.v1.TrackingService/DeleteLoggedModelTag" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLoggedModelTagRequest): Buffer =>
+      Buffer.from(DeleteLoggedModelTagRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLoggedModelTagRequest => DeleteLoggedModelTagRequest.decode(value),
+    responseSerialize: (value: DeleteLoggedModelTagResponse): Buffer =>
+      Buffer.from(DeleteLoggedModelTagResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLoggedModelTagResponse => DeleteLoggedModelTagResponse.decode(value),
+  },
+  /** Params are write-once, as a run's: the same value again is accepted, another value is rejected. */
+  logLoggedModelParams: {
+    path: "/logbook.v1.TrackingService/LogLoggedModelParams" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LogLoggedModelParamsRequest): Buffer =>
+      Buffer.from(LogLoggedModelParamsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogLoggedModelParamsRequest => LogLoggedModelParamsRequest.decode(value),
+    responseSerialize: (value: LogLoggedModelParamsResponse): Buffer =>
+      Buffer.from(LogLoggedModelParamsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogLoggedModelParamsResponse => LogLoggedModelParamsResponse.decode(value),
+  },
   /** Every point of one metric of one run, ordered by step, timestamp and value; paged. */
   getMetricHistory: {
     path: "/logbook.v1.TrackingService/GetMetricHistory" as const,
@@ -4315,6 +5734,22 @@ export interface TrackingServiceServer extends UntypedServiceImplementation {
   logInputs: handleUnaryCall<LogInputsRequest, LogInputsResponse>;
   /** Appends a model description to the run's `mlflow.log-model.history` tag. */
   logModel: handleUnaryCall<LogModelRequest, LogModelResponse>;
+  /** Links logged models to the run as its outputs (idempotent per model and step); GetRun shows them. */
+  logOutputs: handleUnaryCall<LogOutputsRequest, LogOutputsResponse>;
+  /**
+   * MLflow 3 logged models. Creates one in PENDING status with a fresh id `m-<32 hex>` and the artifact location
+   * `<experiment artifact location>/models/<model_id>/artifacts`.
+   */
+  createLoggedModel: handleUnaryCall<CreateLoggedModelRequest, CreateLoggedModelResponse>;
+  /** The model with its tags, params, linked metrics and registrations. */
+  getLoggedModel: handleUnaryCall<GetLoggedModelRequest, GetLoggedModelResponse>;
+  /** Sets the final status once the files are uploaded: LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED. */
+  finalizeLoggedModel: handleUnaryCall<FinalizeLoggedModelRequest, FinalizeLoggedModelResponse>;
+  deleteLoggedModel: handleUnaryCall<DeleteLoggedModelRequest, DeleteLoggedModelResponse>;
+  setLoggedModelTags: handleUnaryCall<SetLoggedModelTagsRequest, SetLoggedModelTagsResponse>;
+  deleteLoggedModelTag: handleUnaryCall<DeleteLoggedModelTagRequest, DeleteLoggedModelTagResponse>;
+  /** Params are write-once, as a run's: the same value again is accepted, another value is rejected. */
+  logLoggedModelParams: handleUnaryCall<LogLoggedModelParamsRequest, LogLoggedModelParamsResponse>;
   /** Every point of one metric of one run, ordered by step, timestamp and value; paged. */
   getMetricHistory: handleUnaryCall<GetMetricHistoryRequest, GetMetricHistoryResponse>;
   /**
@@ -4633,6 +6068,134 @@ export interface TrackingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LogModelResponse) => void,
   ): ClientUnaryCall;
+  /** Links logged models to the run as its outputs (idempotent per model and step); GetRun shows them. */
+  logOutputs(
+    request: LogOutputsRequest,
+    callback: (error: ServiceError | null, response: LogOutputsResponse) => void,
+  ): ClientUnaryCall;
+  logOutputs(
+    request: LogOutputsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LogOutputsResponse) => void,
+  ): ClientUnaryCall;
+  logOutputs(
+    request: LogOutputsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LogOutputsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * MLflow 3 logged models. Creates one in PENDING status with a fresh id `m-<32 hex>` and the artifact location
+   * `<experiment artifact location>/models/<model_id>/artifacts`.
+   */
+  createLoggedModel(
+    request: CreateLoggedModelRequest,
+    callback: (error: ServiceError | null, response: CreateLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  createLoggedModel(
+    request: CreateLoggedModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  createLoggedModel(
+    request: CreateLoggedModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  /** The model with its tags, params, linked metrics and registrations. */
+  getLoggedModel(
+    request: GetLoggedModelRequest,
+    callback: (error: ServiceError | null, response: GetLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  getLoggedModel(
+    request: GetLoggedModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  getLoggedModel(
+    request: GetLoggedModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  /** Sets the final status once the files are uploaded: LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED. */
+  finalizeLoggedModel(
+    request: FinalizeLoggedModelRequest,
+    callback: (error: ServiceError | null, response: FinalizeLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  finalizeLoggedModel(
+    request: FinalizeLoggedModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FinalizeLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  finalizeLoggedModel(
+    request: FinalizeLoggedModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FinalizeLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  deleteLoggedModel(
+    request: DeleteLoggedModelRequest,
+    callback: (error: ServiceError | null, response: DeleteLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  deleteLoggedModel(
+    request: DeleteLoggedModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  deleteLoggedModel(
+    request: DeleteLoggedModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLoggedModelResponse) => void,
+  ): ClientUnaryCall;
+  setLoggedModelTags(
+    request: SetLoggedModelTagsRequest,
+    callback: (error: ServiceError | null, response: SetLoggedModelTagsResponse) => void,
+  ): ClientUnaryCall;
+  setLoggedModelTags(
+    request: SetLoggedModelTagsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetLoggedModelTagsResponse) => void,
+  ): ClientUnaryCall;
+  setLoggedModelTags(
+    request: SetLoggedModelTagsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetLoggedModelTagsResponse) => void,
+  ): ClientUnaryCall;
+  deleteLoggedModelTag(
+    request: DeleteLoggedModelTagRequest,
+    callback: (error: ServiceError | null, response: DeleteLoggedModelTagResponse) => void,
+  ): ClientUnaryCall;
+  deleteLoggedModelTag(
+    request: DeleteLoggedModelTagRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLoggedModelTagResponse) => void,
+  ): ClientUnaryCall;
+  deleteLoggedModelTag(
+    request: DeleteLoggedModelTagRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLoggedModelTagResponse) => void,
+  ): ClientUnaryCall;
+  /** Params are write-once, as a run's: the same value again is accepted, another value is rejected. */
+  logLoggedModelParams(
+    request: LogLoggedModelParamsRequest,
+    callback: (error: ServiceError | null, response: LogLoggedModelParamsResponse) => void,
+  ): ClientUnaryCall;
+  logLoggedModelParams(
+    request: LogLoggedModelParamsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LogLoggedModelParamsResponse) => void,
+  ): ClientUnaryCall;
+  logLoggedModelParams(
+    request: LogLoggedModelParamsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LogLoggedModelParamsResponse) => void,
+  ): ClientUnaryCall;
   /** Every point of one metric of one run, ordered by step, timestamp and value; paged. */
   getMetricHistory(
     request: GetMetricHistoryRequest,
@@ -4744,13 +6307,29 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.LogInputsResponse": LogInputsResponse,
     ".logbook.v1.LogModelRequest": LogModelRequest,
     ".logbook.v1.LogModelResponse": LogModelResponse,
+    ".logbook.v1.LogOutputsRequest": LogOutputsRequest,
+    ".logbook.v1.LogOutputsResponse": LogOutputsResponse,
+    ".logbook.v1.CreateLoggedModelRequest": CreateLoggedModelRequest,
+    ".logbook.v1.CreateLoggedModelResponse": CreateLoggedModelResponse,
+    ".logbook.v1.GetLoggedModelRequest": GetLoggedModelRequest,
+    ".logbook.v1.GetLoggedModelResponse": GetLoggedModelResponse,
+    ".logbook.v1.FinalizeLoggedModelRequest": FinalizeLoggedModelRequest,
+    ".logbook.v1.FinalizeLoggedModelResponse": FinalizeLoggedModelResponse,
+    ".logbook.v1.DeleteLoggedModelRequest": DeleteLoggedModelRequest,
+    ".logbook.v1.DeleteLoggedModelResponse": DeleteLoggedModelResponse,
+    ".logbook.v1.SetLoggedModelTagsRequest": SetLoggedModelTagsRequest,
+    ".logbook.v1.SetLoggedModelTagsResponse": SetLoggedModelTagsResponse,
+    ".logbook.v1.DeleteLoggedModelTagRequest": DeleteLoggedModelTagRequest,
+    ".logbook.v1.DeleteLoggedModelTagResponse": DeleteLoggedModelTagResponse,
+    ".logbook.v1.LogLoggedModelParamsRequest": LogLoggedModelParamsRequest,
+    ".logbook.v1.LogLoggedModelParamsResponse": LogLoggedModelParamsResponse,
     ".logbook.v1.GetMetricHistoryRequest": GetMetricHistoryRequest,
     ".logbook.v1.GetMetricHistoryResponse": GetMetricHistoryResponse,
     ".logbook.v1.GetServerStatusRequest": GetServerStatusRequest,
     ".logbook.v1.GetServerStatusResponse": GetServerStatusResponse,
     ".logbook.v1.TrackingService": TrackingServiceClient,
   },
-  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4],
+  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5],
   options: {
     services: {
       "TrackingService": {
@@ -4818,6 +6397,40 @@ export const protoMetadata: ProtoMetadata = {
           },
           "LogModel": {
             "http": HttpRule.decode(Buffer.from("OgEqIh4vYXBpLzIuMC9tbGZsb3cvcnVucy9sb2ctbW9kZWw=", "base64")),
+          },
+          "LogOutputs": {
+            "http": HttpRule.decode(Buffer.from("OgEqIhwvYXBpLzIuMC9tbGZsb3cvcnVucy9vdXRwdXRz", "base64")),
+          },
+          "CreateLoggedModel": {
+            "http": HttpRule.decode(Buffer.from("OgEqIh0vYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscw==", "base64")),
+          },
+          "GetLoggedModel": {
+            "http": HttpRule.decode(Buffer.from("EigvYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy97bW9kZWxfaWR9", "base64")),
+          },
+          "FinalizeLoggedModel": {
+            "http": HttpRule.decode(
+              Buffer.from("OgEqMigvYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy97bW9kZWxfaWR9", "base64"),
+            ),
+          },
+          "DeleteLoggedModel": {
+            "http": HttpRule.decode(
+              Buffer.from("OgEqKigvYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy97bW9kZWxfaWR9", "base64"),
+            ),
+          },
+          "SetLoggedModelTags": {
+            "http": HttpRule.decode(
+              Buffer.from("OgEqMi0vYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy97bW9kZWxfaWR9L3RhZ3M=", "base64"),
+            ),
+          },
+          "DeleteLoggedModelTag": {
+            "http": HttpRule.decode(
+              Buffer.from("OgEqKjcvYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy97bW9kZWxfaWR9L3RhZ3Mve3RhZ19rZXl9", "base64"),
+            ),
+          },
+          "LogLoggedModelParams": {
+            "http": HttpRule.decode(
+              Buffer.from("OgEqIi8vYXBpLzIuMC9tbGZsb3cvbG9nZ2VkLW1vZGVscy97bW9kZWxfaWR9L3BhcmFtcw==", "base64"),
+            ),
           },
           "GetMetricHistory": {
             "http": HttpRule.decode(Buffer.from("EiMvYXBpLzIuMC9tbGZsb3cvbWV0cmljcy9nZXQtaGlzdG9yeQ==", "base64")),

@@ -1,0 +1,314 @@
+/**
+ * MLflow's logged-model search (mlflow/utils/search_logged_model_utils.py and the SQL tracking store's
+ * search_logged_models; SearchLoggedModelsUtils for the attribute set):
+ * - filter: AND-ed comparisons on attributes (name, model_id, model_type, status, source_run_id — = != LIKE ILIKE IN
+ *   NOT IN; creation_timestamp, last_updated_timestamp and their `_time` aliases — numeric), `metrics.<key>`
+ *   (numeric: some logged point compares true, on one of the `datasets` when given), `params.<key>` and
+ *   `tags.<key>` (string comparators). `datasets` without a metric clause keep models with a metric on one of them.
+ * - order_by: structured `{field_name, ascending, dataset_name, dataset_digest}`, an attribute or `metrics.<key>`
+ *   (the latest point — timestamp, then step — on the given dataset); missing values last in both directions; then
+ *   `creation_timestamp DESC` unless ordered by it; then `model_id` for a total order.
+ * - page tokens carry the search they continue (MLflow's SearchLoggedModelsPaginationToken) and its offset.
+ */
+import type { LoggedModel } from "../logged-model.js";
+import { LOGGED_MODEL_STATUSES } from "../logged-model.js";
+import { invalidParameter } from "../errors.js";
+import { invalidPageToken } from "../messages.js";
+import type { NumericComparator, StringComparator } from "./ast.js";
+import { type Comparison, pyStrings, readComparisons, stringList, unquotedValue } from "./comparison.js";
+import { ilike, like } from "./like.js";
+import { compareCodePoints } from "./run-order.js";
+
+const STRING_ATTRIBUTES = ["name", "model_id", "model_type", "status", "source_run_id"] as const;
+const NUMERIC_ATTRIBUTES = ["creation_timestamp", "last_updated_timestamp"] as const;
+type StringAttribute = (typeof STRING_ATTRIBUTES)[number];
+type NumericAttribute = (typeof NUMERIC_ATTRIBUTES)[number];
+export type LoggedModelAttribute = StringAttribute | NumericAttribute;
+
+const ALIASES: Record<string, LoggedModelAttribute> = { creation_time: "creation_timestamp", last_updated_time: "last_updated_timestamp" };
+const VALID_ATTRIBUTES = [...STRING_ATTRIBUTES, "creation_timestamp", "creation_time", "last_updated_timestamp", "last_updated_time"];
+const NUMERIC_OPS = ["<", "<=", ">", ">=", "=", "!="];
+const STRING_OPS = ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"];
+
+type StringTest = { comparator: StringComparator; value: string } | { comparator: "IN" | "NOT IN"; values: string[] };
+
+export type LoggedModelClause =
+  | ({ type: "attribute"; key: StringAttribute } & StringTest)
+  | { type: "attribute"; key: NumericAttribute; comparator: NumericComparator; value: number }
+  | { type: "metric"; key: string; comparator: NumericComparator; value: number }
+  | ({ type: "param" | "tag"; key: string } & StringTest);
+
+export interface LoggedModelDataset {
+  name: string;
+  digest?: string;
+}
+
+export type LoggedModelOrderTerm =
+  | { type: "attribute"; key: LoggedModelAttribute; ascending: boolean }
+  | { type: "metric"; key: string; ascending: boolean; datasetName?: string; datasetDigest?: string };
+
+/** What the wire's order_by entry holds. */
+export interface LoggedModelOrderByInput {
+  fieldName: string;
+  ascending?: boolean | undefined;
+  datasetName?: string | undefined;
+  datasetDigest?: string | undefined;
+}
+
+const ENTITY_TYPES: Record<string, "attribute" | "metric" | "param" | "tag"> = {
+  attributes: "attribute",
+  attribute: "attribute",
+  attr: "attribute",
+  metrics: "metric",
+  metric: "metric",
+  params: "param",
+  param: "param",
+  parameters: "param",
+  parameter: "param",
+  tags: "tag",
+  tag: "tag",
+};
+const PLURAL = { attribute: "attributes", metric: "metrics", param: "params", tag: "tags" } as const;
+
+function resolve(c: Comparison): { type: "attribute" | "metric" | "param" | "tag"; key: string } {
+  if (c.parts.length === 1) {
+    const written = c.parts[0]!.text;
+    if (!VALID_ATTRIBUTES.includes(written)) {
+      throw invalidParameter(`Invalid attribute key '${written}' specified. Valid keys are '${pyStrings(VALID_ATTRIBUTES)}'`);
+    }
+    return { type: "attribute", key: ALIASES[written] ?? written };
+  }
+  const [head, ...rest] = c.parts;
+  const type = ENTITY_TYPES[head!.text];
+  if (type === undefined) {
+    throw invalidParameter(`Invalid entity type: '${head!.text}'. Expected one of ['attributes', 'metrics', 'params', 'tags'].`);
+  }
+  const key = rest.length === 1 ? rest[0]!.text : rest.map((p) => p.text).join(".");
+  if (type === "attribute") return resolve({ ...c, parts: [{ text: key, quote: "" }] });
+  return { type, key };
+}
+
+export function parseLoggedModelFilter(filter: string | undefined): LoggedModelClause[] {
+  const invalidClause = () =>
+    invalidParameter(
+      `Invalid filter string: '${filter}'. Expected a list of comparisons separated by 'AND' (e.g. 'metrics.loss > 0.1 AND params.lr = 0.01').`,
+    );
+  return readComparisons(filter, invalidClause).map((c): LoggedModelClause => {
+    const { type, key } = resolve(c);
+    const entity = `${PLURAL[type]}.${key}`;
+    const numeric = type === "metric" || (NUMERIC_ATTRIBUTES as readonly string[]).includes(key);
+    const ops = numeric ? NUMERIC_OPS : STRING_OPS;
+    if (!ops.includes(c.comparator)) {
+      throw invalidParameter(`Invalid comparison operator for ${entity}: '${c.comparator}'. Expected one of ${pyStrings(ops, "(", ")")}.`);
+    }
+    const v = c.value;
+    if (numeric) {
+      if (v.kind !== "number" || !Number.isFinite(v.value)) {
+        throw invalidParameter(`Expected numeric value type for ${type === "metric" ? "metric" : `numeric attribute: ${key}`}. Found ${v.raw}`);
+      }
+      return { type, key, comparator: c.comparator as NumericComparator, value: v.value } as LoggedModelClause;
+    }
+    if (c.comparator === "IN" || c.comparator === "NOT IN") {
+      if (v.kind !== "list") throw invalidClause();
+      return { type, key, comparator: c.comparator, values: stringList(v) } as LoggedModelClause;
+    }
+    if (v.kind === "word") throw unquotedValue(v.raw);
+    if (v.kind !== "string") throw invalidParameter(`Expected a quoted string value for ${entity} (e.g. 'my-value'). Got value ${v.raw}`);
+    return { type, key, comparator: c.comparator, value: v.value } as LoggedModelClause;
+  });
+}
+
+/** The `datasets` of a search: each needs a name (MLflow's message otherwise). */
+export function parseLoggedModelDatasets(datasets: readonly { datasetName: string; datasetDigest?: string | undefined }[]): LoggedModelDataset[] {
+  return datasets.map((d) => {
+    if (!d.datasetName) throw invalidParameter("`dataset_name` in the `datasets` clause must be specified.");
+    return { name: d.datasetName, ...(d.datasetDigest !== undefined ? { digest: d.datasetDigest } : {}) };
+  });
+}
+
+export function parseLoggedModelOrderBy(entries: readonly LoggedModelOrderByInput[]): LoggedModelOrderTerm[] {
+  const terms: LoggedModelOrderTerm[] = entries.map((e): LoggedModelOrderTerm => {
+    const field = e.fieldName.trim();
+    if (!field) throw invalidParameter("`field_name` in the `order_by` clause must be specified.");
+    if (e.datasetDigest && !e.datasetName) {
+      throw invalidParameter("`dataset_digest` can only be specified if `dataset_name` is also specified.");
+    }
+    const ascending = e.ascending ?? true;
+    const dot = field.indexOf(".");
+    if (dot < 0) {
+      if (!VALID_ATTRIBUTES.includes(field)) throw invalidParameter(`Invalid order by field name: ${e.fieldName}.`);
+      return { type: "attribute", key: ALIASES[field] ?? (field as LoggedModelAttribute), ascending };
+    }
+    const [entity, key] = [field.slice(0, dot), field.slice(dot + 1).replace(/^`(.*)`$/s, "$1")];
+    if (entity !== "metrics" || key === "") {
+      throw invalidParameter(`Invalid order by field name: ${e.fieldName}. Only metrics are supported.`);
+    }
+    return {
+      type: "metric",
+      key,
+      ascending,
+      ...(e.datasetName ? { datasetName: e.datasetName } : {}),
+      ...(e.datasetDigest ? { datasetDigest: e.datasetDigest } : {}),
+    };
+  });
+  if (!terms.some((t) => t.type === "attribute" && t.key === "creation_timestamp")) {
+    terms.push({ type: "attribute", key: "creation_timestamp", ascending: false });
+  }
+  if (!terms.some((t) => t.type === "attribute" && t.key === "model_id")) terms.push({ type: "attribute", key: "model_id", ascending: true });
+  return terms;
+}
+
+const onDataset = (p: { datasetName?: string; datasetDigest?: string }, d: LoggedModelDataset) =>
+  p.datasetName === d.name && (d.digest === undefined || p.datasetDigest === d.digest);
+
+function attributeOf(m: LoggedModel, key: LoggedModelAttribute): string | number | undefined {
+  switch (key) {
+    case "name":
+      return m.name;
+    case "model_id":
+      return m.modelId;
+    case "model_type":
+      return m.modelType;
+    case "status":
+      return m.status;
+    case "source_run_id":
+      return m.sourceRunId;
+    case "creation_timestamp":
+      return m.creationTimestampMs;
+    default:
+      return m.lastUpdatedTimestampMs;
+  }
+}
+
+function holds(value: string | number, c: { comparator: string; value?: string | number; values?: string[] }): boolean {
+  const operand = c.value!;
+  switch (c.comparator) {
+    case "=":
+      return value === operand;
+    case "!=":
+      return value !== operand;
+    case ">":
+      return value > operand;
+    case ">=":
+      return value >= operand;
+    case "<":
+      return value < operand;
+    case "<=":
+      return value <= operand;
+    case "LIKE":
+      return like(String(value), String(operand));
+    case "ILIKE":
+      return ilike(String(value), String(operand));
+    case "IN":
+      return c.values!.includes(String(value));
+    default:
+      return !c.values!.includes(String(value));
+  }
+}
+
+/** Metric points fail every comparison but `!=` on NaN, as run metrics do. */
+const metricHolds = (value: number, c: { comparator: string; value: number }) => (Number.isNaN(value) ? c.comparator === "!=" : holds(value, c));
+
+export function matchesLoggedModel(m: LoggedModel, clauses: readonly LoggedModelClause[], datasets: readonly LoggedModelDataset[]): boolean {
+  const onDatasets = (p: LoggedModel["metrics"][number]) => datasets.length === 0 || datasets.some((d) => onDataset(p, d));
+  if (datasets.length > 0 && !clauses.some((c) => c.type === "metric") && !m.metrics.some(onDatasets)) return false;
+  return clauses.every((c) => {
+    switch (c.type) {
+      case "attribute": {
+        // An absent attribute (model_type, source_run_id) is NULL: no comparison holds, != and NOT IN included.
+        const v = attributeOf(m, c.key);
+        return v !== undefined && holds(v, c);
+      }
+      case "metric":
+        return m.metrics.some((p) => p.key === c.key && onDatasets(p) && metricHolds(p.value, c));
+      default: {
+        const entry = (c.type === "param" ? m.params : m.tags).find((t) => t.key === c.key);
+        return entry !== undefined && holds(entry.value, c);
+      }
+    }
+  });
+}
+
+/** A model's latest point of a metric (timestamp, then step, then the first run id), on the term's dataset; NaN counts as missing. */
+function latestMetric(m: LoggedModel, t: Extract<LoggedModelOrderTerm, { type: "metric" }>): number | undefined {
+  let best: LoggedModel["metrics"][number] | undefined;
+  for (const p of m.metrics) {
+    if (p.key !== t.key) continue;
+    if (t.datasetName !== undefined && p.datasetName !== t.datasetName) continue;
+    if (t.datasetDigest !== undefined && p.datasetDigest !== t.datasetDigest) continue;
+    const later =
+      !best ||
+      p.timestamp > best.timestamp ||
+      (p.timestamp === best.timestamp && (p.step > best.step || (p.step === best.step && compareCodePoints(p.runId, best.runId) < 0)));
+    if (later) best = p;
+  }
+  return best === undefined || Number.isNaN(best.value) ? undefined : best.value;
+}
+
+const statusRank = (s: string) => (LOGGED_MODEL_STATUSES as readonly string[]).indexOf(s);
+
+export function compareLoggedModels(a: LoggedModel, b: LoggedModel, order: readonly LoggedModelOrderTerm[]): number {
+  for (const t of order) {
+    let x: string | number | undefined;
+    let y: string | number | undefined;
+    if (t.type === "metric") {
+      x = latestMetric(a, t);
+      y = latestMetric(b, t);
+    } else {
+      x = attributeOf(a, t.key);
+      y = attributeOf(b, t.key);
+      if (t.key === "status") [x, y] = [statusRank(x as string), statusRank(y as string)];
+    }
+    if (x === undefined || y === undefined) {
+      if (x === y) continue;
+      return x === undefined ? 1 : -1; // missing last, whatever the direction
+    }
+    const c = typeof x === "string" ? compareCodePoints(x, y as string) : x - (y as number);
+    if (c !== 0) return t.ascending ? c : -c;
+  }
+  return 0;
+}
+
+/** What a logged-model page token continues: the search as the client wrote it, and the offset. */
+export interface LoggedModelSearchKey {
+  experimentIds: string[];
+  filter: string;
+  orderBy: LoggedModelOrderByInput[];
+}
+
+const orderByWire = (o: LoggedModelOrderByInput[]) =>
+  o.map((e) => ({ field_name: e.fieldName, ascending: e.ascending ?? true, dataset_name: e.datasetName ?? null, dataset_digest: e.datasetDigest ?? null }));
+
+export function encodeLoggedModelPageToken(key: LoggedModelSearchKey, offset: number): string {
+  const body = { experiment_ids: key.experimentIds, filter_string: key.filter, order_by: orderByWire(key.orderBy), offset };
+  return Buffer.from(JSON.stringify(body), "utf8").toString("base64url");
+}
+
+/** The offset of a token issued for this very search; MLflow's messages when the search differs. */
+export function decodeLoggedModelPageToken(token: string, key: LoggedModelSearchKey): number {
+  let body: Record<string, unknown>;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error("not base64url");
+    body = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Record<string, unknown>;
+    if (typeof body !== "object" || body === null || !Number.isSafeInteger(body.offset) || (body.offset as number) < 0) throw new Error("no offset");
+  } catch {
+    throw invalidPageToken();
+  }
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(body.experiment_ids, key.experimentIds)) {
+    throw invalidParameter(
+      `Experiment IDs in the page token do not match the requested experiment IDs. Expected: ${JSON.stringify(key.experimentIds)}. Found: ${JSON.stringify(body.experiment_ids)}`,
+    );
+  }
+  if (!same(body.filter_string, key.filter)) {
+    throw invalidParameter(
+      `Filter string in the page token does not match the requested filter string. Expected: ${key.filter}. Found: ${String(body.filter_string)}`,
+    );
+  }
+  if (!same(body.order_by, orderByWire(key.orderBy))) {
+    throw invalidParameter(
+      `Order by in the page token does not match the requested order by. Expected: ${JSON.stringify(orderByWire(key.orderBy))}. Found: ${JSON.stringify(body.order_by)}`,
+    );
+  }
+  return body.offset as number;
+}

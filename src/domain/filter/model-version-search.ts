@@ -1,0 +1,167 @@
+/**
+ * MLflow's model-version search (SearchModelVersionUtils and the SQL registry store): filter on `name`, `run_id`
+ * (also IN a list), `source_path` (the version's source), `version_number` (numeric) and `tags.<key>`; string
+ * comparators = != LIKE ILIKE (IN for run_id only). Order by name, version_number, creation_timestamp,
+ * last_updated_timestamp; none given → `last_updated_timestamp DESC`; tie-break `name ASC`, `version DESC`. Prompt
+ * versions are left out unless asked for, as for registered models. `name =` and `run_id =`/`IN` narrow what the
+ * store reads (`narrowingOf`); the rest is evaluated in memory.
+ */
+import type { ModelVersion } from "../model-registry.js";
+import { invalidParameter } from "../errors.js";
+import type { NumericComparator, StringComparator } from "./ast.js";
+import { pyStrings, readComparisons, readOrderByEntry, splitIdentifier, stringList, unquotedValue } from "./comparison.js";
+import {
+  STRING_COMPARATORS,
+  compareString,
+  isPrompt,
+  queriesPrompts,
+  registryIdentifier,
+  tagComparator,
+  tagValue,
+  withoutPromptClauses,
+} from "./registered-model-search.js";
+import { compareCodePoints } from "./run-order.js";
+
+export type ModelVersionClause =
+  | { type: "attribute"; key: "name" | "run_id" | "source_path"; comparator: StringComparator; value: string }
+  | { type: "attribute"; key: "run_id"; comparator: "IN"; values: string[] }
+  | { type: "attribute"; key: "version_number"; comparator: NumericComparator; value: number }
+  | { type: "tag"; key: string; comparator: StringComparator; value: string };
+
+export interface ModelVersionFilter {
+  clauses: ModelVersionClause[];
+  prompts: boolean;
+}
+
+export interface ModelVersionOrderTerm {
+  key: "name" | "version_number" | "creation_timestamp" | "last_updated_timestamp";
+  ascending: boolean;
+}
+
+const SEARCH_KEYS = ["name", "version_number", "run_id", "source_path"] as const;
+const NUMERIC_ATTRIBUTES = ["version_number", "creation_timestamp", "last_updated_timestamp"];
+const NUMERIC_COMPARATORS: readonly string[] = ["=", "!=", ">", ">=", "<", "<="];
+const ORDER_KEYS = ["name", "version_number", "creation_timestamp", "last_updated_timestamp"] as const;
+
+const invalidClause = (fragment: string) => invalidParameter(`Invalid clause(s) in filter string: ${fragment}`);
+const onlyRunIdLists = () => invalidParameter("Only the 'run_id' attribute supports comparison with a list of quoted string values.");
+
+export function parseModelVersionFilter(filter: string | undefined): ModelVersionFilter {
+  const clauses = readComparisons(filter, invalidClause).map((c): ModelVersionClause => {
+    const { type, key } = registryIdentifier(c, SEARCH_KEYS);
+    if (type === "tag") {
+      const value = tagValue(c);
+      return { type, key, comparator: tagComparator(c.comparator), value };
+    }
+    const v = c.value;
+    if (v.kind === "word") throw unquotedValue(v.raw);
+    if (v.kind === "list" && key !== "run_id") throw onlyRunIdLists();
+    if (v.kind === "number" && !NUMERIC_ATTRIBUTES.includes(key)) {
+      throw invalidParameter(`Only the '${pyStrings(NUMERIC_ATTRIBUTES)}' attributes support comparison with numeric values.`);
+    }
+    if (key === "version_number") {
+      if (!NUMERIC_COMPARATORS.includes(c.comparator)) throw invalidParameter(`Invalid comparator for attribute ${key}: ${c.comparator}`);
+      // A quoted number compares as the number, as the SQL column's integer affinity makes it.
+      const n = v.kind === "number" ? v.value : v.kind === "string" && v.value.trim() !== "" ? Number(v.value) : Number.NaN;
+      if (!Number.isFinite(n)) throw invalidParameter(`Expected numeric value type for numeric attribute: ${key}. Found ${v.raw}`);
+      return { type, key, comparator: c.comparator as NumericComparator, value: n };
+    }
+    if (!STRING_COMPARATORS.includes(c.comparator) && !(c.comparator === "IN" && key === "run_id")) {
+      throw invalidParameter(`Invalid comparator for attribute: ${c.comparator}`);
+    }
+    if (c.comparator === "IN") {
+      if (v.kind !== "list") throw invalidClause(c.identifier);
+      return { type, key: "run_id", comparator: "IN", values: stringList(v) };
+    }
+    if (v.kind !== "string") throw onlyRunIdLists();
+    return { type, key: key as "name" | "run_id" | "source_path", comparator: c.comparator as StringComparator, value: v.value };
+  });
+  const prompts = queriesPrompts(clauses);
+  return { clauses: withoutPromptClauses(clauses, prompts), prompts };
+}
+
+export function parseModelVersionOrderBy(entries: readonly string[]): ModelVersionOrderTerm[] {
+  const terms: ModelVersionOrderTerm[] = [];
+  for (const entry of entries) {
+    const { parts, ascending } = readOrderByEntry(entry);
+    const { head, key } = splitIdentifier(parts);
+    if (head !== undefined && !["attribute", "tag", "tags"].includes(head)) {
+      throw invalidParameter(`Invalid entity type '${head}'. Valid entity types are ('attribute', 'tag', 'tags')`);
+    }
+    const isTag = head === "tag" || head === "tags";
+    if (!isTag && !(ORDER_KEYS as readonly string[]).includes(key)) {
+      throw invalidParameter(`Invalid attribute key '${key}' specified. Valid keys are '${pyStrings(ORDER_KEYS)}'`);
+    }
+    if (isTag) throw invalidParameter(`Invalid order by key '${key}' specified. Valid keys are ${pyStrings(ORDER_KEYS)}`);
+    if (terms.some((t) => t.key === key)) throw invalidParameter(`\`order_by\` contains duplicate fields: ${pyStrings(entries, "[", "]")}`);
+    terms.push({ key: key as ModelVersionOrderTerm["key"], ascending });
+  }
+  if (terms.length === 0) terms.push({ key: "last_updated_timestamp", ascending: false });
+  if (!terms.some((t) => t.key === "name")) terms.push({ key: "name", ascending: true });
+  if (!terms.some((t) => t.key === "version_number")) terms.push({ key: "version_number", ascending: false });
+  return terms;
+}
+
+/**
+ * What the store can be asked for instead of every version: the names every `name =` clause allows and the runs
+ * every `run_id =`/`IN` clause allows (an empty list: nothing can match). Undefined: no narrowing of that kind.
+ */
+export function narrowingOf(filter: ModelVersionFilter): { names?: string[]; runIds?: string[] } {
+  let names: string[] | undefined;
+  let runIds: string[] | undefined;
+  const intersect = (have: string[] | undefined, allowed: string[]) => (have === undefined ? [...new Set(allowed)] : have.filter((x) => allowed.includes(x)));
+  for (const c of filter.clauses) {
+    if (c.type !== "attribute") continue;
+    if (c.key === "name" && c.comparator === "=") names = intersect(names, [c.value]);
+    else if (c.key === "run_id" && c.comparator === "=") runIds = intersect(runIds, [c.value]);
+    else if (c.key === "run_id" && c.comparator === "IN") runIds = intersect(runIds, c.values);
+  }
+  return { ...(names ? { names } : {}), ...(runIds ? { runIds } : {}) };
+}
+
+function compareNumber(value: number, comparator: NumericComparator, operand: number): boolean {
+  switch (comparator) {
+    case "=":
+      return value === operand;
+    case "!=":
+      return value !== operand;
+    case ">":
+      return value > operand;
+    case ">=":
+      return value >= operand;
+    case "<":
+      return value < operand;
+    default:
+      return value <= operand;
+  }
+}
+
+export function matchesModelVersion(mv: ModelVersion, filter: ModelVersionFilter): boolean {
+  if (!filter.prompts && isPrompt(mv.tags)) return false;
+  return filter.clauses.every((c) => {
+    if (c.type === "tag") {
+      const tag = mv.tags.find((t) => t.key === c.key);
+      return tag !== undefined && compareString(tag.value, c.comparator, c.value);
+    }
+    if (c.key === "version_number") return compareNumber(mv.version, c.comparator, c.value);
+    if (c.comparator === "IN") return mv.runId !== "" && c.values.includes(mv.runId);
+    // A version without a source run has no run_id (NULL in MLflow): no comparison holds.
+    if (c.key === "run_id") return mv.runId !== "" && compareString(mv.runId, c.comparator, c.value);
+    return compareString(c.key === "name" ? mv.name : mv.source, c.comparator, c.value);
+  });
+}
+
+export function compareModelVersions(a: ModelVersion, b: ModelVersion, order: ModelVersionOrderTerm[]): number {
+  for (const t of order) {
+    const c =
+      t.key === "name"
+        ? compareCodePoints(a.name, b.name)
+        : t.key === "version_number"
+          ? a.version - b.version
+          : t.key === "creation_timestamp"
+            ? a.creationTimestamp - b.creationTimestamp
+            : a.lastUpdatedTimestamp - b.lastUpdatedTimestamp;
+    if (c !== 0) return t.ascending ? c : -c;
+  }
+  return 0;
+}

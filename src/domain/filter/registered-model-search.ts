@@ -1,0 +1,161 @@
+/**
+ * MLflow's registered-model search (SearchModelUtils and the SQL registry store, mlflow/utils/search_utils.py,
+ * mlflow/store/model_registry/sqlalchemy_store.py): filter on `name` and `tags.<key>` with = != LIKE ILIKE; order by
+ * name, creation_timestamp, last_updated_timestamp (and MLflow's SQL alias `timestamp` for the last), default and
+ * tie-break `name ASC`. Prompts (models tagged `mlflow.prompt.is_prompt = 'true'`) are left out unless the filter
+ * asks for them, as MLflow does. Models are few: stores list them and this module filters and sorts in memory.
+ */
+import type { RegisteredModel } from "../model-registry.js";
+import { invalidParameter } from "../errors.js";
+import type { StringComparator } from "./ast.js";
+import { type Comparison, pyStrings, readComparisons, readOrderByEntry, splitIdentifier, unquotedValue } from "./comparison.js";
+import { ilike, like } from "./like.js";
+import { compareCodePoints } from "./run-order.js";
+
+export type RegisteredModelClause =
+  | { type: "attribute"; key: "name"; comparator: StringComparator; value: string }
+  | { type: "tag"; key: string; comparator: StringComparator; value: string };
+
+/** A parsed filter: clauses (all must hold) and whether prompts are what is searched. */
+export interface RegisteredModelFilter {
+  clauses: RegisteredModelClause[];
+  prompts: boolean;
+}
+
+export interface RegisteredModelOrderTerm {
+  key: "name" | "creation_timestamp" | "last_updated_timestamp";
+  ascending: boolean;
+}
+
+/** The tag MLflow marks prompts with (they live in the registry as registered models). */
+export const IS_PROMPT_TAG = "mlflow.prompt.is_prompt";
+
+export const STRING_COMPARATORS: readonly string[] = ["=", "!=", "LIKE", "ILIKE"];
+const ENTITY_TYPES = ["attribute", "tag", "tags"];
+
+const invalidClause = (fragment: string) => invalidParameter(`Invalid clause(s) in filter string: ${fragment}`);
+
+/**
+ * `<type>.<key>` of the registry grammars (SearchModelUtils._get_model_search_identifier): type attribute, tag or
+ * tags, else the bare attribute; an attribute must be one of `validKeys`.
+ */
+export function registryIdentifier(c: Comparison, validKeys: readonly string[]): { type: "attribute" | "tag"; key: string } {
+  const { head, key } = splitIdentifier(c.parts);
+  if (head !== undefined && !ENTITY_TYPES.includes(head)) {
+    throw invalidParameter(`Invalid entity type '${head}'. Valid entity types are ${pyStrings(ENTITY_TYPES, "(", ")")}`);
+  }
+  const type = head === "tag" || head === "tags" ? "tag" : "attribute";
+  if (type === "attribute" && !validKeys.includes(key)) {
+    throw invalidParameter(`Invalid attribute key '${key}' specified. Valid keys are '${pyStrings(validKeys)}'`);
+  }
+  return { type, key };
+}
+
+/** A tag's value: a quoted string (MLflow's SearchModelUtils._get_value for tags). */
+export function tagValue(c: Comparison): string {
+  const v = c.value;
+  if (v.kind === "string") return v.value;
+  if (v.kind === "word") throw unquotedValue(v.raw);
+  throw invalidParameter(`Expected a quoted string value for tag (e.g. 'my-value'). Got value ${v.raw}`);
+}
+
+export function tagComparator(comparator: string): StringComparator {
+  if (!STRING_COMPARATORS.includes(comparator)) throw invalidParameter(`Invalid comparator for tag: ${comparator}`);
+  return comparator as StringComparator;
+}
+
+/** Whether a search asks for prompts (MLflow's _is_querying_prompt): `tags.mlflow.prompt.is_prompt = 'true'` or `!= 'false'`. */
+export function queriesPrompts(clauses: readonly { type: string; key: string; comparator: string; value?: unknown }[]): boolean {
+  const c = clauses.find((x) => x.type === "tag" && x.key === IS_PROMPT_TAG);
+  if (!c || typeof c.value !== "string") return false;
+  const v = c.value.toLowerCase();
+  return (c.comparator === "=" && v === "true") || (c.comparator === "!=" && v === "false");
+}
+
+/**
+ * Drops the prompt-tag clauses of a search that is not for prompts: MLflow replaces them with "not a prompt", which
+ * the caller applies to every search.
+ */
+export function withoutPromptClauses<C extends { type: string; key: string }>(clauses: C[], prompts: boolean): C[] {
+  return prompts ? clauses : clauses.filter((c) => !(c.type === "tag" && c.key === IS_PROMPT_TAG));
+}
+
+export const isPrompt = (tags: readonly { key: string; value: string }[]) => tags.some((t) => t.key === IS_PROMPT_TAG && t.value === "true");
+
+export function parseRegisteredModelFilter(filter: string | undefined): RegisteredModelFilter {
+  const clauses = readComparisons(filter, invalidClause).map((c): RegisteredModelClause => {
+    const { type, key } = registryIdentifier(c, ["name"]);
+    if (type === "tag") {
+      const value = tagValue(c);
+      return { type, key, comparator: tagComparator(c.comparator), value };
+    }
+    const v = c.value;
+    if (v.kind === "word") throw unquotedValue(v.raw);
+    if (v.kind === "list") throw invalidParameter("Only the 'run_id' attribute supports comparison with a list of quoted string values.");
+    if (v.kind === "number") {
+      throw invalidParameter(`Expected a quoted string value or a list of quoted string values for attributes. Got value ${v.raw}`);
+    }
+    if (!STRING_COMPARATORS.includes(c.comparator)) throw invalidParameter(`Invalid comparator for attribute: ${c.comparator}`);
+    return { type: "attribute", key: "name", comparator: c.comparator as StringComparator, value: v.value };
+  });
+  const prompts = queriesPrompts(clauses);
+  return { clauses: withoutPromptClauses(clauses, prompts), prompts };
+}
+
+const ORDER_KEYS = ["name", "creation_timestamp", "last_updated_timestamp"] as const;
+
+export function parseRegisteredModelOrderBy(entries: readonly string[]): RegisteredModelOrderTerm[] {
+  const terms: RegisteredModelOrderTerm[] = [];
+  for (const entry of entries) {
+    const { parts, ascending } = readOrderByEntry(entry);
+    const { head, key: written } = splitIdentifier(parts);
+    if (head !== undefined && !ENTITY_TYPES.includes(head)) {
+      throw invalidParameter(`Invalid entity type '${head}'. Valid entity types are ${pyStrings(ENTITY_TYPES, "(", ")")}`);
+    }
+    const key = written === "timestamp" && head === undefined ? "last_updated_timestamp" : written;
+    if (head === "tag" || head === "tags") throw invalidParameter("Invalid order_by entity: tag");
+    if (!(ORDER_KEYS as readonly string[]).includes(key)) {
+      throw invalidParameter(`Invalid attribute key '${key}' specified. Valid keys are '${pyStrings(ORDER_KEYS)}'`);
+    }
+    if (terms.some((t) => t.key === key)) throw invalidParameter(`\`order_by\` contains duplicate fields: ${pyStrings(entries, "[", "]")}`);
+    terms.push({ key: key as RegisteredModelOrderTerm["key"], ascending });
+  }
+  if (!terms.some((t) => t.key === "name")) terms.push({ key: "name", ascending: true });
+  return terms;
+}
+
+/** String comparisons of the registry filters: exact, LIKE case-sensitive, ILIKE folding ASCII case. */
+export function compareString(value: string, comparator: StringComparator, operand: string): boolean {
+  switch (comparator) {
+    case "=":
+      return value === operand;
+    case "!=":
+      return value !== operand;
+    case "LIKE":
+      return like(value, operand);
+    default:
+      return ilike(value, operand);
+  }
+}
+
+export function matchesRegisteredModel(m: RegisteredModel, filter: RegisteredModelFilter): boolean {
+  if (!filter.prompts && isPrompt(m.tags)) return false;
+  return filter.clauses.every((c) => {
+    if (c.type === "attribute") return compareString(m.name, c.comparator, c.value);
+    const tag = m.tags.find((t) => t.key === c.key);
+    return tag !== undefined && compareString(tag.value, c.comparator, c.value);
+  });
+}
+
+export function compareRegisteredModels(a: RegisteredModel, b: RegisteredModel, order: RegisteredModelOrderTerm[]): number {
+  for (const t of order) {
+    const c =
+      t.key === "name"
+        ? compareCodePoints(a.name, b.name)
+        : t.key === "creation_timestamp"
+          ? a.creationTimestamp - b.creationTimestamp
+          : a.lastUpdatedTimestamp - b.lastUpdatedTimestamp;
+    if (c !== 0) return t.ascending ? c : -c;
+  }
+  return 0;
+}
