@@ -17,10 +17,7 @@ import { type HistoryCursor, decodeHistoryCursor, encodeHistoryCursor } from "./
 import type { RunState } from "./run-state.js";
 import type { Synchronous } from "./synchronous.js";
 
-export interface MetricStore extends Synchronous<Pick<RunStore, "logBatch" | "getMetricHistory">> {
-  /** The latest point of every metric of a run, by key. */
-  latestMetrics(runId: string): Metric[];
-}
+export type MetricStore = Synchronous<Pick<RunStore, "logBatch" | "getMetricHistory">>;
 
 const POINT_COLUMNS = "run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest";
 const POINT_VALUES = "@run_id, @key, @step, @timestamp, @is_nan, @value, @is_negative_zero, @model_id, @dataset_name, @dataset_digest";
@@ -62,9 +59,6 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
        dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
      WHERE (excluded.step, excluded.timestamp, 1 - excluded.is_nan, excluded.value)
          > (latest_metrics.step, latest_metrics.timestamp, 1 - latest_metrics.is_nan, latest_metrics.value)`,
-  );
-  const selectLatest = db.prepare<[string], MetricRow>(
-    `SELECT ${METRIC_COLUMNS} FROM latest_metrics WHERE run_id = ? ORDER BY key`,
   );
   // Both history queries walk metric_history's primary key; a negative LIMIT means no limit.
   const selectHistory = db.prepare<[{ run_id: string; key: string; limit: number }], MetricRow>(
@@ -114,6 +108,5 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
   return {
     logBatch: (runId, batch) => writeBatch.immediate(runId, batch),
     getMetricHistory: readHistory,
-    latestMetrics: (runId) => selectLatest.all(runId).map(rowToMetric),
   };
 }

@@ -11,13 +11,13 @@
  * "TEMP B-TREE FOR RIGHT PART OF ORDER BY"). Further terms are correlated subqueries on primary keys.
  */
 import type { Database, Statement } from "better-sqlite3";
-import type { Run } from "../../domain/entities.js";
 import { type OrderByAttribute, type OrderTerm, RANK_MISSING, RANK_NAN, RANK_VALUE, type Rank } from "../../domain/filter/ast.js";
 import { decodeRunPageToken, encodeRunPageToken } from "../../domain/filter/page-token.js";
 import type { SortKey, SortValue } from "../../domain/filter/run-order.js";
 import type { RunSearchPage, RunSearchQuery } from "../types.js";
 import { type SqlFragment, filterToSql } from "./filter-to-sql.js";
 import { parseExperimentId } from "./mapping.js";
+import type { RunReader } from "./run-reader.js";
 
 /** An expression of the ORDER BY with its bound parameters. */
 interface Column extends SqlFragment {
@@ -126,7 +126,7 @@ export interface RunSearch {
   explain(query: RunSearchQuery, page: { maxResults: number; pageToken?: string }): SqlFragment[];
 }
 
-export function createRunSearch(db: Database, getRun: (runId: string) => Run): RunSearch {
+export function createRunSearch(db: Database, readRuns: RunReader): RunSearch {
   const statements = new Map<string, Statement>();
   const prepare = (sql: string): Statement => {
     let s = statements.get(sql);
@@ -218,11 +218,14 @@ export function createRunSearch(db: Database, getRun: (runId: string) => Run): R
     return { runIds: found.map((f) => f.row.run_id), nextPageToken, rowsRead };
   }
 
+  // One read transaction: the page's runs are one consistent snapshot.
+  const readPage = db.transaction(readRuns);
+
   return {
     searchRunIds,
     searchRuns(query, page) {
       const { runIds, nextPageToken } = searchRunIds(query, page);
-      return { runs: runIds.map(getRun), nextPageToken };
+      return { runs: readPage(runIds), nextPageToken };
     },
     explain(query, page) {
       return (plan(query, page.pageToken) ?? []).map((q) => ({ sql: q.sql, params: [...q.params, page.maxResults + 1] }));

@@ -1,11 +1,11 @@
 /** Runs on SQLite: creation, reads, updates, lifecycle, tag deletion, inputs and outputs. */
 import type { Database } from "better-sqlite3";
-import { type DatasetInput, type LifecycleStage, type Run, type RunStatus, type Tag, runArtifactUri } from "../../domain/entities.js";
+import { type DatasetInput, type LifecycleStage, type Run, type RunStatus, runArtifactUri } from "../../domain/entities.js";
 import { experimentNotActive, experimentNotFound, runAlreadyExists, runNotFound, runTagNotFound } from "../../domain/messages.js";
 import type { NewRun, RunStore } from "../types.js";
 import { isUniqueViolation } from "./errors.js";
 import { type RunRow, parseExperimentId, rowToRunInfo } from "./mapping.js";
-import type { MetricStore } from "./metric-store.js";
+import type { RunReader } from "./run-reader.js";
 import type { RunState } from "./run-state.js";
 import type { Synchronous } from "./synchronous.js";
 
@@ -26,7 +26,7 @@ interface DatasetInputRow {
   profile: string | null;
 }
 
-export function createRunStore(db: Database, runState: RunState, metrics: MetricStore): RunRecordStore {
+export function createRunStore(db: Database, runState: RunState, readRuns: RunReader): RunRecordStore {
   const selectExperiment = db.prepare<[number], { lifecycle_stage: LifecycleStage; artifact_location: string }>(
     "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?",
   );
@@ -46,8 +46,6 @@ export function createRunStore(db: Database, runState: RunState, metrics: Metric
     `UPDATE runs SET lifecycle_stage = @stage, deleted_time = CASE WHEN @stage = 'deleted' THEN @now END
      WHERE run_id = @run_id`,
   );
-  const selectParams = db.prepare<[string], Tag>("SELECT key, value FROM params WHERE run_id = ? ORDER BY key");
-  const selectTags = db.prepare<[string], Tag>("SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key");
   const upsertTag = db.prepare<[string, string, string]>(
     `INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)
      ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
@@ -67,43 +65,16 @@ export function createRunStore(db: Database, runState: RunState, metrics: Metric
     `INSERT INTO run_dataset_input_tags (input_id, key, value) VALUES (?, ?, ?)
      ON CONFLICT (input_id, key) DO UPDATE SET value = excluded.value`,
   );
-  const selectDatasets = db.prepare<[string], DatasetInputRow>(
-    `SELECT input_id, name, digest, source_type, source, schema, profile
-     FROM run_dataset_inputs WHERE run_id = ? ORDER BY input_id`,
-  );
-  const selectDatasetTags = db.prepare<[number], Tag>("SELECT key, value FROM run_dataset_input_tags WHERE input_id = ? ORDER BY key");
   const insertModelInput = db.prepare<[string, string]>(
     "INSERT INTO run_model_inputs (run_id, model_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
   );
-  const selectModelInputs = db
-    .prepare<[string], string>("SELECT model_id FROM run_model_inputs WHERE run_id = ? ORDER BY rowid")
-    .pluck();
   const insertModelOutput = db.prepare<[string, string, number]>(
     "INSERT INTO run_model_outputs (run_id, model_id, step) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   );
-  const selectModelOutputs = db.prepare<[string], { modelId: string; step: number }>(
-    "SELECT model_id AS modelId, step FROM run_model_outputs WHERE run_id = ? ORDER BY rowid",
-  );
-
-  const toDatasetInput = (row: DatasetInputRow): DatasetInput => {
-    const dataset: DatasetInput["dataset"] = { name: row.name, digest: row.digest, sourceType: row.source_type, source: row.source };
-    if (row.schema !== null) dataset.schema = row.schema;
-    if (row.profile !== null) dataset.profile = row.profile;
-    return { tags: selectDatasetTags.all(row.input_id), dataset };
-  };
-
   const readRun = (runId: string): Run => {
-    const row = selectRun.get(runId);
-    if (row === undefined) throw runNotFound(runId);
-    return {
-      info: rowToRunInfo(row),
-      data: { metrics: metrics.latestMetrics(runId), params: selectParams.all(runId), tags: selectTags.all(runId) },
-      inputs: {
-        datasetInputs: selectDatasets.all(runId).map(toDatasetInput),
-        modelInputs: selectModelInputs.all(runId).map((modelId) => ({ modelId })),
-      },
-      outputs: { modelOutputs: selectModelOutputs.all(runId) },
-    };
+    const [run] = readRuns([runId]);
+    if (run === undefined) throw runNotFound(runId);
+    return run;
   };
 
   // Deferred: a read transaction, so the run is one consistent snapshot under concurrent writers.

@@ -13,6 +13,7 @@ import { toAppError } from "./errors.js";
 import { createExperimentStore } from "./experiment-store.js";
 import { type MetricStore, createMetricStore } from "./metric-store.js";
 import { createRunState } from "./run-state.js";
+import { type RunReader, createRunReader } from "./run-reader.js";
 import { createRunStore } from "./run-store.js";
 import { type RunSearch, createRunSearch } from "./run-search.js";
 import { createExperimentList } from "./experiment-list.js";
@@ -34,6 +35,8 @@ interface OpenStore {
   runs: ReturnType<typeof createRunStore>;
   metrics: MetricStore;
   search: RunSearch;
+  /** Whole runs in bulk, in one read transaction. */
+  readRuns: RunReader;
   listExperiments: ReturnType<typeof createExperimentList>;
   loggedModels: ReturnType<typeof createLoggedModelStore>;
   registry: ReturnType<typeof createRegistryStore>;
@@ -56,13 +59,15 @@ function open(options: SqliteStoreOptions): OpenStore {
     migrate(db, Date.now());
     const runState = createRunState(db);
     const metrics = createMetricStore(db, runState);
-    const runs = createRunStore(db, runState, metrics);
+    const readRuns = createRunReader(db);
+    const runs = createRunStore(db, runState, readRuns);
     return {
       db,
       experiments: createExperimentStore(db),
       runs,
       metrics,
-      search: createRunSearch(db, runs.getRun),
+      search: createRunSearch(db, readRuns),
+      readRuns: db.transaction(readRuns),
       listExperiments: createExperimentList(db),
       loggedModels: createLoggedModelStore(db),
       registry: createRegistryStore(db),
@@ -180,15 +185,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const page = await lift(() => {
         const ids = current().search.searchRunIds(query, { maxResults: batchSize, pageToken });
         options.onRead?.(ids.rowsRead);
-        const runs: Run[] = [];
-        for (const id of ids.runIds) {
-          try {
-            runs.push(current().runs.getRun(id));
-          } catch {
-            // Removed between the page query and this read: not part of the stream any more.
-          }
-        }
-        return { runs, nextPageToken: ids.nextPageToken };
+        // A run removed between the page query and this read is left out: not part of the stream any more.
+        return { runs: current().readRuns(ids.runIds), nextPageToken: ids.nextPageToken };
       })();
       yield* page.runs;
       pageToken = page.nextPageToken || undefined;
