@@ -21,6 +21,9 @@ export function goTool(moduleAtVersion) {
 }
 
 export const GRPC_HEALTH_PROBE = "github.com/grpc-ecosystem/grpc-health-probe@v0.4.62";
+/** Code generators for gen/go (scripts/generate-go.mjs), used as local buf plugins. */
+export const PROTOC_GEN_GO = "google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12";
+export const PROTOC_GEN_GO_GRPC = "google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2";
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(goTool(process.argv[2] ?? GRPC_HEALTH_PROBE));

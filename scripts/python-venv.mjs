@@ -12,7 +12,9 @@ export function ensureVenv(requirementsFile) {
   const requirements = readFileSync(requirementsFile);
   const hash = createHash("sha256").update(requirements).digest("hex").slice(0, 12);
   const cache = process.env.LOGBOOK_CACHE_DIR ?? join(homedir(), ".cache", "logbook");
-  const name = basename(dirname(requirementsFile));
+  // venv-<dir>[-<file>]-<hash>: clients/python/requirements-gen.txt → venv-python-requirements-gen-<hash>
+  const file = basename(requirementsFile, ".txt");
+  const name = basename(dirname(requirementsFile)) + (file === "requirements" ? "" : `-${file}`);
   const dir = join(cache, `venv-${name}-${hash}`);
   if (existsSync(join(dir, ".complete"))) return dir;
   // Built in place (a venv's scripts carry its absolute path); `.complete` marks a finished one.

@@ -1,0 +1,40 @@
+"""Fixtures of the generated-client suite: a gRPC channel to a live Logbook per store.
+
+scripts/test-clients.mjs starts one Logbook per store (SQLite, and MongoDB through FerretDB) on free ports and
+passes them as LOGBOOK_CLIENT_TARGETS="sqlite=127.0.0.1:P1,mongodb=127.0.0.1:P2"; every test that takes
+`channel` (or a stub fixture) runs once per store. Run it through `npm run test:clients` (or
+`node scripts/test-clients.mjs python`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import grpc
+import pytest
+
+
+def _targets() -> list[tuple[str, str]]:
+    raw = os.environ.get("LOGBOOK_CLIENT_TARGETS", "")
+    targets = [tuple(item.split("=", 1)) for item in raw.split(",") if item]
+    return [(store, address) for store, address in targets]
+
+
+TARGETS = _targets()
+
+
+@pytest.fixture(scope="session", params=TARGETS or [("unset", "")], ids=lambda t: t[0])
+def channel(request: pytest.FixtureRequest):
+    _, address = request.param
+    if not address:
+        pytest.fail("LOGBOOK_CLIENT_TARGETS is not set: run the suite through `node scripts/test-clients.mjs`")
+    with grpc.insecure_channel(address) as ch:
+        grpc.channel_ready_future(ch).result(timeout=30)
+        yield ch
+
+
+@pytest.fixture
+def unique() -> str:
+    """A name no other test (or earlier run on the same store) uses."""
+    return f"py-{uuid.uuid4().hex[:12]}"
