@@ -27,6 +27,8 @@ export interface TrackingDeps {
 
 const RUN_NAME_TAG = "mlflow.runName";
 const USER_TAG = "mlflow.user";
+/** A client-chosen run id (CreateRunRequest.run_id): the same shape as the ids the server makes. */
+const CLIENT_RUN_ID = /^[0-9a-f]{32}$/;
 
 /** A run id from either field; MLflow clients send both. */
 function runIdOf(req: { runId: string; runUuid?: string }): string {
@@ -137,8 +139,11 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
       const runName = req.runName || tagName || randomRunName();
       tags.set(RUN_NAME_TAG, { key: RUN_NAME_TAG, value: runName });
       const startTime = req.startTime === undefined ? now() : c.int64ToNumber(req.startTime, "start_time");
+      if (req.runId !== undefined && !CLIENT_RUN_ID.test(req.runId)) {
+        throw invalidParameter(`Invalid value '${req.runId}' for parameter 'run_id': a client-chosen run id is 32 lowercase hex characters.`);
+      }
       const run = await store.createRun({
-        runId: randomUUID().replaceAll("-", ""),
+        runId: req.runId ?? randomUUID().replaceAll("-", ""),
         experimentId,
         userId: req.userId || tags.get(USER_TAG)?.value || "",
         runName,

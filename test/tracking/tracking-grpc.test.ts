@@ -175,6 +175,19 @@ describe.each(STORE_KINDS)("TrackingService over gRPC on %s", (kind) => {
     );
   });
 
+  it("takes a client-chosen run id once: a replayed CreateRun is refused and changes nothing", async () => {
+    const exp = await createExperiment("client-run-id");
+    const runId = "00000000000000000000000000c0ffee";
+    const { run } = await t.createRun({ experimentId: exp, userId: "", runName: "first", tags: [], runId });
+    expect(run!.info!.runId).toBe(runId);
+    await expectGrpcError(t.createRun({ experimentId: exp, userId: "", runName: "again", tags: [], runId }), {
+      grpcCode: status.ALREADY_EXISTS,
+      mlflowCode: "RESOURCE_ALREADY_EXISTS",
+    });
+    expect((await t.getRun({ runId, runUuid: "" })).run!.info!.runName).toBe("first");
+    await expectGrpcError(t.createRun({ experimentId: exp, userId: "", runName: "", tags: [], runId: "NOT-HEX" }), { ...INVALID, message: "'run_id'" });
+  });
+
   it("updates, deletes and restores runs", async () => {
     const exp = await createExperiment("lifecycle");
     const run = await createRun(exp, "first");

@@ -742,8 +742,12 @@ type CreateRunRequest struct {
 	UserId  string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	RunName string `protobuf:"bytes,3,opt,name=run_name,json=runName,proto3" json:"run_name,omitempty"`
 	// Milliseconds since the Unix epoch; defaults to now.
-	StartTime     *int64    `protobuf:"varint,4,opt,name=start_time,json=startTime,proto3,oneof" json:"start_time,omitempty"`
-	Tags          []*RunTag `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
+	StartTime *int64    `protobuf:"varint,4,opt,name=start_time,json=startTime,proto3,oneof" json:"start_time,omitempty"`
+	Tags      []*RunTag `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
+	// Logbook extension (MLflow clients never send it): a run id chosen by the client, 32 lowercase hex characters,
+	// so that a retried or replayed CreateRun cannot make a second run — when a run with this id exists, the call
+	// fails with RESOURCE_ALREADY_EXISTS and changes nothing. Unset: the server picks the id.
+	RunId         *string `protobuf:"bytes,6,opt,name=run_id,json=runId,proto3,oneof" json:"run_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -811,6 +815,13 @@ func (x *CreateRunRequest) GetTags() []*RunTag {
 		return x.Tags
 	}
 	return nil
+}
+
+func (x *CreateRunRequest) GetRunId() string {
+	if x != nil && x.RunId != nil {
+		return *x.RunId
+	}
+	return ""
 }
 
 type CreateRunResponse struct {
@@ -3030,15 +3041,17 @@ const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\x1aDeleteExperimentTagRequest\x12#\n" +
 	"\rexperiment_id\x18\x01 \x01(\tR\fexperimentId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\"\x1d\n" +
-	"\x1bDeleteExperimentTagResponse\"\xc6\x01\n" +
+	"\x1bDeleteExperimentTagResponse\"\xed\x01\n" +
 	"\x10CreateRunRequest\x12#\n" +
 	"\rexperiment_id\x18\x01 \x01(\tR\fexperimentId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x19\n" +
 	"\brun_name\x18\x03 \x01(\tR\arunName\x12\"\n" +
 	"\n" +
 	"start_time\x18\x04 \x01(\x03H\x00R\tstartTime\x88\x01\x01\x12&\n" +
-	"\x04tags\x18\x05 \x03(\v2\x12.logbook.v1.RunTagR\x04tagsB\r\n" +
-	"\v_start_time\"6\n" +
+	"\x04tags\x18\x05 \x03(\v2\x12.logbook.v1.RunTagR\x04tags\x12\x1a\n" +
+	"\x06run_id\x18\x06 \x01(\tH\x01R\x05runId\x88\x01\x01B\r\n" +
+	"\v_start_timeB\t\n" +
+	"\a_run_id\"6\n" +
 	"\x11CreateRunResponse\x12!\n" +
 	"\x03run\x18\x01 \x01(\v2\x0f.logbook.v1.RunR\x03run\"A\n" +
 	"\rGetRunRequest\x12\x15\n" +

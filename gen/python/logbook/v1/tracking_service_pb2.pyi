@@ -341,12 +341,18 @@ class CreateRunRequest(_message.Message):
     RUN_NAME_FIELD_NUMBER: _builtins.int
     START_TIME_FIELD_NUMBER: _builtins.int
     TAGS_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
     experiment_id: _builtins.str
     user_id: _builtins.str
     """Deprecated in MLflow; the `mlflow.user` tag is the source of truth when given."""
     run_name: _builtins.str
     start_time: _builtins.int
     """Milliseconds since the Unix epoch; defaults to now."""
+    run_id: _builtins.str
+    """Logbook extension (MLflow clients never send it): a run id chosen by the client, 32 lowercase hex characters,
+    so that a retried or replayed CreateRun cannot make a second run — when a run with this id exists, the call
+    fails with RESOURCE_ALREADY_EXISTS and changes nothing. Unset: the server picks the id.
+    """
     @_builtins.property
     def tags(self) -> _containers.RepeatedCompositeFieldContainer[_run_pb2.RunTag]: ...
     def __init__(
@@ -357,13 +363,19 @@ class CreateRunRequest(_message.Message):
         run_name: _builtins.str = ...,
         start_time: _builtins.int | None = ...,
         tags: _abc.Iterable[_run_pb2.RunTag] | None = ...,
+        run_id: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_start_time", b"_start_time", "start_time", b"start_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_run_id", b"_run_id", "_start_time", b"_start_time", "run_id", b"run_id", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_start_time", b"_start_time", "experiment_id", b"experiment_id", "run_name", b"run_name", "start_time", b"start_time", "tags", b"tags", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_run_id", b"_run_id", "_start_time", b"_start_time", "experiment_id", b"experiment_id", "run_id", b"run_id", "run_name", b"run_name", "start_time", b"start_time", "tags", b"tags", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__run_id: _TypeAlias = _typing.Literal["run_id"]  # noqa: Y015
+    _WhichOneofArgType__run_id: _TypeAlias = _typing.Literal["_run_id", b"_run_id"]  # noqa: Y015
     _WhichOneofReturnType__start_time: _TypeAlias = _typing.Literal["start_time"]  # noqa: Y015
     _WhichOneofArgType__start_time: _TypeAlias = _typing.Literal["_start_time", b"_start_time"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__run_id) -> _WhichOneofReturnType__run_id | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__start_time) -> _WhichOneofReturnType__start_time | None: ...
 
 Global___CreateRunRequest: _TypeAlias = CreateRunRequest  # noqa: Y015

@@ -124,6 +124,12 @@ export interface CreateRunRequest {
   /** Milliseconds since the Unix epoch; defaults to now. */
   startTime?: bigint | undefined;
   tags: RunTag[];
+  /**
+   * Logbook extension (MLflow clients never send it): a run id chosen by the client, 32 lowercase hex characters,
+   * so that a retried or replayed CreateRun cannot make a second run — when a run with this id exists, the call
+   * fails with RESOURCE_ALREADY_EXISTS and changes nothing. Unset: the server picks the id.
+   */
+  runId?: string | undefined;
 }
 
 export interface CreateRunResponse {
@@ -1503,7 +1509,7 @@ export const DeleteExperimentTagResponse: MessageFns<DeleteExperimentTagResponse
 };
 
 function createBaseCreateRunRequest(): CreateRunRequest {
-  return { experimentId: "", userId: "", runName: "", startTime: undefined, tags: [] };
+  return { experimentId: "", userId: "", runName: "", startTime: undefined, tags: [], runId: undefined };
 }
 
 export const CreateRunRequest: MessageFns<CreateRunRequest> = {
@@ -1525,6 +1531,9 @@ export const CreateRunRequest: MessageFns<CreateRunRequest> = {
     }
     for (const v of message.tags) {
       RunTag.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.runId !== undefined) {
+      writer.uint32(50).string(message.runId);
     }
     return writer;
   },
@@ -1582,6 +1591,14 @@ export const CreateRunRequest: MessageFns<CreateRunRequest> = {
             message.tags.push(RunTag.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1619,6 +1636,11 @@ export const CreateRunRequest: MessageFns<CreateRunRequest> = {
       tags: globalThis.Array.isArray(object?.tags)
         ? object.tags.map((e: any) => RunTag.fromJSON(e))
         : [],
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : undefined,
     };
   },
 
@@ -1639,6 +1661,9 @@ export const CreateRunRequest: MessageFns<CreateRunRequest> = {
     if (message.tags?.length) {
       obj.tags = message.tags.map((e) => RunTag.toJSON(e));
     }
+    if (message.runId !== undefined) {
+      obj.runId = message.runId;
+    }
     return obj;
   },
 
@@ -1654,6 +1679,7 @@ export const CreateRunRequest: MessageFns<CreateRunRequest> = {
       ? BigInt(object.startTime)
       : undefined;
     message.tags = object.tags?.map((e) => RunTag.fromPartial(e)) || [];
+    message.runId = object.runId ?? undefined;
     return message;
   },
 };
