@@ -9,7 +9,6 @@ import type { Database } from "better-sqlite3";
 import type { DatasetInput, Metric, Run, Tag } from "../../domain/entities.js";
 import { type RunRow, decodeMetricValue, rowToRunInfo } from "./mapping.js";
 
-const IDS = "(SELECT value FROM json_each(?))";
 
 interface DatasetInputRow {
   run_id: string;
@@ -57,37 +56,47 @@ function keyValuesByRun(rows: KeyValueTuple[]): Map<string, Tag[]> {
 
 export type RunReader = (runIds: readonly string[]) => Run[];
 
+/** The reader's statements for one way of naming the runs: `run_id = ?` (one run) or `run_id IN (json_each(?))` (many). */
+function prepareStatements(db: Database, runIs: string) {
+  return {
+    infos: db.prepare<[string], RunRow>(
+      `SELECT run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_id ${runIs}`,
+    ),
+    metrics: db
+      .prepare<[string], MetricTuple>(
+        `SELECT run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest
+         FROM latest_metrics WHERE run_id ${runIs} ORDER BY run_id, key`,
+      )
+      .raw(),
+    params: db.prepare<[string], KeyValueTuple>(`SELECT run_id, key, value FROM params WHERE run_id ${runIs} ORDER BY run_id, key`).raw(),
+    tags: db.prepare<[string], KeyValueTuple>(`SELECT run_id, key, value FROM run_tags WHERE run_id ${runIs} ORDER BY run_id, key`).raw(),
+    datasets: db.prepare<[string], DatasetInputRow>(
+      `SELECT run_id, input_id, name, digest, source_type, source, schema, profile
+       FROM run_dataset_inputs WHERE run_id ${runIs} ORDER BY run_id, input_id`,
+    ),
+    datasetTags: db.prepare<[string], Tag & { input_id: number }>(
+      `SELECT t.input_id, t.key, t.value FROM run_dataset_input_tags t JOIN run_dataset_inputs d ON d.input_id = t.input_id
+       WHERE d.run_id ${runIs} ORDER BY t.input_id, t.key`,
+    ),
+    modelInputs: db.prepare<[string], { run_id: string; model_id: string }>(
+      `SELECT run_id, model_id FROM run_model_inputs WHERE run_id ${runIs} ORDER BY run_id, rowid`,
+    ),
+    modelOutputs: db.prepare<[string], { run_id: string; model_id: string; step: number }>(
+      `SELECT run_id, model_id, step FROM run_model_outputs WHERE run_id ${runIs} ORDER BY run_id, rowid`,
+    ),
+  };
+}
+
 /** Reads the given runs in the order given; ids no run has are left out. Call inside a read transaction for a consistent snapshot. */
 export function createRunReader(db: Database): RunReader {
-  const infos = db.prepare<[string], RunRow>(
-    `SELECT run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_id IN ${IDS}`,
-  );
-  const metrics = db
-    .prepare<[string], MetricTuple>(
-      `SELECT run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest
-       FROM latest_metrics WHERE run_id IN ${IDS} ORDER BY run_id, key`,
-    )
-    .raw();
-  const params = db.prepare<[string], KeyValueTuple>(`SELECT run_id, key, value FROM params WHERE run_id IN ${IDS} ORDER BY run_id, key`).raw();
-  const tags = db.prepare<[string], KeyValueTuple>(`SELECT run_id, key, value FROM run_tags WHERE run_id IN ${IDS} ORDER BY run_id, key`).raw();
-  const datasets = db.prepare<[string], DatasetInputRow>(
-    `SELECT run_id, input_id, name, digest, source_type, source, schema, profile
-     FROM run_dataset_inputs WHERE run_id IN ${IDS} ORDER BY run_id, input_id`,
-  );
-  const datasetTags = db.prepare<[string], Tag & { input_id: number }>(
-    `SELECT t.input_id, t.key, t.value FROM run_dataset_input_tags t JOIN run_dataset_inputs d ON d.input_id = t.input_id
-     WHERE d.run_id IN ${IDS} ORDER BY t.input_id, t.key`,
-  );
-  const modelInputs = db.prepare<[string], { run_id: string; model_id: string }>(
-    `SELECT run_id, model_id FROM run_model_inputs WHERE run_id IN ${IDS} ORDER BY run_id, rowid`,
-  );
-  const modelOutputs = db.prepare<[string], { run_id: string; model_id: string; step: number }>(
-    `SELECT run_id, model_id, step FROM run_model_outputs WHERE run_id IN ${IDS} ORDER BY run_id, rowid`,
-  );
+  // A single run (getRun) skips json_each's per-statement table: plain primary-key lookups.
+  const one = prepareStatements(db, "= ?");
+  const many = prepareStatements(db, "IN (SELECT value FROM json_each(?))");
 
   return (runIds) => {
     if (runIds.length === 0) return [];
-    const ids = JSON.stringify(runIds);
+    const { infos, metrics, params, tags, datasets, datasetTags, modelInputs, modelOutputs } = runIds.length === 1 ? one : many;
+    const ids = runIds.length === 1 ? runIds[0]! : JSON.stringify(runIds);
     const rows = new Map(infos.all(ids).map((row) => [row.run_id, row]));
     if (rows.size === 0) return [];
     const metricsOf = metricsByRun(metrics.all(ids));
