@@ -25,6 +25,20 @@ describe("parseJson", () => {
     expect(v.list).toEqual([NaN, -Infinity]);
   });
 
+  it("reads long floats natively and long integers exactly, wherever they sit", () => {
+    // 17-digit fractions (what Python's repr writes) take the native path; integers of 16+ digits never do.
+    expect(parseJson('{"v": 0.30000000000000004, "w": 1.2345678901234567e-7, "t": 1700000000000}')).toEqual({
+      v: 0.30000000000000004,
+      w: 1.2345678901234567e-7,
+      t: 1700000000000,
+    });
+    expect(parseJson('{"v": 0.5, "step": 12345678901234567}')).toEqual({ v: 0.5, step: 12345678901234567n });
+    expect(parseJson('{"step": 1234567890123456789, "x": "9007199254740993"}')).toEqual({ step: 1234567890123456789n, x: "9007199254740993" });
+    const proto = parseJson('{"__proto__": {"polluted": true}}') as Record<string, JsonValue>;
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.keys(proto)).toEqual(["__proto__"]);
+  });
+
   it("leaves the words alone inside strings", () => {
     expect(parseJson('{"s": "NaN", "t": "-Infinity"}')).toEqual({ s: "NaN", t: "-Infinity" });
   });

@@ -26,8 +26,31 @@ export class JsonSyntaxError extends Error {
 /** Deeper nesting is rejected rather than risking the stack; Logbook's messages nest a few levels. */
 const MAX_DEPTH = 256;
 
-/** Parses one JSON value (see the module comment for the extensions). Throws {@link JsonSyntaxError}. */
+/**
+ * Whether the text may hold what only our parser reads right: a bare NaN/Infinity literal, or an integer of 16+
+ * digits (beyond 2^53 it must stay exact). Inside strings too — those merely take the slower path. A digit run that
+ * is the fraction or mantissa of a float (17 significant digits are common) does not count.
+ */
+function needsOwnParser(text: string): boolean {
+  return text.includes("NaN") || text.includes("Infinity") || LONG_INTEGER.test(text);
+}
+
+/** 16+ digits not after a "." or another digit and not going on into a "." or an exponent: an integer literal. */
+const LONG_INTEGER = /(?<![\d.])\d{16}(?![\d.eE]*[.eE])/;
+
+/**
+ * Parses one JSON value (see the module comment for the extensions). Throws {@link JsonSyntaxError}.
+ * Text without the extensions goes to the native `JSON.parse` (three times faster on a 1,000-metric LogBatch; it
+ * also makes `__proto__` an own property); malformed text is re-read by our parser for a precise message.
+ */
 export function parseJson(text: string): JsonValue {
+  if (!needsOwnParser(text)) {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch {
+      // fall through: our parser says what is wrong, and where
+    }
+  }
   const p = new Parser(text);
   p.skipWs();
   const v = p.value(0);
@@ -230,6 +253,16 @@ function isDigit(c: string | undefined): boolean {
  * `undefined` members are skipped.
  */
 export function stringifyJson(value: JsonValue): string {
+  try {
+    // The codec writes int64 values as numbers when they are safe integers, so most values have no bigint and the
+    // native serializer (about three times faster on a page of runs) writes exactly what the code below would.
+    return JSON.stringify(value);
+  } catch {
+    return writeJson(value);
+  }
+}
+
+function writeJson(value: JsonValue): string {
   switch (typeof value) {
     case "string":
       return JSON.stringify(value);
@@ -243,12 +276,12 @@ export function stringifyJson(value: JsonValue): string {
       break;
   }
   if (value === null) return "null";
-  if (Array.isArray(value)) return `[${value.map((v) => stringifyJson(v)).join(",")}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => writeJson(v)).join(",")}]`;
   const parts: string[] = [];
   for (const key of Object.keys(value)) {
     const v = value[key];
     if (v === undefined) continue;
-    parts.push(`${JSON.stringify(key)}:${stringifyJson(v)}`);
+    parts.push(`${JSON.stringify(key)}:${writeJson(v)}`);
   }
   return `{${parts.join(",")}}`;
 }

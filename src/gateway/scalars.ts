@@ -210,11 +210,16 @@ export function writeScalar(t: ScalarType, v: unknown): JsonValue {
     case ScalarType.STRING:
     case ScalarType.BOOL:
       return v as JsonValue;
-    default:
-      if (typeof v === "string" && INT_TEXT.test(v)) return BigInt(v);
-      return v as number | bigint;
+    default: {
+      const n = typeof v === "string" && INT_TEXT.test(v) ? BigInt(v) : (v as number | bigint);
+      // A safe integer goes out as a plain number: the same JSON text, and JSON.stringify can write it.
+      return typeof n === "bigint" && n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
+    }
   }
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Whether a ts-proto scalar is its type's zero value (implicit presence: not written). */
 export function isScalarZero(t: ScalarType, v: unknown): boolean {
