@@ -38,3 +38,26 @@ def channel(request: pytest.FixtureRequest):
 def unique() -> str:
     """A name no other test (or earlier run on the same store) uses."""
     return f"py-{uuid.uuid4().hex[:12]}"
+
+
+# -- the SDK suites (test_sdk_*.py) ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", params=TARGETS or [("unset", "")], ids=lambda t: t[0])
+def address(request: pytest.FixtureRequest) -> str:
+    """The address ("host:port") of the shared Logbook of each store (the SDK takes an address, not a channel)."""
+    _, target = request.param
+    if not target:
+        pytest.fail("LOGBOOK_CLIENT_TARGETS is not set: run the suite through `node scripts/test-clients.mjs`")
+    return target
+
+
+@pytest.fixture
+def own_logbook(tmp_path):
+    """A Logbook of this test's own (SQLite, on a fixed free port and data directory) that the test may kill and
+    start again: the outage tests."""
+    from sdk_support import LogbookProcess
+
+    server = LogbookProcess(tmp_path / "logbook-data")
+    yield server
+    server.kill()
