@@ -45,6 +45,9 @@ describe("model-version filter", () => {
     ]],
     ["run_id IN ('a', 'b')", [{ type: "attribute", key: "run_id", comparator: "IN", values: ["a", "b"] }]],
     ["run_id in ('a')", [{ type: "attribute", key: "run_id", comparator: "IN", values: ["a"] }]],
+    ["name IN ('a', 'b')", [{ type: "attribute", key: "name", comparator: "IN", values: ["a", "b"] }]],
+    ["name NOT IN ('a')", [{ type: "attribute", key: "name", comparator: "NOT IN", values: ["a"] }]],
+    ["run_id NOT IN ('a')", [{ type: "attribute", key: "run_id", comparator: "NOT IN", values: ["a"] }]],
     ["version_number<=3", [{ type: "attribute", key: "version_number", comparator: "<=", value: 3 }]],
     ["version_number = '2'", [{ type: "attribute", key: "version_number", comparator: "=", value: 2 }]],
     ["source_path = 'A/D'", [{ type: "attribute", key: "source_path", comparator: "=", value: "A/D" }]],
@@ -65,8 +68,8 @@ describe("model-version filter", () => {
     ["run_id IN (", "Invalid clause(s) in filter string: run_id IN ("],
     ["run_id IN", "Invalid clause(s) in filter string: run_id IN"],
     ["name LIKE", "Invalid clause(s) in filter string: name LIKE"],
-    ["name IN ('a')", "Only the 'run_id' attribute supports comparison with a list of quoted string values."],
-    ["run_id NOT IN ('a')", "Invalid comparator for attribute: NOT IN"],
+    ["source_path IN ('a')", "Only the 'name' and 'run_id' attributes support comparison with a list of quoted string values."],
+    ["source_path NOT IN ('a')", "Only the 'name' and 'run_id' attributes support comparison with a list of quoted string values."],
     ["name = 5", "Only the '{'version_number', 'creation_timestamp', 'last_updated_timestamp'}' attributes support comparison with numeric values."],
     ["version_number LIKE '1'", "Invalid comparator for attribute version_number: LIKE"],
     ["version_number = 'x'", "Expected numeric value type for numeric attribute: version_number. Found 'x'"],
@@ -91,6 +94,9 @@ describe("model-version filter", () => {
     expect(versions("run_id='run2'")).toEqual([2, 3]);
     expect(versions("run_id IN ('run1','run2')")).toEqual([1, 2, 3]);
     expect(versions("run_id IN ('RUN1','run2')")).toEqual([2, 3]);
+    expect(versions("run_id NOT IN ('run1')")).toEqual([2, 3]);
+    expect(versions("name IN ('MV', 'other')")).toEqual([1, 2, 3, 4]);
+    expect(versions("name NOT IN ('MV')")).toEqual([]);
     expect(versions("run_id ILIKE 'RUN%'")).toEqual([1, 2, 3]);
     expect(versions("run_id != 'run1'")).toEqual([2, 3]);
     expect(versions("source_path = 'A/D'")).toEqual([3, 4]);
@@ -103,6 +109,7 @@ describe("model-version filter", () => {
   it("narrows the store read by name = and run_id = / IN only", () => {
     expect(narrowingOf(parseModelVersionFilter("name = 'a' and run_id IN ('r1', 'r2') and tags.x = 'y'"))).toEqual({ names: ["a"], runIds: ["r1", "r2"] });
     expect(narrowingOf(parseModelVersionFilter("run_id IN ('r1', 'r2') and run_id = 'r2'"))).toEqual({ runIds: ["r2"] });
+    expect(narrowingOf(parseModelVersionFilter("name IN ('a', 'b') and name NOT IN ('a') and run_id NOT IN ('r1')"))).toEqual({ names: ["a", "b"] });
     expect(narrowingOf(parseModelVersionFilter("name = 'a' and name = 'b'"))).toEqual({ names: [] });
     expect(narrowingOf(parseModelVersionFilter("name LIKE 'a%' and run_id != 'x'"))).toEqual({});
   });

@@ -1,9 +1,9 @@
 /**
  * MLflow's model-version search (SearchModelVersionUtils and the SQL registry store): filter on `name`, `run_id`
- * (also IN a list), `source_path` (the version's source), `version_number` (numeric) and `tags.<key>`; string
- * comparators = != LIKE ILIKE (IN for run_id only). Order by name, version_number, creation_timestamp,
+ * (both also IN / NOT IN a list, as MLflow 3.17.2's server accepts), `source_path` (the version's source),
+ * `version_number` (numeric) and `tags.<key>`; string comparators = != LIKE ILIKE. Order by name, version_number, creation_timestamp,
  * last_updated_timestamp; none given → `last_updated_timestamp DESC`; tie-break `name ASC`, `version DESC`. Prompt
- * versions are left out unless asked for, as for registered models. `name =` and `run_id =`/`IN` narrow what the
+ * versions are left out unless asked for, as for registered models. `name =`/`IN` and `run_id =`/`IN` narrow what the
  * store reads (`narrowingOf`); the rest is evaluated in memory.
  */
 import type { ModelVersion } from "../model-registry.js";
@@ -24,7 +24,7 @@ import { compareCodePoints } from "./run-order.js";
 
 export type ModelVersionClause =
   | { type: "attribute"; key: "name" | "run_id" | "source_path"; comparator: StringComparator; value: string }
-  | { type: "attribute"; key: "run_id"; comparator: "IN"; values: string[] }
+  | { type: "attribute"; key: "name" | "run_id"; comparator: "IN" | "NOT IN"; values: string[] }
   | { type: "attribute"; key: "version_number"; comparator: NumericComparator; value: number }
   | { type: "tag"; key: string; comparator: StringComparator; value: string };
 
@@ -44,7 +44,8 @@ const NUMERIC_COMPARATORS: readonly string[] = ["=", "!=", ">", ">=", "<", "<="]
 const ORDER_KEYS = ["name", "version_number", "creation_timestamp", "last_updated_timestamp"] as const;
 
 const invalidClause = (fragment: string) => invalidParameter(`Invalid clause(s) in filter string: ${fragment}`);
-const onlyRunIdLists = () => invalidParameter("Only the 'run_id' attribute supports comparison with a list of quoted string values.");
+const LIST_KEYS = ["name", "run_id"];
+const onlyListKeys = () => invalidParameter("Only the 'name' and 'run_id' attributes support comparison with a list of quoted string values.");
 
 export function parseModelVersionFilter(filter: string | undefined): ModelVersionFilter {
   const clauses = readComparisons(filter, invalidClause).map((c): ModelVersionClause => {
@@ -55,7 +56,7 @@ export function parseModelVersionFilter(filter: string | undefined): ModelVersio
     }
     const v = c.value;
     if (v.kind === "word") throw unquotedValue(v.raw);
-    if (v.kind === "list" && key !== "run_id") throw onlyRunIdLists();
+    if (v.kind === "list" && !LIST_KEYS.includes(key)) throw onlyListKeys();
     if (v.kind === "number" && !NUMERIC_ATTRIBUTES.includes(key)) {
       throw invalidParameter(`Only the '${pyStrings(NUMERIC_ATTRIBUTES)}' attributes support comparison with numeric values.`);
     }
@@ -66,14 +67,15 @@ export function parseModelVersionFilter(filter: string | undefined): ModelVersio
       if (!Number.isFinite(n)) throw invalidParameter(`Expected numeric value type for numeric attribute: ${key}. Found ${v.raw}`);
       return { type, key, comparator: c.comparator as NumericComparator, value: n };
     }
-    if (!STRING_COMPARATORS.includes(c.comparator) && !(c.comparator === "IN" && key === "run_id")) {
+    const isList = c.comparator === "IN" || c.comparator === "NOT IN";
+    if (!STRING_COMPARATORS.includes(c.comparator) && !(isList && LIST_KEYS.includes(key))) {
       throw invalidParameter(`Invalid comparator for attribute: ${c.comparator}`);
     }
-    if (c.comparator === "IN") {
+    if (isList) {
       if (v.kind !== "list") throw invalidClause(c.identifier);
-      return { type, key: "run_id", comparator: "IN", values: stringList(v) };
+      return { type, key: key as "name" | "run_id", comparator: c.comparator as "IN" | "NOT IN", values: stringList(v) };
     }
-    if (v.kind !== "string") throw onlyRunIdLists();
+    if (v.kind !== "string") throw onlyListKeys();
     return { type, key: key as "name" | "run_id" | "source_path", comparator: c.comparator as StringComparator, value: v.value };
   });
   const prompts = queriesPrompts(clauses);
@@ -104,7 +106,8 @@ export function parseModelVersionOrderBy(entries: readonly string[]): ModelVersi
 
 /**
  * What the store can be asked for instead of every version: the names every `name =` clause allows and the runs
- * every `run_id =`/`IN` clause allows (an empty list: nothing can match). Undefined: no narrowing of that kind.
+ * every `run_id =`/`IN` clause allows (an empty list: nothing can match); `name IN` likewise. Undefined: no narrowing of
+ * that kind.
  */
 export function narrowingOf(filter: ModelVersionFilter): { names?: string[]; runIds?: string[] } {
   let names: string[] | undefined;
@@ -113,6 +116,7 @@ export function narrowingOf(filter: ModelVersionFilter): { names?: string[]; run
   for (const c of filter.clauses) {
     if (c.type !== "attribute") continue;
     if (c.key === "name" && c.comparator === "=") names = intersect(names, [c.value]);
+    else if (c.key === "name" && c.comparator === "IN") names = intersect(names, c.values);
     else if (c.key === "run_id" && c.comparator === "=") runIds = intersect(runIds, [c.value]);
     else if (c.key === "run_id" && c.comparator === "IN") runIds = intersect(runIds, c.values);
   }
@@ -144,7 +148,12 @@ export function matchesModelVersion(mv: ModelVersion, filter: ModelVersionFilter
       return tag !== undefined && compareString(tag.value, c.comparator, c.value);
     }
     if (c.key === "version_number") return compareNumber(mv.version, c.comparator, c.value);
-    if (c.comparator === "IN") return mv.runId !== "" && c.values.includes(mv.runId);
+    if ("values" in c) {
+      // A version without a source run has no run_id (NULL in MLflow): neither IN nor NOT IN holds.
+      const value = c.key === "name" ? mv.name : mv.runId;
+      if (c.key === "run_id" && value === "") return false;
+      return c.values.includes(value) === (c.comparator === "IN");
+    }
     // A version without a source run has no run_id (NULL in MLflow): no comparison holds.
     if (c.key === "run_id") return mv.runId !== "" && compareString(mv.runId, c.comparator, c.value);
     return compareString(c.key === "name" ? mv.name : mv.source, c.comparator, c.value);

@@ -117,14 +117,15 @@ describe("registered-model order_by", () => {
       { key: "last_updated_timestamp", ascending: true },
       { key: "name", ascending: false },
     ]);
-    expect(parseRegisteredModelOrderBy(["attribute.creation_timestamp asc"])).toEqual([
-      { key: "creation_timestamp", ascending: true },
+    expect(parseRegisteredModelOrderBy(["attribute.last_updated_timestamp asc"])).toEqual([
+      { key: "last_updated_timestamp", ascending: true },
       { key: "name", ascending: true },
     ]);
   });
 
   it.each([
-    [["name ASC", "description DESC"], "Invalid attribute key 'description' specified. Valid keys are '{'name', 'creation_timestamp', 'last_updated_timestamp'}'"],
+    [["name ASC", "description DESC"], "Invalid order by key 'description' specified.Valid keys are '{'name', 'timestamp'}'"],
+    [["creation_timestamp ASC"], "Invalid order by key 'creation_timestamp' specified.Valid keys are '{'name', 'timestamp'}'"],
     [["name ASC", "last_updated_timestamp DESC blah"], "Invalid order_by clause 'last_updated_timestamp DESC blah'. Could not be parsed."],
     [["name UP"], "Invalid ordering key in order_by clause 'name UP'."],
     [["tags.x"], "Invalid order_by entity: tag"],

@@ -1,8 +1,8 @@
 /**
  * MLflow's registered-model search (SearchModelUtils and the SQL registry store, mlflow/utils/search_utils.py,
  * mlflow/store/model_registry/sqlalchemy_store.py): filter on `name` and `tags.<key>` with = != LIKE ILIKE; order by
- * name, creation_timestamp, last_updated_timestamp (and MLflow's SQL alias `timestamp` for the last), default and
- * tie-break `name ASC`. Prompts (models tagged `mlflow.prompt.is_prompt = 'true'`) are left out unless the filter
+ * name or last_updated_timestamp (alias `timestamp`) — what MLflow's SQL store accepts: `creation_timestamp` is
+ * refused there, so here too — default and tie-break `name ASC`. Prompts (models tagged `mlflow.prompt.is_prompt = 'true'`) are left out unless the filter
  * asks for them, as MLflow does. Models are few: stores list them and this module filters and sorts in memory.
  */
 import type { RegisteredModel } from "../model-registry.js";
@@ -23,7 +23,7 @@ export interface RegisteredModelFilter {
 }
 
 export interface RegisteredModelOrderTerm {
-  key: "name" | "creation_timestamp" | "last_updated_timestamp";
+  key: "name" | "last_updated_timestamp";
   ascending: boolean;
 }
 
@@ -102,7 +102,7 @@ export function parseRegisteredModelFilter(filter: string | undefined): Register
   return { clauses: withoutPromptClauses(clauses, prompts), prompts };
 }
 
-const ORDER_KEYS = ["name", "creation_timestamp", "last_updated_timestamp"] as const;
+const ORDER_KEYS = ["name", "last_updated_timestamp"] as const;
 
 export function parseRegisteredModelOrderBy(entries: readonly string[]): RegisteredModelOrderTerm[] {
   const terms: RegisteredModelOrderTerm[] = [];
@@ -115,7 +115,8 @@ export function parseRegisteredModelOrderBy(entries: readonly string[]): Registe
     const key = written === "timestamp" && head === undefined ? "last_updated_timestamp" : written;
     if (head === "tag" || head === "tags") throw invalidParameter("Invalid order_by entity: tag");
     if (!(ORDER_KEYS as readonly string[]).includes(key)) {
-      throw invalidParameter(`Invalid attribute key '${key}' specified. Valid keys are '${pyStrings(ORDER_KEYS)}'`);
+      // MLflow's SQL registry store's words, missing space included.
+      throw invalidParameter(`Invalid order by key '${written}' specified.Valid keys are '${pyStrings(["name", "timestamp"])}'`);
     }
     if (terms.some((t) => t.key === key)) throw invalidParameter(`\`order_by\` contains duplicate fields: ${pyStrings(entries, "[", "]")}`);
     terms.push({ key: key as RegisteredModelOrderTerm["key"], ascending });
@@ -150,11 +151,7 @@ export function matchesRegisteredModel(m: RegisteredModel, filter: RegisteredMod
 export function compareRegisteredModels(a: RegisteredModel, b: RegisteredModel, order: RegisteredModelOrderTerm[]): number {
   for (const t of order) {
     const c =
-      t.key === "name"
-        ? compareCodePoints(a.name, b.name)
-        : t.key === "creation_timestamp"
-          ? a.creationTimestamp - b.creationTimestamp
-          : a.lastUpdatedTimestamp - b.lastUpdatedTimestamp;
+      t.key === "name" ? compareCodePoints(a.name, b.name) : a.lastUpdatedTimestamp - b.lastUpdatedTimestamp;
     if (c !== 0) return t.ascending ? c : -c;
   }
   return 0;
