@@ -21,7 +21,9 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -29,6 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOGBOOK_ROOT = Path(os.environ.get("LOGBOOK_COMPAT_ROOT", REPO_ROOT)).resolve()
@@ -36,6 +39,7 @@ LOGBOOK_CLI = LOGBOOK_ROOT / "dist" / "src" / "server" / "cli.js"
 STORES = ("sqlite", "mongodb")
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
+MLFLOW_START_TIMEOUT_S = 180
 
 
 def telemetry_free_env(**extra: str) -> dict[str, str]:
@@ -159,6 +163,90 @@ class LogbookServer:
             err = ""
         out = "\n".join(list(self._lines)[-40:])
         return f"--- Logbook stdout (last lines) ---\n{out}\n--- Logbook stderr ---\n{err}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MlflowServer:
+    """`mlflow server` from this venv on loopback, SQLite backend, default (proxied) artifacts in its temp dir
+    (the reference: test_differential.py, and the whole suite under LOGBOOK_COMPAT_REFERENCE=mlflow)."""
+
+    store_kind = "mlflow"
+
+    def __init__(self, work_dir: Path):
+        self.work_dir = work_dir
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log_path = work_dir / "mlflow-server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "MlflowServer":
+        mlflow_bin = Path(sys.executable).parent / "mlflow"
+        args = [
+            str(mlflow_bin), "server",
+            "--backend-store-uri", f"sqlite:///{self.work_dir / 'mlflow.db'}",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+        ]
+        with open(self.log_path, "w") as log:
+            # Its own process group: `mlflow server` runs uvicorn as a child; stop() signals the whole group.
+            self.process = subprocess.Popen(
+                args, cwd=self.work_dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=telemetry_free_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"), start_new_session=True,
+            )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + MLFLOW_START_TIMEOUT_S
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mlflow server exited with {self.process.returncode}\n{self.log_tail()}")
+            try:
+                if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mlflow server not healthy within {MLFLOW_START_TIMEOUT_S} s\n{self.log_tail()}")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        p = self.process
+        if p is None:
+            return
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(p.pid, signal.SIGKILL)  # whatever of the group is left (uvicorn worker)
+        except ProcessLookupError:
+            pass
+        p.wait(10)
+
+    def diagnostics(self) -> str:
+        return f"--- mlflow server log (tail) ---\n{self.log_tail()}"
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text()[-4000:]
+        except OSError:
+            return ""
 
 
 def start_logbook(store_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> LogbookServer:

@@ -23,8 +23,8 @@ def list_under(run, path: str):
     """A sub-directory's listing through the run's mlflow-artifacts: root (the proxy's list route).
 
     `MlflowClient.list_artifacts(run_id, <sub-path>)` also asks `POST logged-models/search` for a logged
-    model of that name (MLflow 3's RunsArtifactRepository), which the Search issue serves, not this one:
-    see test_client_lists_sub_directories below."""
+    model of that name (MLflow 3's RunsArtifactRepository), which the Search issue serves:
+    test_client_lists_sub_directories below goes that way."""
     import mlflow
 
     return mlflow.artifacts.list_artifacts(artifact_uri=f"{run.info.artifact_uri}/{path}")
@@ -119,7 +119,6 @@ def test_traversal_is_refused(logbook, run):
         assert res.json() == {"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid path"}
 
 
-@pytest.mark.xfail(strict=True, reason="needs POST /api/2.0/mlflow/logged-models/search (#7 Search); remove this mark when it lands")
 def test_client_lists_sub_directories(fluent, run, client, tmp_path):
     src = tmp_path / "a.txt"
     src.write_text("a")

@@ -39,54 +39,6 @@ class NotServed:
 
 # Keyed "METHOD /api/<v>.0<path as in the proto>"; each is checked under /api/ and /ajax-api/.
 NOT_SERVED_YET: dict[str, NotServed] = {
-    # ---- Until their Logbook issues land ----------------------------------------------------------------
-    "search": NotServed(
-        "#7 Search service",
-        (
-            "POST /api/2.0/mlflow/logged-models/search",  # searchLoggedModels
-            "GET /api/2.0/mlflow/registered-models/search",  # searchRegisteredModels
-            "GET /api/2.0/mlflow/model-versions/search",  # searchModelVersions
-        ),
-    ),
-    "logged models and run outputs": NotServed(
-        "#6 Model lifecycle",
-        (
-            "POST /api/2.0/mlflow/runs/outputs",  # logOutputs
-            "POST /api/2.0/mlflow/logged-models",  # createLoggedModel
-            "PATCH /api/2.0/mlflow/logged-models/{model_id}",  # finalizeLoggedModel
-            "GET /api/2.0/mlflow/logged-models/{model_id}",  # getLoggedModel
-            "DELETE /api/2.0/mlflow/logged-models/{model_id}",  # deleteLoggedModel
-            "PATCH /api/2.0/mlflow/logged-models/{model_id}/tags",  # setLoggedModelTags
-            "DELETE /api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}",  # deleteLoggedModelTag
-            "GET /api/2.0/mlflow/logged-models/{model_id}/artifacts/directories",  # listLoggedModelArtifacts
-            "POST /api/2.0/mlflow/logged-models/{model_id}/params",  # LogLoggedModelParams
-        ),
-    ),
-    "model registry": NotServed(
-        "#6 Model lifecycle",
-        (
-            "POST /api/2.0/mlflow/registered-models/create",  # createRegisteredModel
-            "POST /api/2.0/mlflow/registered-models/rename",  # renameRegisteredModel
-            "PATCH /api/2.0/mlflow/registered-models/update",  # updateRegisteredModel
-            "DELETE /api/2.0/mlflow/registered-models/delete",  # deleteRegisteredModel
-            "GET /api/2.0/mlflow/registered-models/get",  # getRegisteredModel
-            "POST /api/2.0/mlflow/registered-models/get-latest-versions",  # getLatestVersions
-            "GET /api/2.0/mlflow/registered-models/get-latest-versions",  # getLatestVersions
-            "POST /api/2.0/mlflow/model-versions/create",  # createModelVersion
-            "PATCH /api/2.0/mlflow/model-versions/update",  # updateModelVersion
-            "POST /api/2.0/mlflow/model-versions/transition-stage",  # transitionModelVersionStage
-            "DELETE /api/2.0/mlflow/model-versions/delete",  # deleteModelVersion
-            "GET /api/2.0/mlflow/model-versions/get",  # getModelVersion
-            "GET /api/2.0/mlflow/model-versions/get-download-uri",  # getModelVersionDownloadUri
-            "POST /api/2.0/mlflow/registered-models/set-tag",  # setRegisteredModelTag
-            "POST /api/2.0/mlflow/model-versions/set-tag",  # setModelVersionTag
-            "DELETE /api/2.0/mlflow/registered-models/delete-tag",  # deleteRegisteredModelTag
-            "DELETE /api/2.0/mlflow/model-versions/delete-tag",  # deleteModelVersionTag
-            "POST /api/2.0/mlflow/registered-models/alias",  # setRegisteredModelAlias
-            "DELETE /api/2.0/mlflow/registered-models/alias",  # deleteRegisteredModelAlias
-            "GET /api/2.0/mlflow/registered-models/alias",  # getModelVersionByAlias
-        ),
-    ),
     # ---- No Logbook issue plans these (not in DESIGN.md §1) ----------------------------------------------
     "presigned URLs and multipart uploads": NotServed(
         "none: #5 reports multipart off in /api/3.0/mlflow/server-info, so the client uses single PUTs",
@@ -257,7 +209,6 @@ NOT_SERVED_YET: dict[str, NotServed] = {
 # The MLflow server's routes that are not rpc endpoints of the three descriptors above, as its Flask app
 # registers them (literal rules, no prefix added). GET /health and GET /version are served today.
 OTHER_ROUTES_NOT_SERVED_YET: dict[str, NotServed] = {
-    "registry artifact route": NotServed("#6 Model lifecycle", ("GET /model-versions/get-artifact",)),
     "web UI and its helpers": NotServed(
         "none: Logbook has no web UI",
         (
