@@ -7,7 +7,7 @@
 import type { Experiment } from "../entities.js";
 import { invalidParameter } from "../errors.js";
 import type { NumericComparator, StringComparator } from "./ast.js";
-import { ilike, like } from "./like.js";
+import { holds } from "./holds.js";
 import { tokenize } from "./lexer.js";
 import { compareCodePoints } from "./run-order.js";
 
@@ -101,37 +101,16 @@ export function parseExperimentOrderBy(entries: readonly string[]): ExperimentOr
   return terms.length > 0 ? terms : [{ key: "creation_time", ascending: false }];
 }
 
-function test(value: string | number, comparator: string, operand: string | number): boolean {
-  switch (comparator) {
-    case "=":
-      return value === operand;
-    case "!=":
-      return value !== operand;
-    case ">":
-      return value > operand;
-    case ">=":
-      return value >= operand;
-    case "<":
-      return value < operand;
-    case "<=":
-      return value <= operand;
-    case "LIKE":
-      return like(String(value), String(operand));
-    default:
-      return ilike(String(value), String(operand));
-  }
-}
-
 export function matchesExperiment(e: Experiment, filter: ExperimentClause[]): boolean {
   return filter.every((c) => {
     if (c.type === "tag") {
       const v = e.tags.find((t) => t.key === c.key)?.value;
       if (c.comparator === "IS NULL") return v === undefined;
       if (c.comparator === "IS NOT NULL") return v !== undefined;
-      return v !== undefined && test(v, c.comparator, (c as { value: string }).value);
+      return v !== undefined && holds(v, c.comparator, (c as { value: string }).value);
     }
     const v = c.key === "name" ? e.name : c.key === "creation_time" ? e.creationTime : e.lastUpdateTime;
-    return test(v, c.comparator, c.value);
+    return holds(v, c.comparator, c.value);
   });
 }
 

@@ -16,7 +16,7 @@ import { invalidParameter } from "../errors.js";
 import { invalidPageToken } from "../messages.js";
 import type { NumericComparator, StringComparator } from "./ast.js";
 import { type Comparison, pyStrings, readComparisons, stringList, unquotedValue } from "./comparison.js";
-import { ilike, like } from "./like.js";
+import { holds } from "./holds.js";
 import { compareCodePoints } from "./run-order.js";
 
 const STRING_ATTRIBUTES = ["name", "model_id", "model_type", "status", "source_run_id"] as const;
@@ -180,34 +180,14 @@ function attributeOf(m: LoggedModel, key: LoggedModelAttribute): string | number
   }
 }
 
-function holds(value: string | number, c: { comparator: string; value?: string | number; values?: string[] }): boolean {
-  const operand = c.value!;
-  switch (c.comparator) {
-    case "=":
-      return value === operand;
-    case "!=":
-      return value !== operand;
-    case ">":
-      return value > operand;
-    case ">=":
-      return value >= operand;
-    case "<":
-      return value < operand;
-    case "<=":
-      return value <= operand;
-    case "LIKE":
-      return like(String(value), String(operand));
-    case "ILIKE":
-      return ilike(String(value), String(operand));
-    case "IN":
-      return c.values!.includes(String(value));
-    default:
-      return !c.values!.includes(String(value));
-  }
+function clauseHolds(value: string | number, c: { comparator: string; value?: string | number; values?: string[] }): boolean {
+  if (c.comparator === "IN") return c.values!.includes(String(value));
+  if (c.comparator === "NOT IN") return !c.values!.includes(String(value));
+  return holds(value, c.comparator, c.value!);
 }
 
 /** Metric points fail every comparison but `!=` on NaN, as run metrics do. */
-const metricHolds = (value: number, c: { comparator: string; value: number }) => (Number.isNaN(value) ? c.comparator === "!=" : holds(value, c));
+const metricHolds = (value: number, c: { comparator: string; value: number }) => (Number.isNaN(value) ? c.comparator === "!=" : clauseHolds(value, c));
 
 export function matchesLoggedModel(m: LoggedModel, clauses: readonly LoggedModelClause[], datasets: readonly LoggedModelDataset[]): boolean {
   const onDatasets = (p: LoggedModel["metrics"][number]) => datasets.length === 0 || datasets.some((d) => onDataset(p, d));
@@ -217,13 +197,13 @@ export function matchesLoggedModel(m: LoggedModel, clauses: readonly LoggedModel
       case "attribute": {
         // An absent attribute (model_type, source_run_id) is NULL: no comparison holds, != and NOT IN included.
         const v = attributeOf(m, c.key);
-        return v !== undefined && holds(v, c);
+        return v !== undefined && clauseHolds(v, c);
       }
       case "metric":
         return m.metrics.some((p) => p.key === c.key && onDatasets(p) && metricHolds(p.value, c));
       default: {
         const entry = (c.type === "param" ? m.params : m.tags).find((t) => t.key === c.key);
-        return entry !== undefined && holds(entry.value, c);
+        return entry !== undefined && clauseHolds(entry.value, c);
       }
     }
   });

@@ -12,7 +12,6 @@ import type { NumericComparator, StringComparator } from "./ast.js";
 import { pyStrings, readComparisons, readOrderByEntry, splitIdentifier, stringList, unquotedValue } from "./comparison.js";
 import {
   STRING_COMPARATORS,
-  compareString,
   isPrompt,
   queriesPrompts,
   registryIdentifier,
@@ -20,6 +19,7 @@ import {
   tagValue,
   withoutPromptClauses,
 } from "./registered-model-search.js";
+import { holds } from "./holds.js";
 import { compareCodePoints } from "./run-order.js";
 
 export type ModelVersionClause =
@@ -123,31 +123,14 @@ export function narrowingOf(filter: ModelVersionFilter): { names?: string[]; run
   return { ...(names ? { names } : {}), ...(runIds ? { runIds } : {}) };
 }
 
-function compareNumber(value: number, comparator: NumericComparator, operand: number): boolean {
-  switch (comparator) {
-    case "=":
-      return value === operand;
-    case "!=":
-      return value !== operand;
-    case ">":
-      return value > operand;
-    case ">=":
-      return value >= operand;
-    case "<":
-      return value < operand;
-    default:
-      return value <= operand;
-  }
-}
-
 export function matchesModelVersion(mv: ModelVersion, filter: ModelVersionFilter): boolean {
   if (!filter.prompts && isPrompt(mv.tags)) return false;
   return filter.clauses.every((c) => {
     if (c.type === "tag") {
       const tag = mv.tags.find((t) => t.key === c.key);
-      return tag !== undefined && compareString(tag.value, c.comparator, c.value);
+      return tag !== undefined && holds(tag.value, c.comparator, c.value);
     }
-    if (c.key === "version_number") return compareNumber(mv.version, c.comparator, c.value);
+    if (c.key === "version_number") return holds(mv.version, c.comparator, c.value);
     if ("values" in c) {
       // A version without a source run has no run_id (NULL in MLflow): neither IN nor NOT IN holds.
       const value = c.key === "name" ? mv.name : mv.runId;
@@ -155,8 +138,8 @@ export function matchesModelVersion(mv: ModelVersion, filter: ModelVersionFilter
       return c.values.includes(value) === (c.comparator === "IN");
     }
     // A version without a source run has no run_id (NULL in MLflow): no comparison holds.
-    if (c.key === "run_id") return mv.runId !== "" && compareString(mv.runId, c.comparator, c.value);
-    return compareString(c.key === "name" ? mv.name : mv.source, c.comparator, c.value);
+    if (c.key === "run_id") return mv.runId !== "" && holds(mv.runId, c.comparator, c.value);
+    return holds(c.key === "name" ? mv.name : mv.source, c.comparator, c.value);
   });
 }
 

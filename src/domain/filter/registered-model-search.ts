@@ -9,7 +9,7 @@ import type { RegisteredModel } from "../model-registry.js";
 import { invalidParameter } from "../errors.js";
 import type { StringComparator } from "./ast.js";
 import { type Comparison, pyStrings, readComparisons, readOrderByEntry, splitIdentifier, unquotedValue } from "./comparison.js";
-import { ilike, like } from "./like.js";
+import { holds } from "./holds.js";
 import { compareCodePoints } from "./run-order.js";
 
 export type RegisteredModelClause =
@@ -125,26 +125,12 @@ export function parseRegisteredModelOrderBy(entries: readonly string[]): Registe
   return terms;
 }
 
-/** String comparisons of the registry filters: exact, LIKE case-sensitive, ILIKE folding ASCII case. */
-export function compareString(value: string, comparator: StringComparator, operand: string): boolean {
-  switch (comparator) {
-    case "=":
-      return value === operand;
-    case "!=":
-      return value !== operand;
-    case "LIKE":
-      return like(value, operand);
-    default:
-      return ilike(value, operand);
-  }
-}
-
 export function matchesRegisteredModel(m: RegisteredModel, filter: RegisteredModelFilter): boolean {
   if (!filter.prompts && isPrompt(m.tags)) return false;
   return filter.clauses.every((c) => {
-    if (c.type === "attribute") return compareString(m.name, c.comparator, c.value);
+    if (c.type === "attribute") return holds(m.name, c.comparator, c.value);
     const tag = m.tags.find((t) => t.key === c.key);
-    return tag !== undefined && compareString(tag.value, c.comparator, c.value);
+    return tag !== undefined && holds(tag.value, c.comparator, c.value);
   });
 }
 

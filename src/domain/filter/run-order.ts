@@ -8,7 +8,7 @@
  */
 import type { LifecycleStage, RunStatus } from "../entities.js";
 import { type OrderTerm, RANK_MISSING, RANK_NAN, RANK_VALUE, type Rank, type RunClause, type RunFilter, type StringAttribute } from "./ast.js";
-import { ilike, like } from "./like.js";
+import { holds } from "./holds.js";
 
 /** What a search needs to know of a run. */
 export interface SearchableRun {
@@ -36,59 +36,29 @@ export interface SortKey {
   runId: string;
 }
 
-function compareNumbers(a: number, b: number, op: string): boolean {
-  switch (op) {
-    case "=":
-      return a === b;
-    case "!=":
-      return a !== b;
-    case ">":
-      return a > b;
-    case ">=":
-      return a >= b;
-    case "<":
-      return a < b;
-    default:
-      return a <= b;
-  }
-}
-
-function compareStrings(value: string, op: string, operand: string): boolean {
-  switch (op) {
-    case "=":
-      return value === operand;
-    case "!=":
-      return value !== operand;
-    case "LIKE":
-      return like(value, operand);
-    default:
-      return ilike(value, operand);
-  }
-}
-
 export function matchesClause(run: SearchableRun, c: RunClause): boolean {
   switch (c.type) {
     case "metric": {
       const v = run.metrics.get(c.key);
       if (v === undefined) return false;
       // IEEE: NaN is unequal to everything and ordered against nothing.
-      return compareNumbers(v, c.value, c.comparator);
+      return holds(v, c.comparator, c.value);
     }
     case "param":
     case "tag": {
       const v = (c.type === "param" ? run.params : run.tags).get(c.key);
       if (c.comparator === "IS NULL") return v === undefined;
       if (c.comparator === "IS NOT NULL") return v !== undefined;
-      return v !== undefined && compareStrings(v, c.comparator, (c as { value: string }).value);
+      return v !== undefined && holds(v, c.comparator, (c as { value: string }).value);
     }
     case "attribute": {
       if (c.comparator === "IN") return c.values.includes(run.runId);
       if (c.comparator === "NOT IN") return !c.values.includes(run.runId);
       if (c.key === "start_time" || c.key === "end_time") {
         const v = c.key === "start_time" ? run.startTime : run.endTime;
-        return v !== undefined && compareNumbers(v, c.value as number, c.comparator);
+        return v !== undefined && holds(v, c.comparator, c.value as number);
       }
-      return compareStrings(attributeString(run, c.key), c.comparator, (c as { value: string }).value);
+      return holds(attributeString(run, c.key), c.comparator, (c as { value: string }).value);
     }
   }
 }
