@@ -6,14 +6,13 @@
  * logged with `model_id` = its id (index history.model_id); registrations are the live model versions whose
  * `model_id` is its id (index model_versions.model_id), named through their registered model.
  */
-import type { Tag } from "../../domain/entities.js";
 import { experimentNotActive, experimentNotFound } from "../../domain/messages.js";
 import { type LoggedModel, loggedModelArtifactUri } from "../../domain/logged-model.js";
 import { loggedModelNotFound, loggedModelParamChanged, loggedModelTagNotFound } from "../../domain/registry-messages.js";
 import type { LoggedModelStore } from "../types.js";
 import type { Collections } from "./connection.js";
 import { METRIC_PROJECTION } from "./latest-metrics.js";
-import { type KeyValueDoc, type HistoryDoc, metricFromDoc, mergeKeyValues, toKeyValues, uniqueByKey } from "./mapping.js";
+import { type HistoryDoc, metricFromDoc, mergeKeyValues, newKeyValues, toKeyValues, uniqueByKey } from "./mapping.js";
 import type { Leases } from "./registry-lease.js";
 import { type LiveVersionDoc, type LoggedModelDoc, loggedModelFromDoc } from "./registry-mapping.js";
 
@@ -33,21 +32,6 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
-/** The params of `params` not stored yet. @throws INVALID_PARAMETER_VALUE when one is stored (or given) with another value. */
-function newParams(modelId: string, stored: KeyValueDoc[], params: Tag[]): KeyValueDoc[] {
-  const known = new Map(stored.map((p) => [p.k, p.v]));
-  const added: KeyValueDoc[] = [];
-  for (const p of params) {
-    const old = known.get(p.key);
-    if (old === undefined) {
-      known.set(p.key, p.value);
-      added.push({ k: p.key, v: p.value });
-    } else if (old !== p.value) {
-      throw loggedModelParamChanged(modelId, p.key, old, p.value);
-    }
-  }
-  return added;
-}
 
 export function createLoggedModelStore(c: Collections, leases: Leases): LoggedModelStore {
   const { loggedModels } = c;
@@ -155,7 +139,7 @@ export function createLoggedModelStore(c: Collections, leases: Leases): LoggedMo
 
     async logLoggedModelParams(modelId, params, now) {
       await withModel(modelId, async (doc) => {
-        const added = newParams(modelId, doc.params ?? [], params);
+        const added = newKeyValues(doc.params ?? [], params, (key, old, value) => loggedModelParamChanged(modelId, key, old, value));
         if (added.length === 0) return;
         await loggedModels.updateOne({ _id: modelId }, { $set: { params: [...(doc.params ?? []), ...added], last_updated_timestamp_ms: now } });
       });

@@ -142,6 +142,25 @@ export function mergeKeyValues(current: KeyValueDoc[], updates: Tag[]): KeyValue
   return merged;
 }
 
+/**
+ * The write-once items (params) of `items` not stored yet, in order. One already stored (or given earlier in `items`)
+ * with another value → the error `changed` makes, and nothing is returned.
+ */
+export function newKeyValues(stored: KeyValueDoc[], items: Tag[], changed: (key: string, old: string, value: string) => AppError): KeyValueDoc[] {
+  const known = new Map(stored.map((p) => [p.k, p.v]));
+  const added: KeyValueDoc[] = [];
+  for (const p of items) {
+    const old = known.get(p.key);
+    if (old === undefined) {
+      known.set(p.key, p.value);
+      added.push({ k: p.key, v: p.value });
+    } else if (old !== p.value) {
+      throw changed(p.key, old, p.value);
+    }
+  }
+  return added;
+}
+
 export function sameKeyValues(a: KeyValueDoc[], b: KeyValueDoc[]): boolean {
   return a.length === b.length && a.every((t, i) => t.k === b[i]?.k && t.v === b[i]?.v);
 }

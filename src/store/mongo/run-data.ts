@@ -17,26 +17,11 @@ import type { Tag } from "../../domain/entities.js";
 import { paramChanged } from "../../domain/messages.js";
 import type { Collections } from "./connection.js";
 import { MAX_CAS_ATTEMPTS, contended } from "./errors.js";
-import { type KeyValueDoc, type RunDoc, mergeKeyValues, sameKeyValues } from "./mapping.js";
+import { type KeyValueDoc, type RunDoc, mergeKeyValues, newKeyValues, sameKeyValues } from "./mapping.js";
 import { readActiveRun } from "./run-state.js";
 
 export const RUN_NAME_TAG = "mlflow.runName";
 
-/** The params of `params` not stored yet. @throws INVALID_PARAMETER_VALUE when one is stored with another value. */
-function newParams(runId: string, stored: KeyValueDoc[], params: Tag[]): KeyValueDoc[] {
-  const known = new Map(stored.map((p) => [p.k, p.v]));
-  const added: KeyValueDoc[] = [];
-  for (const p of params) {
-    const old = known.get(p.key);
-    if (old === undefined) {
-      known.set(p.key, p.value);
-      added.push({ k: p.key, v: p.value });
-    } else if (old !== p.value) {
-      throw paramChanged(runId, p.key, old, p.value);
-    }
-  }
-  return added;
-}
 
 /**
  * Whether the params and tags just written are stored (tags may since carry a newer value).
@@ -62,7 +47,7 @@ async function written(c: Collections, runId: string, params: Tag[], tags: Tag[]
 export async function writeParamsAndTags(c: Collections, runId: string, params: Tag[], tags: Tag[]): Promise<{ experimentId: string }> {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const doc = await readActiveRun(c, runId, { experiment_id: 1, params: 1, tags: 1, rev: 1 });
-    const added = newParams(runId, doc.params ?? [], params);
+    const added = newKeyValues(doc.params ?? [], params, (key, old, value) => paramChanged(runId, key, old, value));
     const storedTags = doc.tags ?? [];
     const nextTags = mergeKeyValues(storedTags, tags);
     const tagsChanged = !sameKeyValues(storedTags, nextTags);
