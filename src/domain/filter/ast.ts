@@ -1,12 +1,24 @@
 /**
- * The typed AST of MLflow's run filter and order-by language (reference/mlflow-rest-api.md §6).
- * Produced by parse-filter.ts and parse-order-by.ts, validated against the field whitelist below;
- * each store compiles it into its own query (store/sqlite/filter-to-sql.ts, store/mongo/filter-to-query.ts)
- * with bound values only.
+ * The typed AST of MLflow's filter and order-by languages. Every search's filter (runs, experiments, registered
+ * models, model versions, logged models) is read by read-filter.ts into clauses of the one shape `FilterClause`,
+ * each search narrowing it to its own fields (`RunClause` below, and the `*Clause` types of the other searches);
+ * each store compiles them into its own query with bound values only.
  */
 
 export type NumericComparator = "=" | "!=" | ">" | ">=" | "<" | "<=";
 export type StringComparator = "=" | "!=" | "LIKE" | "ILIKE";
+export type ListComparator = "IN" | "NOT IN";
+export type NullComparator = "IS NULL" | "IS NOT NULL";
+
+/**
+ * One AND-ed comparison: `<type>.<key> <comparator> <value>`. A number, a string, a list of strings (IN, NOT IN) or
+ * nothing (IS NULL, IS NOT NULL), by comparator.
+ */
+export type FilterClause<T extends string = string, K extends string = string> =
+  | { type: T; key: K; comparator: NumericComparator; value: number }
+  | { type: T; key: K; comparator: StringComparator; value: string }
+  | { type: T; key: K; comparator: ListComparator; values: string[] }
+  | { type: T; key: K; comparator: NullComparator };
 
 /** Run attributes compared as strings. */
 export const STRING_ATTRIBUTES = ["run_id", "run_name", "status", "user_id", "artifact_uri"] as const;
@@ -22,9 +34,9 @@ export type OrderByAttribute = (typeof ORDER_BY_ATTRIBUTES)[number];
 export type RunClause =
   | { type: "metric"; key: string; comparator: NumericComparator; value: number }
   | { type: "param" | "tag"; key: string; comparator: StringComparator; value: string }
-  | { type: "param" | "tag"; key: string; comparator: "IS NULL" | "IS NOT NULL" }
+  | { type: "param" | "tag"; key: string; comparator: NullComparator }
   | { type: "attribute"; key: StringAttribute; comparator: StringComparator; value: string }
-  | { type: "attribute"; key: "run_id"; comparator: "IN" | "NOT IN"; values: string[] }
+  | { type: "attribute"; key: "run_id"; comparator: ListComparator; values: string[] }
   | { type: "attribute"; key: NumericAttribute; comparator: NumericComparator; value: number };
 
 /** A parsed filter: every clause must hold. Empty matches every run. */

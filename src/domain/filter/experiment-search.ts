@@ -6,16 +6,16 @@
  */
 import type { Experiment } from "../entities.js";
 import { invalidParameter } from "../errors.js";
-import type { NumericComparator, StringComparator } from "./ast.js";
+import type { NullComparator, NumericComparator, StringComparator } from "./ast.js";
 import { holds } from "./holds.js";
-import { tokenize } from "./lexer.js";
+import { type Comparison, type FilterGrammar, type ValueToken, numberValue, parseFilter, readOrderByEntry } from "./read-filter.js";
 import { compareCodePoints } from "./run-order.js";
 
 export type ExperimentClause =
   | { type: "attribute"; key: "name"; comparator: StringComparator; value: string }
   | { type: "attribute"; key: "creation_time" | "last_update_time"; comparator: NumericComparator; value: number }
   | { type: "tag"; key: string; comparator: StringComparator; value: string }
-  | { type: "tag"; key: string; comparator: "IS NULL" | "IS NOT NULL" };
+  | { type: "tag"; key: string; comparator: NullComparator };
 
 export interface ExperimentOrderTerm {
   key: "name" | "experiment_id" | "creation_time" | "last_update_time";
@@ -25,78 +25,68 @@ export interface ExperimentOrderTerm {
 const NUMERIC = ["=", "!=", ">", ">=", "<", "<="];
 const STRING = ["=", "!=", "LIKE", "ILIKE"];
 const ORDER_KEYS = ["name", "experiment_id", "creation_time", "last_update_time"] as const;
+const TAG_HEADS = ["tag", "tags"];
+const ATTRIBUTE_HEADS = ["attribute", "attributes", "attr"];
 
-const word = (t: { kind: string; parts?: { text: string; quote: string }[] } | undefined, w: string) =>
-  t?.kind === "ident" && t.parts!.length === 1 && t.parts![0]!.quote === "" && t.parts![0]!.text.toUpperCase() === w;
+const invalidComparator = (comparator: string, allowed: string[]) =>
+  invalidParameter(`Invalid comparator '${comparator}' not one of '{${allowed.map((c) => `'${c}'`).join(", ")}}'`);
+
+function stringValue(v: ValueToken | undefined, what: "tag" | "attributes"): string {
+  if (v?.kind === "string") return v.value;
+  throw invalidParameter(`Expected a quoted string value for ${what} (e.g. 'my-value'). Got value ${v?.raw || "nothing"}`);
+}
+
+function experimentClause({ parts, comparator, value }: Comparison): ExperimentClause {
+  let type: "attribute" | "tag" = "attribute";
+  let key = parts[0]!.text;
+  if (parts.length > 1) {
+    const head = parts[0]!.text;
+    if (TAG_HEADS.includes(head)) type = "tag";
+    else if (!ATTRIBUTE_HEADS.includes(head)) throw invalidParameter(`Invalid entity type '${head}'. Valid values are ['tag', 'attribute']`);
+    key = parts.length === 2 ? parts[1]!.text : parts.slice(1).map((p) => p.text).join(".");
+  }
+  if (type === "tag") {
+    if (comparator === "IS NULL" || comparator === "IS NOT NULL") return { type, key, comparator };
+    if (!STRING.includes(comparator)) throw invalidComparator(comparator, STRING);
+    return { type, key, comparator: comparator as StringComparator, value: stringValue(value, "tag") };
+  }
+  if (key === "name") {
+    if (!STRING.includes(comparator)) throw invalidComparator(comparator, STRING);
+    return { type, key, comparator: comparator as StringComparator, value: stringValue(value, "attributes") };
+  }
+  if (key === "creation_time" || key === "last_update_time") {
+    if (!NUMERIC.includes(comparator)) throw invalidComparator(comparator, NUMERIC);
+    return { type, key, comparator: comparator as NumericComparator, value: numberValue(value, `Expected numeric value type for numeric attribute: ${key}. Found`) };
+  }
+  throw invalidParameter(`Invalid attribute key '${key}' specified. Valid keys are '['name', 'creation_time', 'last_update_time']'`);
+}
+
+const EXPERIMENT_GRAMMAR: FilterGrammar<ExperimentClause> = {
+  syntax: {
+    invalidClause: (fragment) => invalidParameter(`Invalid clause(s) in filter string: '${fragment}'`),
+    nullTests: true,
+    unknownComparator: (raw) => invalidParameter(`Invalid comparison clause. Expected comparison found '${raw || "end of filter"}'`),
+    strictValues: false,
+    readAllFirst: false,
+  },
+  clause: experimentClause,
+};
 
 export function parseExperimentFilter(filter: string | undefined): ExperimentClause[] {
-  if (!filter || filter.trim() === "") return [];
-  const tokens = tokenize(filter);
-  let pos = 0;
-  const clauses: ExperimentClause[] = [];
-  for (;;) {
-    const ident = tokens[pos++]!;
-    if (ident.kind !== "ident" || word(ident, "AND")) throw invalidParameter(`Invalid clause(s) in filter string: '${ident.raw || filter}'`);
-    let type: "attribute" | "tag";
-    let key: string;
-    if (ident.parts.length === 1) {
-      type = "attribute";
-      key = ident.parts[0]!.text;
-    } else {
-      const head = ident.parts[0]!.text;
-      if (["tag", "tags"].includes(head)) type = "tag";
-      else if (["attribute", "attributes", "attr"].includes(head)) type = "attribute";
-      else throw invalidParameter(`Invalid entity type '${head}'. Valid values are ['tag', 'attribute']`);
-      key = ident.parts.length === 2 ? ident.parts[1]!.text : ident.parts.slice(1).map((p) => p.text).join(".");
-    }
-    let comparator: string;
-    const op = tokens[pos++]!;
-    if (op.kind === "op") comparator = op.raw;
-    else if (word(op, "LIKE") || word(op, "ILIKE")) comparator = op.raw.toUpperCase();
-    else if (word(op, "IS") && word(tokens[pos], "NULL")) {
-      comparator = "IS NULL";
-      pos++;
-    } else if (word(op, "IS") && word(tokens[pos], "NOT") && word(tokens[pos + 1], "NULL")) {
-      comparator = "IS NOT NULL";
-      pos += 2;
-    } else throw invalidParameter(`Invalid comparison clause. Expected comparison found '${op.raw || "end of filter"}'`);
-    const value = () => {
-      const t = tokens[pos++]!;
-      if (t.kind === "string") return t.value;
-      if (t.kind === "ident" && t.parts.length === 1 && t.parts[0]!.quote === '"') return t.parts[0]!.text;
-      throw invalidParameter(`Expected a quoted string value for ${type === "tag" ? "tag" : "attributes"} (e.g. 'my-value'). Got value ${t.raw || "nothing"}`);
-    };
-    if (type === "tag") {
-      if (comparator === "IS NULL" || comparator === "IS NOT NULL") clauses.push({ type, key, comparator });
-      else if (STRING.includes(comparator)) clauses.push({ type, key, comparator: comparator as StringComparator, value: value() });
-      else throw invalidParameter(`Invalid comparator '${comparator}' not one of '{${STRING.map((c) => `'${c}'`).join(", ")}}'`);
-    } else if (key === "name") {
-      if (!STRING.includes(comparator)) throw invalidParameter(`Invalid comparator '${comparator}' not one of '{${STRING.map((c) => `'${c}'`).join(", ")}}'`);
-      clauses.push({ type, key, comparator: comparator as StringComparator, value: value() });
-    } else if (key === "creation_time" || key === "last_update_time") {
-      if (!NUMERIC.includes(comparator)) throw invalidParameter(`Invalid comparator '${comparator}' not one of '{${NUMERIC.map((c) => `'${c}'`).join(", ")}}'`);
-      const t = tokens[pos++]!;
-      if (t.kind !== "number" || !Number.isFinite(t.value)) throw invalidParameter(`Expected numeric value type for numeric attribute: ${key}. Found ${t.raw || "nothing"}`);
-      clauses.push({ type, key, comparator: comparator as NumericComparator, value: t.value });
-    } else {
-      throw invalidParameter(`Invalid attribute key '${key}' specified. Valid keys are '['name', 'creation_time', 'last_update_time']'`);
-    }
-    const next = tokens[pos]!;
-    if (next.kind === "end") return clauses;
-    if (!word(next, "AND")) throw invalidParameter(`Invalid clause(s) in filter string: '${next.raw}'`);
-    pos++;
-  }
+  return parseFilter(filter, EXPERIMENT_GRAMMAR);
 }
 
 export function parseExperimentOrderBy(entries: readonly string[]): ExperimentOrderTerm[] {
   const terms: ExperimentOrderTerm[] = [];
   for (const entry of entries) {
-    const m = /^\s*(?:(?:attributes?|attr)\.)?`?([a-z_]+)`?(?:\s+(ASC|DESC))?\s*$/i.exec(entry);
-    if (!m) throw invalidParameter(`Invalid order_by clause '${entry}'. Could not be parsed.`);
-    const key = m[1]!;
+    const { parts, ascending } = readOrderByEntry(entry);
+    if (parts.length > 2 || (parts.length === 2 && !ATTRIBUTE_HEADS.includes(parts[0]!.text))) {
+      throw invalidParameter(`Invalid order_by clause '${entry}'. Could not be parsed.`);
+    }
+    const key = parts[parts.length - 1]!.text;
     if (!(ORDER_KEYS as readonly string[]).includes(key)) throw invalidParameter(`Invalid order by key '${key}' specified. Valid keys are ${JSON.stringify(ORDER_KEYS)}`);
     if (terms.some((t) => t.key === key)) throw invalidParameter(`\`order_by\` contains duplicate fields: ['${entry}']`);
-    terms.push({ key: key as ExperimentOrderTerm["key"], ascending: (m[2] ?? "ASC").toUpperCase() === "ASC" });
+    terms.push({ key: key as ExperimentOrderTerm["key"], ascending });
   }
   return terms.length > 0 ? terms : [{ key: "creation_time", ascending: false }];
 }

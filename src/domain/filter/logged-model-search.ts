@@ -15,7 +15,7 @@ import { LOGGED_MODEL_STATUSES } from "../logged-model.js";
 import { invalidParameter } from "../errors.js";
 import { invalidPageToken } from "../messages.js";
 import type { NumericComparator, StringComparator } from "./ast.js";
-import { type Comparison, pyStrings, readComparisons, stringList, unquotedValue } from "./comparison.js";
+import { type Comparison, parseFilter, pyStrings, stringList, unquotedValue } from "./read-filter.js";
 import { holds } from "./holds.js";
 import { compareCodePoints } from "./run-order.js";
 
@@ -88,34 +88,35 @@ function resolve(c: Comparison): { type: "attribute" | "metric" | "param" | "tag
   return { type, key };
 }
 
+function loggedModelClause(c: Comparison): LoggedModelClause {
+  const { type, key } = resolve(c);
+  const entity = `${PLURAL[type]}.${key}`;
+  const numeric = type === "metric" || (NUMERIC_ATTRIBUTES as readonly string[]).includes(key);
+  const ops = numeric ? NUMERIC_OPS : STRING_OPS;
+  if (!ops.includes(c.comparator)) {
+    throw invalidParameter(`Invalid comparison operator for ${entity}: '${c.comparator}'. Expected one of ${pyStrings(ops, "(", ")")}.`);
+  }
+  const v = c.value!;
+  if (numeric) {
+    if (v.kind !== "number" || !Number.isFinite(v.value)) {
+      throw invalidParameter(`Expected numeric value type for ${type === "metric" ? "metric" : `numeric attribute: ${key}`}. Found ${v.raw}`);
+    }
+    return { type, key, comparator: c.comparator as NumericComparator, value: v.value } as LoggedModelClause;
+  }
+  if (c.comparator === "IN" || c.comparator === "NOT IN") {
+    return { type, key, comparator: c.comparator, values: stringList(v as Extract<typeof v, { kind: "list" }>) } as LoggedModelClause;
+  }
+  if (v.kind === "word") throw unquotedValue(v.raw);
+  if (v.kind !== "string") throw invalidParameter(`Expected a quoted string value for ${entity} (e.g. 'my-value'). Got value ${v.raw}`);
+  return { type, key, comparator: c.comparator, value: v.value } as LoggedModelClause;
+}
+
 export function parseLoggedModelFilter(filter: string | undefined): LoggedModelClause[] {
   const invalidClause = () =>
     invalidParameter(
       `Invalid filter string: '${filter}'. Expected a list of comparisons separated by 'AND' (e.g. 'metrics.loss > 0.1 AND params.lr = 0.01').`,
     );
-  return readComparisons(filter, invalidClause).map((c): LoggedModelClause => {
-    const { type, key } = resolve(c);
-    const entity = `${PLURAL[type]}.${key}`;
-    const numeric = type === "metric" || (NUMERIC_ATTRIBUTES as readonly string[]).includes(key);
-    const ops = numeric ? NUMERIC_OPS : STRING_OPS;
-    if (!ops.includes(c.comparator)) {
-      throw invalidParameter(`Invalid comparison operator for ${entity}: '${c.comparator}'. Expected one of ${pyStrings(ops, "(", ")")}.`);
-    }
-    const v = c.value;
-    if (numeric) {
-      if (v.kind !== "number" || !Number.isFinite(v.value)) {
-        throw invalidParameter(`Expected numeric value type for ${type === "metric" ? "metric" : `numeric attribute: ${key}`}. Found ${v.raw}`);
-      }
-      return { type, key, comparator: c.comparator as NumericComparator, value: v.value } as LoggedModelClause;
-    }
-    if (c.comparator === "IN" || c.comparator === "NOT IN") {
-      if (v.kind !== "list") throw invalidClause();
-      return { type, key, comparator: c.comparator, values: stringList(v) } as LoggedModelClause;
-    }
-    if (v.kind === "word") throw unquotedValue(v.raw);
-    if (v.kind !== "string") throw invalidParameter(`Expected a quoted string value for ${entity} (e.g. 'my-value'). Got value ${v.raw}`);
-    return { type, key, comparator: c.comparator, value: v.value } as LoggedModelClause;
-  });
+  return parseFilter(filter, { syntax: { invalidClause, nullTests: false, strictValues: true, readAllFirst: true }, clause: loggedModelClause });
 }
 
 /** The `datasets` of a search: each needs a name (MLflow's message otherwise). */

@@ -9,9 +9,11 @@
 import type { ModelVersion } from "../model-registry.js";
 import { invalidParameter } from "../errors.js";
 import type { NumericComparator, StringComparator } from "./ast.js";
-import { pyStrings, readComparisons, readOrderByEntry, splitIdentifier, stringList, unquotedValue } from "./comparison.js";
+import { type Comparison, parseFilter, pyStrings, readOrderByEntry, splitIdentifier, stringList, unquotedValue } from "./read-filter.js";
 import {
+  REGISTRY_SYNTAX,
   STRING_COMPARATORS,
+  badRegistryDirection,
   isPrompt,
   queriesPrompts,
   registryIdentifier,
@@ -43,41 +45,39 @@ const NUMERIC_ATTRIBUTES = ["version_number", "creation_timestamp", "last_update
 const NUMERIC_COMPARATORS: readonly string[] = ["=", "!=", ">", ">=", "<", "<="];
 const ORDER_KEYS = ["name", "version_number", "creation_timestamp", "last_updated_timestamp"] as const;
 
-const invalidClause = (fragment: string) => invalidParameter(`Invalid clause(s) in filter string: ${fragment}`);
 const LIST_KEYS = ["name", "run_id"];
 const onlyListKeys = () => invalidParameter("Only the 'name' and 'run_id' attributes support comparison with a list of quoted string values.");
 
+function modelVersionClause(c: Comparison): ModelVersionClause {
+  const { type, key } = registryIdentifier(c, SEARCH_KEYS);
+  if (type === "tag") {
+    const value = tagValue(c.value);
+    return { type, key, comparator: tagComparator(c.comparator), value };
+  }
+  const v = c.value!;
+  if (v.kind === "word") throw unquotedValue(v.raw);
+  if (v.kind === "list" && !LIST_KEYS.includes(key)) throw onlyListKeys();
+  if (v.kind === "number" && !NUMERIC_ATTRIBUTES.includes(key)) {
+    throw invalidParameter(`Only the '${pyStrings(NUMERIC_ATTRIBUTES)}' attributes support comparison with numeric values.`);
+  }
+  if (key === "version_number") {
+    if (!NUMERIC_COMPARATORS.includes(c.comparator)) throw invalidParameter(`Invalid comparator for attribute ${key}: ${c.comparator}`);
+    // A quoted number compares as the number, as the SQL column's integer affinity makes it.
+    const n = v.kind === "number" ? v.value : v.kind === "string" && v.value.trim() !== "" ? Number(v.value) : Number.NaN;
+    if (!Number.isFinite(n)) throw invalidParameter(`Expected numeric value type for numeric attribute: ${key}. Found ${v.raw}`);
+    return { type, key, comparator: c.comparator as NumericComparator, value: n };
+  }
+  const isList = c.comparator === "IN" || c.comparator === "NOT IN";
+  if (!STRING_COMPARATORS.includes(c.comparator) && !(isList && LIST_KEYS.includes(key))) {
+    throw invalidParameter(`Invalid comparator for attribute: ${c.comparator}`);
+  }
+  if (isList) return { type, key: key as "name" | "run_id", comparator: c.comparator as "IN" | "NOT IN", values: stringList(v as Extract<typeof v, { kind: "list" }>) };
+  if (v.kind !== "string") throw onlyListKeys();
+  return { type, key: key as "name" | "run_id" | "source_path", comparator: c.comparator as StringComparator, value: v.value };
+}
+
 export function parseModelVersionFilter(filter: string | undefined): ModelVersionFilter {
-  const clauses = readComparisons(filter, invalidClause).map((c): ModelVersionClause => {
-    const { type, key } = registryIdentifier(c, SEARCH_KEYS);
-    if (type === "tag") {
-      const value = tagValue(c);
-      return { type, key, comparator: tagComparator(c.comparator), value };
-    }
-    const v = c.value;
-    if (v.kind === "word") throw unquotedValue(v.raw);
-    if (v.kind === "list" && !LIST_KEYS.includes(key)) throw onlyListKeys();
-    if (v.kind === "number" && !NUMERIC_ATTRIBUTES.includes(key)) {
-      throw invalidParameter(`Only the '${pyStrings(NUMERIC_ATTRIBUTES)}' attributes support comparison with numeric values.`);
-    }
-    if (key === "version_number") {
-      if (!NUMERIC_COMPARATORS.includes(c.comparator)) throw invalidParameter(`Invalid comparator for attribute ${key}: ${c.comparator}`);
-      // A quoted number compares as the number, as the SQL column's integer affinity makes it.
-      const n = v.kind === "number" ? v.value : v.kind === "string" && v.value.trim() !== "" ? Number(v.value) : Number.NaN;
-      if (!Number.isFinite(n)) throw invalidParameter(`Expected numeric value type for numeric attribute: ${key}. Found ${v.raw}`);
-      return { type, key, comparator: c.comparator as NumericComparator, value: n };
-    }
-    const isList = c.comparator === "IN" || c.comparator === "NOT IN";
-    if (!STRING_COMPARATORS.includes(c.comparator) && !(isList && LIST_KEYS.includes(key))) {
-      throw invalidParameter(`Invalid comparator for attribute: ${c.comparator}`);
-    }
-    if (isList) {
-      if (v.kind !== "list") throw invalidClause(c.identifier);
-      return { type, key: key as "name" | "run_id", comparator: c.comparator as "IN" | "NOT IN", values: stringList(v) };
-    }
-    if (v.kind !== "string") throw onlyListKeys();
-    return { type, key: key as "name" | "run_id" | "source_path", comparator: c.comparator as StringComparator, value: v.value };
-  });
+  const clauses = parseFilter(filter, { syntax: REGISTRY_SYNTAX, clause: modelVersionClause });
   const prompts = queriesPrompts(clauses);
   return { clauses: withoutPromptClauses(clauses, prompts), prompts };
 }
@@ -85,7 +85,7 @@ export function parseModelVersionFilter(filter: string | undefined): ModelVersio
 export function parseModelVersionOrderBy(entries: readonly string[]): ModelVersionOrderTerm[] {
   const terms: ModelVersionOrderTerm[] = [];
   for (const entry of entries) {
-    const { parts, ascending } = readOrderByEntry(entry);
+    const { parts, ascending } = readOrderByEntry(entry, badRegistryDirection);
     const { head, key } = splitIdentifier(parts);
     if (head !== undefined && !["attribute", "tag", "tags"].includes(head)) {
       throw invalidParameter(`Invalid entity type '${head}'. Valid entity types are ('attribute', 'tag', 'tags')`);

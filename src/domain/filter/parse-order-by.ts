@@ -2,24 +2,14 @@
 import { invalidParameter } from "../errors.js";
 import { ORDER_BY_ATTRIBUTES, type OrderByAttribute, type OrderTerm } from "./ast.js";
 import { resolveIdentifier } from "./identifier.js";
-import { tokenize } from "./lexer.js";
+import { readOrderByEntry } from "./read-filter.js";
 
 export function parseOrderBy(entries: readonly string[]): OrderTerm[] {
   const terms: OrderTerm[] = [];
   const seen = new Set<string>();
   for (const entry of entries) {
-    const unparsable = () => invalidParameter(`Invalid order_by clause '${entry}'. Could not be parsed.`);
-    const tokens = tokenize(entry, unparsable);
-    const [ident, dir, end] = tokens;
-    if (ident?.kind !== "ident") throw unparsable();
-    let ascending = true;
-    if (dir?.kind === "ident" && dir.parts.length === 1 && dir.parts[0]!.quote === "" && /^(ASC|DESC)$/i.test(dir.parts[0]!.text)) {
-      ascending = dir.parts[0]!.text.toUpperCase() === "ASC";
-      if (end?.kind !== "end") throw unparsable();
-    } else if (dir?.kind !== "end") {
-      throw unparsable();
-    }
-    const { type, key } = resolveIdentifier(ident.parts, ident.raw);
+    const { parts, identifier, ascending } = readOrderByEntry(entry);
+    const { type, key } = resolveIdentifier(parts, identifier);
     let term: OrderTerm;
     if (type === "attribute") {
       if (!(ORDER_BY_ATTRIBUTES as readonly string[]).includes(key)) {

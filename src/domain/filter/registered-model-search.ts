@@ -8,7 +8,7 @@
 import type { RegisteredModel } from "../model-registry.js";
 import { invalidParameter } from "../errors.js";
 import type { StringComparator } from "./ast.js";
-import { type Comparison, pyStrings, readComparisons, readOrderByEntry, splitIdentifier, unquotedValue } from "./comparison.js";
+import { type Comparison, type FilterSyntax, type ValueToken, parseFilter, pyStrings, readOrderByEntry, splitIdentifier, unquotedValue } from "./read-filter.js";
 import { holds } from "./holds.js";
 import { compareCodePoints } from "./run-order.js";
 
@@ -33,7 +33,13 @@ export const IS_PROMPT_TAG = "mlflow.prompt.is_prompt";
 export const STRING_COMPARATORS: readonly string[] = ["=", "!=", "LIKE", "ILIKE"];
 const ENTITY_TYPES = ["attribute", "tag", "tags"];
 
-const invalidClause = (fragment: string) => invalidParameter(`Invalid clause(s) in filter string: ${fragment}`);
+/** How MLflow's registry parsers read a filter: every comparison first, literal values only, no IS NULL. */
+export const REGISTRY_SYNTAX: FilterSyntax = {
+  invalidClause: (fragment) => invalidParameter(`Invalid clause(s) in filter string: ${fragment}`),
+  nullTests: false,
+  strictValues: true,
+  readAllFirst: true,
+};
 
 /**
  * `<type>.<key>` of the registry grammars (SearchModelUtils._get_model_search_identifier): type attribute, tag or
@@ -52,11 +58,10 @@ export function registryIdentifier(c: Comparison, validKeys: readonly string[]):
 }
 
 /** A tag's value: a quoted string (MLflow's SearchModelUtils._get_value for tags). */
-export function tagValue(c: Comparison): string {
-  const v = c.value;
-  if (v.kind === "string") return v.value;
-  if (v.kind === "word") throw unquotedValue(v.raw);
-  throw invalidParameter(`Expected a quoted string value for tag (e.g. 'my-value'). Got value ${v.raw}`);
+export function tagValue(v: ValueToken | undefined): string {
+  if (v?.kind === "string") return v.value;
+  if (v?.kind === "word") throw unquotedValue(v.raw);
+  throw invalidParameter(`Expected a quoted string value for tag (e.g. 'my-value'). Got value ${v?.raw ?? ""}`);
 }
 
 export function tagComparator(comparator: string): StringComparator {
@@ -82,32 +87,37 @@ export function withoutPromptClauses<C extends { type: string; key: string }>(cl
 
 export const isPrompt = (tags: readonly { key: string; value: string }[]) => tags.some((t) => t.key === IS_PROMPT_TAG && t.value === "true");
 
+function registeredModelClause(c: Comparison): RegisteredModelClause {
+  const { type, key } = registryIdentifier(c, ["name"]);
+  if (type === "tag") {
+    const value = tagValue(c.value);
+    return { type, key, comparator: tagComparator(c.comparator), value };
+  }
+  const v = c.value;
+  if (v?.kind === "word") throw unquotedValue(v.raw);
+  if (v?.kind === "list") throw invalidParameter("Only the 'run_id' attribute supports comparison with a list of quoted string values.");
+  if (v?.kind === "number") {
+    throw invalidParameter(`Expected a quoted string value or a list of quoted string values for attributes. Got value ${v.raw}`);
+  }
+  if (!STRING_COMPARATORS.includes(c.comparator) || v?.kind !== "string") throw invalidParameter(`Invalid comparator for attribute: ${c.comparator}`);
+  return { type: "attribute", key: "name", comparator: c.comparator as StringComparator, value: v.value };
+}
+
 export function parseRegisteredModelFilter(filter: string | undefined): RegisteredModelFilter {
-  const clauses = readComparisons(filter, invalidClause).map((c): RegisteredModelClause => {
-    const { type, key } = registryIdentifier(c, ["name"]);
-    if (type === "tag") {
-      const value = tagValue(c);
-      return { type, key, comparator: tagComparator(c.comparator), value };
-    }
-    const v = c.value;
-    if (v.kind === "word") throw unquotedValue(v.raw);
-    if (v.kind === "list") throw invalidParameter("Only the 'run_id' attribute supports comparison with a list of quoted string values.");
-    if (v.kind === "number") {
-      throw invalidParameter(`Expected a quoted string value or a list of quoted string values for attributes. Got value ${v.raw}`);
-    }
-    if (!STRING_COMPARATORS.includes(c.comparator)) throw invalidParameter(`Invalid comparator for attribute: ${c.comparator}`);
-    return { type: "attribute", key: "name", comparator: c.comparator as StringComparator, value: v.value };
-  });
+  const clauses = parseFilter(filter, { syntax: REGISTRY_SYNTAX, clause: registeredModelClause });
   const prompts = queriesPrompts(clauses);
   return { clauses: withoutPromptClauses(clauses, prompts), prompts };
 }
 
 const ORDER_KEYS = ["name", "last_updated_timestamp"] as const;
 
+/** MLflow's registry message for a direction that is neither ASC nor DESC. */
+export const badRegistryDirection = (entry: string) => invalidParameter(`Invalid ordering key in order_by clause '${entry}'.`);
+
 export function parseRegisteredModelOrderBy(entries: readonly string[]): RegisteredModelOrderTerm[] {
   const terms: RegisteredModelOrderTerm[] = [];
   for (const entry of entries) {
-    const { parts, ascending } = readOrderByEntry(entry);
+    const { parts, ascending } = readOrderByEntry(entry, badRegistryDirection);
     const { head, key: written } = splitIdentifier(parts);
     if (head !== undefined && !ENTITY_TYPES.includes(head)) {
       throw invalidParameter(`Invalid entity type '${head}'. Valid entity types are ${pyStrings(ENTITY_TYPES, "(", ")")}`);
