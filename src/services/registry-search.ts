@@ -1,34 +1,22 @@
 /**
  * SearchService's registry and logged-model searches (MLflow's registered-models/search — also GET /mlflow/models —,
- * model-versions/search, logged-models/search) and the model versions shown on leaderboard entries. Stores list the
- * entities (narrowed where the filter allows); src/domain/filter parses, filters and sorts them in memory.
+ * model-versions/search, logged-models/search) and the model versions shown on leaderboard entries. Filters and
+ * orders are parsed here (src/domain/filter); the store filters, orders and pages in the database; page tokens carry
+ * the sort key of a page's last item and the search they continue.
  */
-import type { ModelVersion } from "../domain/model-registry.js";
 import {
-  compareLoggedModels,
   decodeLoggedModelPageToken,
   encodeLoggedModelPageToken,
-  matchesLoggedModel,
+  loggedModelKeysetTerms,
   parseLoggedModelDatasets,
   parseLoggedModelFilter,
   parseLoggedModelOrderBy,
 } from "../domain/filter/logged-model-search.js";
-import {
-  compareModelVersions,
-  matchesModelVersion,
-  narrowingOf,
-  parseModelVersionFilter,
-  parseModelVersionOrderBy,
-} from "../domain/filter/model-version-search.js";
-import { decodeOffsetPageToken, pageOf } from "../domain/filter/offset-page-token.js";
-import {
-  compareRegisteredModels,
-  matchesRegisteredModel,
-  parseRegisteredModelFilter,
-  parseRegisteredModelOrderBy,
-} from "../domain/filter/registered-model-search.js";
+import { type KeysetTerm, type SortKeyValues, decodeKeysetToken, encodeKeysetToken, searchFingerprint } from "../domain/filter/keyset-token.js";
+import { modelVersionKeysetTerms, parseModelVersionFilter, parseModelVersionOrderBy } from "../domain/filter/model-version-search.js";
+import { parseRegisteredModelFilter, parseRegisteredModelOrderBy, registeredModelKeysetTerms } from "../domain/filter/registered-model-search.js";
 import { compareCodePoints } from "../domain/filter/run-order.js";
-import type { Store } from "../store/types.js";
+import type { KeysetPage, Store } from "../store/types.js";
 import type {
   LeaderboardModelVersion,
   SearchLoggedModelsRequest,
@@ -42,6 +30,23 @@ import { loggedModelToProto } from "./logged-model-convert.js";
 import { modelVersionToProto, registeredModelToProto } from "./registry-convert.js";
 import { maxResultsOf } from "./search-limits.js";
 import { missing } from "./tracking-convert.js";
+
+/**
+ * A keyset page of a search whose query is `search`: the store's page from the token's sort key, and the token of the
+ * next page ("" on the last).
+ */
+export async function keysetPage<T>(
+  search: unknown,
+  terms: readonly KeysetTerm[],
+  req: { maxResults: number; pageToken: string | undefined },
+  read: (page: KeysetPage) => Promise<{ items: T[]; next?: SortKeyValues }>,
+): Promise<{ items: T[]; nextPageToken: string }> {
+  const fingerprint = searchFingerprint(search);
+  const page: KeysetPage = { maxResults: req.maxResults };
+  if (req.pageToken) page.after = decodeKeysetToken(req.pageToken, fingerprint, terms);
+  const { items, next } = await read(page);
+  return { items, nextPageToken: next ? encodeKeysetToken(fingerprint, next) : "" };
+}
 
 /** MLflow's SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT and _THRESHOLD. */
 export const REGISTERED_MODELS_DEFAULT = 100;
@@ -58,24 +63,19 @@ export const LOGGED_MODELS_MAX = 50_000;
 
 export async function searchRegisteredModels(store: Store, req: SearchRegisteredModelsRequest): Promise<SearchRegisteredModelsResponse> {
   const maxResults = maxResultsOf(req.maxResults, REGISTERED_MODELS_DEFAULT, REGISTERED_MODELS_MAX);
-  const filter = parseRegisteredModelFilter(req.filter);
-  const order = parseRegisteredModelOrderBy(req.orderBy);
-  const offset = decodeOffsetPageToken(req.pageToken);
-  const all = (await store.listRegisteredModels()).filter((m) => matchesRegisteredModel(m, filter)).sort((a, b) => compareRegisteredModels(a, b, order));
-  const page = pageOf(all, offset, maxResults);
+  const query = { filter: parseRegisteredModelFilter(req.filter), order: parseRegisteredModelOrderBy(req.orderBy) };
+  const page = await keysetPage(query, registeredModelKeysetTerms(query.order), { maxResults, pageToken: req.pageToken }, (p) =>
+    store.searchRegisteredModels(query, p),
+  );
   return { registeredModels: page.items.map(registeredModelToProto), nextPageToken: page.nextPageToken };
 }
 
 export async function searchModelVersions(store: Store, req: SearchModelVersionsRequest): Promise<SearchModelVersionsResponse> {
   const maxResults = maxResultsOf(req.maxResults, MODEL_VERSIONS_DEFAULT, MODEL_VERSIONS_MAX);
-  const filter = parseModelVersionFilter(req.filter);
-  const order = parseModelVersionOrderBy(req.orderBy);
-  const offset = decodeOffsetPageToken(req.pageToken);
-  const narrow = narrowingOf(filter);
-  // A filter whose `name =` or `run_id` clauses contradict each other matches nothing: no read.
-  if (narrow.names?.length === 0 || narrow.runIds?.length === 0) return { modelVersions: [], nextPageToken: "" };
-  const all = (await store.listModelVersions(narrow)).filter((v) => matchesModelVersion(v, filter)).sort((a, b) => compareModelVersions(a, b, order));
-  const page = pageOf(all, offset, maxResults);
+  const query = { filter: parseModelVersionFilter(req.filter), order: parseModelVersionOrderBy(req.orderBy) };
+  const page = await keysetPage(query, modelVersionKeysetTerms(query.order), { maxResults, pageToken: req.pageToken }, (p) =>
+    store.searchModelVersions(query, p),
+  );
   return { modelVersions: page.items.map(modelVersionToProto), nextPageToken: page.nextPageToken };
 }
 
@@ -84,22 +84,20 @@ export async function searchLoggedModels(store: Store, req: SearchLoggedModelsRe
   // MLflow reads 0 as "not given".
   const maxResults = maxResultsOf(req.maxResults || undefined, LOGGED_MODELS_DEFAULT, LOGGED_MODELS_MAX);
   const datasets = parseLoggedModelDatasets(req.datasets);
-  const clauses = parseLoggedModelFilter(req.filter);
+  const filter = parseLoggedModelFilter(req.filter);
   const order = parseLoggedModelOrderBy(req.orderBy);
   const key = { experimentIds: req.experimentIds, filter: req.filter, orderBy: req.orderBy };
-  const offset = req.pageToken ? decodeLoggedModelPageToken(req.pageToken, key) : 0;
-  const all = (await store.listLoggedModels(req.experimentIds))
-    .filter((m) => matchesLoggedModel(m, clauses, datasets))
-    .sort((a, b) => compareLoggedModels(a, b, order));
-  const end = offset + maxResults;
-  return { models: all.slice(offset, end).map(loggedModelToProto), nextPageToken: end < all.length ? encodeLoggedModelPageToken(key, end) : "" };
+  const page: KeysetPage = { maxResults };
+  if (req.pageToken) page.after = decodeLoggedModelPageToken(req.pageToken, key, loggedModelKeysetTerms(order));
+  const { items, next } = await store.searchLoggedModels({ experimentIds: req.experimentIds, filter, datasets, order }, page);
+  return { models: items.map(loggedModelToProto), nextPageToken: next ? encodeLoggedModelPageToken(key, next) : "" };
 }
 
 /** The registered versions made from each of the runs, in one store read: by name, newest version first. */
 export async function modelVersionsByRun(store: Store, runIds: string[]): Promise<Map<string, LeaderboardModelVersion[]>> {
   const byRun = new Map<string, LeaderboardModelVersion[]>();
   if (runIds.length === 0) return byRun;
-  const versions: ModelVersion[] = await store.listModelVersions({ runIds: [...new Set(runIds)] });
+  const versions = await store.modelVersionsOfRuns([...new Set(runIds)]);
   versions.sort((a, b) => compareCodePoints(a.name, b.name) || b.version - a.version);
   for (const v of versions) {
     const entry = { name: v.name, version: String(v.version), currentStage: v.currentStage, aliases: [...v.aliases] };

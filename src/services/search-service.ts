@@ -8,18 +8,11 @@ import type { Run } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
 import { type OrderTerm, RANK_MISSING, type RunClause, parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
 import { type SearchableRun, compareSortKeys, sortKeyOf } from "../domain/filter/run-order.js";
-import {
-  compareExperiments,
-  decodeExperimentPageToken,
-  encodeExperimentPageToken,
-  matchesExperiment,
-  parseExperimentFilter,
-  parseExperimentOrderBy,
-} from "../domain/filter/experiment-search.js";
+import { experimentKeysetTerms, parseExperimentFilter, parseExperimentOrderBy } from "../domain/filter/experiment-search.js";
 import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
 import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
-import { modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
+import { keysetPage, modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
 import type { ServiceImplementation } from "./rpc.js";
 import { maxResultsOf } from "./search-limits.js";
 import { experimentToProto, metricToProto, missing, runToProto } from "./tracking-convert.js";
@@ -163,15 +156,9 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
 
     async searchExperiments(req) {
       const maxResults = maxResultsOf(req.maxResults, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
-      const filter = parseExperimentFilter(req.filter);
-      const order = parseExperimentOrderBy(req.orderBy);
-      const offset = decodeExperimentPageToken(req.pageToken);
-      const all = (await store.listExperiments(viewTypeFromProto(req.viewType, "view_type")))
-        .filter((e) => matchesExperiment(e, filter))
-        .sort((a, b) => compareExperiments(a, b, order));
-      const page = all.slice(offset, offset + maxResults);
-      const more = offset + maxResults < all.length;
-      return { experiments: page.map(experimentToProto), nextPageToken: more ? encodeExperimentPageToken(offset + maxResults) : "" };
+      const query = { filter: parseExperimentFilter(req.filter), order: parseExperimentOrderBy(req.orderBy), viewType: viewTypeFromProto(req.viewType, "view_type") };
+      const page = await keysetPage(query, experimentKeysetTerms(query.order), { maxResults, pageToken: req.pageToken }, (p) => store.searchExperiments(query, p));
+      return { experiments: page.items.map(experimentToProto), nextPageToken: page.nextPageToken };
     },
 
     async *streamSearchRuns(req, ctx) {

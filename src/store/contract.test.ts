@@ -9,6 +9,7 @@ import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
 import { type Metric, type Run, type Tag, compareMetricRecency } from "../domain/entities.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { paramChangedMessage } from "../domain/validation.js";
+import { parseExperimentOrderBy } from "../domain/filter/experiment-search.js";
 import { parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
 import { SEARCH_CASES, SEARCH_FIXTURE, fixtureBatch } from "./search-cases.js";
 import type { NewRun, RunSearchQuery, Store } from "./types.js";
@@ -714,15 +715,17 @@ describe.each(backends)("Store contract: $name", (backend) => {
       },
     );
 
-    it("lists experiments per view type, with their tags", async () => {
+    it("searches experiments per view type, with their tags", async () => {
       await store.setExperimentTag(experimentId, { key: "desk", value: "eq" });
       const gone = await store.createExperiment({ name: "gone", tags: [], now: NOW });
       await store.setExperimentLifecycle(gone, "deleted", NOW);
-      const names = async (view: "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL") => (await store.listExperiments(view)).map((e) => e.name).sort();
+      const search = (viewType: "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL") =>
+        store.searchExperiments({ filter: [], order: parseExperimentOrderBy(["name"]), viewType }, { maxResults: 10 });
+      const names = async (view: "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL") => (await search(view)).items.map((e) => e.name);
       expect(await names("ACTIVE_ONLY")).toEqual(["Default", "search"]);
       expect(await names("DELETED_ONLY")).toEqual(["gone"]);
       expect(await names("ALL")).toEqual(["Default", "gone", "search"]);
-      const listed = (await store.listExperiments("ACTIVE_ONLY")).find((e) => e.experimentId === experimentId);
+      const listed = (await search("ACTIVE_ONLY")).items.find((e) => e.experimentId === experimentId);
       expect(listed).toEqual(await store.getExperiment(experimentId));
     });
 

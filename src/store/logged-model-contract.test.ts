@@ -11,6 +11,7 @@ import { AppError } from "../domain/errors.js";
 import type { LoggedModel } from "../domain/logged-model.js";
 import { experimentNotActive, experimentNotFound } from "../domain/messages.js";
 import { loggedModelNotFound, loggedModelParamChanged, loggedModelTagNotFound } from "../domain/registry-messages.js";
+import { parseLoggedModelOrderBy } from "../domain/filter/logged-model-search.js";
 import type { NewLoggedModel, Store } from "./types.js";
 
 interface StoreBackend {
@@ -20,6 +21,7 @@ interface StoreBackend {
 }
 
 const backends: StoreBackend[] = [sqliteBackend, mongoBackend];
+const BY_CREATION = parseLoggedModelOrderBy([]);
 
 const NOW = 1_700_000_000_000;
 const newModelId = () => `m-${randomBytes(16).toString("hex")}`;
@@ -43,6 +45,10 @@ async function expectError(promise: Promise<unknown>, expected: AppError): Promi
 describe.each(backends)("Logged model contract: $name", (backend) => {
   const opened: Store[] = [];
   let store: Store;
+
+  /** The live models of the experiments, newest first. */
+  const listModels = async (experimentIds: string[]) =>
+    (await store.searchLoggedModels({ experimentIds, filter: [], datasets: [], order: BY_CREATION }, { maxResults: 1000 })).items;
 
   const createModel = (fields: Partial<NewLoggedModel> = {}) =>
     store.createLoggedModel({ modelId: newModelId(), experimentId: "0", name: "model", params: [], tags: [], now: NOW, ...fields });
@@ -139,7 +145,7 @@ describe.each(backends)("Logged model contract: $name", (backend) => {
       const experimentId = await store.createExperiment({ name: "gone", tags: [], now: NOW });
       await store.setExperimentLifecycle(experimentId, "deleted", NOW);
       await expectError(createModel({ experimentId }), experimentNotActive(experimentId));
-      expect(await store.listLoggedModels([])).toEqual([]);
+      expect(await listModels(["0", experimentId])).toEqual([]);
     });
 
     it("answers RESOURCE_DOES_NOT_EXIST for an unknown id", async () => {
@@ -232,7 +238,7 @@ describe.each(backends)("Logged model contract: $name", (backend) => {
       await expectError(store.setLoggedModelTags(modelId, [{ key: "b", value: "2" }], NOW), gone);
       await expectError(store.deleteLoggedModelTag(modelId, "a", NOW), gone);
       await expectError(store.logLoggedModelParams(modelId, [{ key: "p", value: "1" }], NOW), gone);
-      expect(await store.listLoggedModels([])).toEqual([kept]);
+      expect(await listModels(["0"])).toEqual([kept]);
     });
 
     it("refuses every method on an unknown id", async () => {
@@ -274,7 +280,7 @@ describe.each(backends)("Logged model contract: $name", (backend) => {
       expect((await store.getLoggedModel(other.modelId)).metrics).toEqual([
         { key: "acc", value: 0.2, timestamp: NOW + 1, step: 0, modelId: other.modelId, runId: runA },
       ]);
-      const listed = (await store.listLoggedModels(["0"])).find((m) => m.modelId === model.modelId);
+      const listed = (await listModels(["0"])).find((m) => m.modelId === model.modelId);
       expect(listed?.metrics).toEqual(metrics);
     });
 
@@ -306,8 +312,8 @@ describe.each(backends)("Logged model contract: $name", (backend) => {
     });
   });
 
-  describe("listing", () => {
-    it("lists the live models of the given experiments, or of every experiment, whole", async () => {
+  describe("searching", () => {
+    it("finds the live models of the given experiments (none given: none), whole", async () => {
       const experimentId = await store.createExperiment({ name: "e", tags: [], now: NOW });
       const a = await createModel({ name: "a", params: [{ key: "p", value: "1" }], tags: [{ key: "t", value: "1" }] });
       const b = await createModel({ name: "b", experimentId });
@@ -317,12 +323,12 @@ describe.each(backends)("Logged model contract: $name", (backend) => {
       await store.finalizeLoggedModel(c.modelId, "READY", NOW + 1);
       const names = (models: LoggedModel[]) => models.map((m) => m.name).sort();
 
-      expect(names(await store.listLoggedModels([]))).toEqual(["a", "b", "c"]);
-      expect(names(await store.listLoggedModels([experimentId]))).toEqual(["b", "c"]);
-      expect(names(await store.listLoggedModels(["0", experimentId]))).toEqual(["a", "b", "c"]);
-      expect(await store.listLoggedModels(["999"])).toEqual([]);
+      expect(names(await listModels([experimentId]))).toEqual(["b", "c"]);
+      expect(names(await listModels(["0", experimentId]))).toEqual(["a", "b", "c"]);
+      expect(await listModels(["999"])).toEqual([]);
+      expect(await listModels([])).toEqual([]);
 
-      const all = await store.listLoggedModels([]);
+      const all = await listModels(["0", experimentId]);
       for (const model of [a, b, c]) {
         expect(sorted(all.find((m) => m.modelId === model.modelId) as LoggedModel)).toEqual(sorted(await store.getLoggedModel(model.modelId)));
       }

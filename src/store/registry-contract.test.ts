@@ -15,6 +15,8 @@ import {
   registeredModelExists,
   registeredModelNotFound,
 } from "../domain/registry-messages.js";
+import { parseModelVersionFilter, parseModelVersionOrderBy } from "../domain/filter/model-version-search.js";
+import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "../domain/filter/registered-model-search.js";
 import type { NewModelVersion, Store } from "./types.js";
 
 interface StoreBackend {
@@ -80,6 +82,14 @@ describe.each(backends)("Registry contract: $name", (backend) => {
   const createVersion = (name: string, fields: Partial<NewModelVersion> = {}, on: Store = store) =>
     on.createModelVersion(newVersion(name, fields));
 
+  /** Every registered model matching `filter` (MLflow's language), by name. */
+  const searchModels = async (filter = "") =>
+    (await store.searchRegisteredModels({ filter: parseRegisteredModelFilter(filter), order: parseRegisteredModelOrderBy([]) }, { maxResults: 1000 })).items;
+  /** Every model version matching `filter`, by name then version. */
+  const searchVersions = async (filter = "") =>
+    (await store.searchModelVersions({ filter: parseModelVersionFilter(filter), order: parseModelVersionOrderBy(["name", "version_number"]) }, { maxResults: 1000 }))
+      .items;
+
   beforeEach(async () => {
     store = await openStore();
   });
@@ -115,7 +125,7 @@ describe.each(backends)("Registry contract: $name", (backend) => {
       await expectError(store.getRegisteredModel("nope"), registeredModelNotFound("nope"));
       // Names are case-sensitive.
       await createModel("M");
-      expect((await store.listRegisteredModels()).map((m) => m.name).sort()).toEqual(["M", "m"]);
+      expect((await searchModels()).map((m) => m.name)).toEqual(["M", "m"]);
     });
 
     it("updates the description and the last-updated time", async () => {
@@ -147,8 +157,9 @@ describe.each(backends)("Registry contract: $name", (backend) => {
       expect(version).toMatchObject({ name: "new", version: 2, tags: [{ key: "vk", value: "vv" }], aliases: ["champion"] });
       expect(await store.getModelVersionByAlias("new", "champion")).toEqual(version);
       expect(versionsOf(await store.listModelVersionsOf("new"))).toEqual([2, 1]);
-      expect(versionsOf(await store.listModelVersions({ names: ["new"] })).sort()).toEqual([1, 2]);
-      expect(await store.listModelVersions({ names: ["old"] })).toEqual([]);
+      expect(versionsOf(await searchVersions("name = 'new'"))).toEqual([1, 2]);
+      expect(await searchVersions("name LIKE 'old%'")).toEqual([]);
+      expect((await searchVersions("name = 'new' and version_number = 2"))[0]).toEqual(version);
 
       await expectError(store.getRegisteredModel("old"), registeredModelNotFound("old"));
       await expectError(store.getModelVersion("old", 1), modelVersionNotFound("old", 1));
@@ -180,8 +191,9 @@ describe.each(backends)("Registry contract: $name", (backend) => {
       await expectError(store.getRegisteredModel("m"), registeredModelNotFound("m"));
       await expectError(store.getModelVersion("m", 1), modelVersionNotFound("m", 1));
       await expectError(store.deleteRegisteredModel("m"), registeredModelNotFound("m"));
-      expect(await store.listModelVersions({ names: ["m"] })).toEqual([]);
-      expect((await store.listRegisteredModels()).map((m) => m.name)).toEqual(["other"]);
+      expect(await searchVersions("name = 'm'")).toEqual([]);
+      expect((await searchVersions()).map((v) => v.name)).toEqual(["other"]);
+      expect((await searchModels()).map((m) => m.name)).toEqual(["other"]);
 
       const again = await createModel("m");
       expect(again).toMatchObject({ tags: [], aliases: [], latestVersions: [] });
@@ -444,19 +456,18 @@ describe.each(backends)("Registry contract: $name", (backend) => {
       const ids = (versions: ModelVersion[]) => versions.map((v) => `${v.name}/${v.version}`).sort();
 
       expect(versionsOf(await store.listModelVersionsOf("a"))).toEqual([2, 1]);
-      expect(ids(await store.listModelVersions({}))).toEqual(["a/1", "a/2", "b/1", "c/1"]);
-      expect(ids(await store.listModelVersions({ names: ["a", "c", "unknown"] }))).toEqual(["a/1", "a/2", "c/1"]);
-      expect(ids(await store.listModelVersions({ runIds: [runA] }))).toEqual(["a/1", "b/1"]);
-      expect(ids(await store.listModelVersions({ names: ["a", "c"], runIds: [runB] }))).toEqual(["a/2", "c/1"]);
-      expect(ids(await store.listModelVersions({ names: ["b"], runIds: [runB] }))).toEqual([]);
-      expect(await store.listModelVersions({ runIds: [newRunId()] })).toEqual([]);
-      // A given but empty list narrows to nothing (a leaderboard without runs has no versions).
-      expect(await store.listModelVersions({ runIds: [] })).toEqual([]);
-      expect(await store.listModelVersions({ names: [] })).toEqual([]);
+      expect(ids(await searchVersions())).toEqual(["a/1", "a/2", "b/1", "c/1"]);
+      expect(ids(await searchVersions("name IN ('a', 'c', 'unknown')"))).toEqual(["a/1", "a/2", "c/1"]);
+      expect(ids(await searchVersions(`run_id = '${runA}'`))).toEqual(["a/1", "b/1"]);
+      expect(ids(await store.modelVersionsOfRuns([runA]))).toEqual(["a/1", "b/1"]);
+      expect(ids(await searchVersions(`name IN ('a', 'c') and run_id = '${runB}'`))).toEqual(["a/2", "c/1"]);
+      expect(ids(await searchVersions(`name = 'b' and run_id = '${runB}'`))).toEqual([]);
+      expect(await store.modelVersionsOfRuns([newRunId()])).toEqual([]);
+      expect(await store.modelVersionsOfRuns([])).toEqual([]);
 
       await store.setModelVersionTag("a", 1, { key: "k", value: "v" });
       await store.setRegisteredModelAlias("a", "champion", 1, NOW);
-      const [listed] = await store.listModelVersions({ names: ["a"], runIds: [runA] });
+      const [listed] = await searchVersions(`name = 'a' and run_id = '${runA}'`);
       expect(listed).toEqual(await store.getModelVersion("a", 1));
       expect(listed).toMatchObject({ tags: [{ key: "k", value: "v" }], aliases: ["champion"] });
     });
@@ -537,7 +548,7 @@ describe.each(backends)("Registry contract: $name", (backend) => {
       await createModel("a", { description: "d" });
       await createVersion("b");
       await store.setRegisteredModelAlias("b", "champion", 1, NOW);
-      const listed = [...(await store.listRegisteredModels())].sort((x, y) => (x.name < y.name ? -1 : 1));
+      const listed = await searchModels();
       expect(listed).toEqual([await store.getRegisteredModel("a"), await store.getRegisteredModel("b")]);
       expect(listed[1]).toMatchObject({ aliases: [{ alias: "champion", version: 1 }], tags: [{ key: "k", value: "v" }] });
       expect(listed[1]?.latestVersions.map((v) => v.version)).toEqual([1]);

@@ -9,6 +9,11 @@
  */
 import type { DatasetInput, Experiment, LifecycleStage, Metric, ModelOutput, Run, RunInfo, RunStatus, Tag } from "../domain/entities.js";
 import type { OrderTerm, RunFilter } from "../domain/filter/ast.js";
+import type { ExperimentClause, ExperimentOrderTerm } from "../domain/filter/experiment-search.js";
+import type { SortKeyValues } from "../domain/filter/keyset-token.js";
+import type { LoggedModelClause, LoggedModelDataset, LoggedModelOrderTerm } from "../domain/filter/logged-model-search.js";
+import type { ModelVersionFilter, ModelVersionOrderTerm } from "../domain/filter/model-version-search.js";
+import type { RegisteredModelFilter, RegisteredModelOrderTerm } from "../domain/filter/registered-model-search.js";
 import type { LoggedModel, LoggedModelStatus } from "../domain/logged-model.js";
 import type { ModelVersion, RegisteredModel, Stage } from "../domain/model-registry.js";
 
@@ -142,9 +147,83 @@ export interface RunSearchStore {
   streamRuns(query: RunSearchQuery, options?: { batchSize?: number; onRead?: (rows: number) => void }): AsyncIterable<Run>;
 }
 
-export interface ExperimentListStore {
-  /** Every experiment of the view type, with its tags (experiments are few: searches filter and sort them in memory). */
-  listExperiments(viewType: ViewType): Promise<Experiment[]>;
+/** One page of a keyset-paged search: at most `maxResults` (≥ 1) items after the sort key `after` (from the start without). */
+export interface KeysetPage {
+  maxResults: number;
+  /** The sort key of the last item of the previous page (`next` of that page). */
+  after?: SortKeyValues;
+}
+
+export interface SearchPage<T> {
+  items: T[];
+  /** The sort key of the last item, when more items follow; absent on the last page. */
+  next?: SortKeyValues;
+}
+
+/**
+ * The searches of experiments, registered models, model versions and logged models. Each is filtered, ordered and
+ * keyset-paged by the database: no store reads what a page does not need, and none lists everything to filter it.
+ * Orders are total (the parsers append MLflow's tie-breaks), and a sort key has one value per order term — a string,
+ * a number, or null for a term without a value (an absent logged-model attribute or metric), which sorts after every
+ * value whatever the direction. A page holds the items strictly after `after` in that order, so pages never skip or
+ * repeat an item that stays put between them. Strings compare by code point (SQLite's BINARY, MongoDB's binary order);
+ * LIKE is case-sensitive and ILIKE folds ASCII letters only, as on runs; a tag, param or optional attribute that an
+ * item lacks fails every comparison (`!=` and NOT IN included) but IS NULL.
+ *
+ * Later conditions (a "readable by" restriction for permissions) are one more condition of the same query.
+ */
+export interface ExperimentSearchQuery {
+  filter: ExperimentClause[];
+  /** Ends with experiment_id (parseExperimentOrderBy). */
+  order: ExperimentOrderTerm[];
+  viewType: ViewType;
+}
+
+export interface RegisteredModelSearchQuery {
+  /** Prompts (models tagged `mlflow.prompt.is_prompt` = 'true') are left out unless `filter.prompts`. */
+  filter: RegisteredModelFilter;
+  /** Ends with name. */
+  order: RegisteredModelOrderTerm[];
+}
+
+export interface ModelVersionSearchQuery {
+  /**
+   * `name` is the registered model's; a version without a source run (run_id "") fails every run_id clause; prompt
+   * versions (their own tag `mlflow.prompt.is_prompt` = 'true') are left out unless `filter.prompts`.
+   */
+  filter: ModelVersionFilter;
+  /** Ends with name and version_number. */
+  order: ModelVersionOrderTerm[];
+}
+
+export interface LoggedModelSearchQuery {
+  /** Live models of these experiments (none → none). */
+  experimentIds: string[];
+  /**
+   * A metric clause holds when some linked point of the key — on one of `datasets` when given — compares true (NaN:
+   * `!=` only). `datasets` without a metric clause keep the models with a linked point on one of them.
+   */
+  filter: LoggedModelClause[];
+  datasets: LoggedModelDataset[];
+  /**
+   * Ends with creation_timestamp and model_id. A metric term sorts by the model's latest point of the key (on the
+   * term's dataset when given): the highest timestamp, then step, then the smallest run id, then the smallest value;
+   * a NaN latest value counts as no value. Status sorts as PENDING < READY < UPLOAD_FAILED.
+   */
+  order: LoggedModelOrderTerm[];
+}
+
+export interface SearchStore {
+  /** Experiments whole (with tags). */
+  searchExperiments(query: ExperimentSearchQuery, page: KeysetPage): Promise<SearchPage<Experiment>>;
+  /** Registered models whole (tags, aliases, latest version per stage). */
+  searchRegisteredModels(query: RegisteredModelSearchQuery, page: KeysetPage): Promise<SearchPage<RegisteredModel>>;
+  /** Model versions whole (tags, aliases). */
+  searchModelVersions(query: ModelVersionSearchQuery, page: KeysetPage): Promise<SearchPage<ModelVersion>>;
+  /** Logged models whole (as getLoggedModel returns them). */
+  searchLoggedModels(query: LoggedModelSearchQuery, page: KeysetPage): Promise<SearchPage<LoggedModel>>;
+  /** The versions made from any of these runs, whole, in no particular order: one bulk read (leaderboard entries). */
+  modelVersionsOfRuns(runIds: string[]): Promise<ModelVersion[]>;
 }
 
 export interface NewLoggedModel {
@@ -187,8 +266,6 @@ export interface LoggedModelStore {
    * (loggedModelParamChanged) and nothing of the call is written. @throws as getLoggedModel
    */
   logLoggedModelParams(modelId: string, params: Tag[], now: number): Promise<void>;
-  /** Every live logged model of the given experiments (all experiments when empty), whole; searches filter in memory. */
-  listLoggedModels(experimentIds: string[]): Promise<LoggedModel[]>;
 }
 
 export interface NewModelVersion {
@@ -259,13 +336,6 @@ export interface RegistryStore {
   /** @throws as getRegisteredModel; INVALID_PARAMETER_VALUE aliasNotFound (MLflow's code for an unknown alias) */
   getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
 
-  /** Every registered model, whole, for searches (which filter and sort in memory; models are few). */
-  listRegisteredModels(): Promise<RegisteredModel[]>;
-  /**
-   * Model versions for searches and leaderboards, whole; narrowed by the given names and/or source runs when given
-   * (both: a version must match both), all versions otherwise.
-   */
-  listModelVersions(narrow: { names?: string[]; runIds?: string[] }): Promise<ModelVersion[]>;
 }
 
 export interface StoreStatus {
@@ -274,7 +344,7 @@ export interface StoreStatus {
   location: string;
 }
 
-export interface Store extends ExperimentStore, RunStore, RunSearchStore, ExperimentListStore, LoggedModelStore, RegistryStore {
+export interface Store extends ExperimentStore, RunStore, RunSearchStore, SearchStore, LoggedModelStore, RegistryStore {
   readonly status: StoreStatus;
   /** Creates or migrates the schema and indexes, and the Default experiment "0" — idempotent and safe when several servers start at once. */
   init(): Promise<void>;

@@ -11,6 +11,7 @@ import { loggedModelNotFound, loggedModelParamChanged, loggedModelTagNotFound } 
 import { uploadGrpc } from "../harness/artifacts.js";
 import { expectGrpcError, promiseClient } from "../harness/grpc.js";
 import { STORE_KINDS, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
+import { parseLoggedModelOrderBy } from "../../src/domain/filter/logged-model-search.js";
 
 const INVALID = { grpcCode: status.INVALID_ARGUMENT, mlflowCode: "INVALID_PARAMETER_VALUE" };
 const NOT_FOUND = { grpcCode: status.NOT_FOUND, mlflowCode: "RESOURCE_DOES_NOT_EXIST" };
@@ -78,7 +79,8 @@ describe.each(STORE_KINDS)("logged models over gRPC on %s", (kind) => {
   });
 
   it("refuses bad create requests with MLflow's codes, creating nothing", async () => {
-    const count = async () => (await lb.logbook.store.listLoggedModels([experimentId])).length;
+    const search = { experimentIds: [experimentId], filter: [], datasets: [], order: parseLoggedModelOrderBy([]) };
+    const count = async () => (await lb.logbook.store.searchLoggedModels(search, { maxResults: 1000 })).items.length;
     const before = await count();
     await expectGrpcError(t.createLoggedModel({ experimentId: "", name: "m", params: [], tags: [] }), {
       ...INVALID,

@@ -271,11 +271,11 @@ describe.each(STORE_KINDS)("registry and logged-model searches on %s", (kind) =>
   describe("Leaderboard model versions", () => {
     it("puts each entry's model versions on it over gRPC, from one store read per batch", async () => {
       const store = lb.logbook.store;
-      const original = store.listModelVersions.bind(store);
-      const calls: { runIds?: string[] }[] = [];
-      store.listModelVersions = (narrow) => {
-        calls.push(narrow);
-        return original(narrow);
+      const original = store.modelVersionsOfRuns.bind(store);
+      const calls: string[][] = [];
+      store.modelVersionsOfRuns = (runIds) => {
+        calls.push(runIds);
+        return original(runIds);
       };
       const client = new SearchServiceClient(lb.address, credentials.createInsecure());
       try {
@@ -286,10 +286,10 @@ describe.each(STORE_KINDS)("registry and logged-model searches on %s", (kind) =>
           ["r3", []],
         ]);
         expect(calls).toHaveLength(1);
-        expect([...calls[0]!.runIds!].sort()).toEqual([data.runs.r1, data.runs.r2, data.runs.r3].sort());
+        expect([...calls[0]!].sort()).toEqual([data.runs.r1, data.runs.r2, data.runs.r3].sort());
       } finally {
         client.close();
-        store.listModelVersions = original;
+        store.modelVersionsOfRuns = original;
       }
     });
 

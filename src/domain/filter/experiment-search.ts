@@ -2,14 +2,12 @@
  * MLflow's experiment filter and order (reference/mlflow-rest-api.md §6): attributes `name` (= != LIKE ILIKE),
  * `creation_time` and `last_update_time` (numeric comparators), `tags.<key>` (= != LIKE ILIKE IS NULL IS NOT NULL);
  * order by name, experiment_id, creation_time, last_update_time — default `creation_time DESC`, tie-break
- * `experiment_id DESC`. Experiments are few: stores list them and this module filters and sorts in memory.
+ * `experiment_id DESC` (appended, so every order is total). Stores filter, order and page in the database.
  */
-import type { Experiment } from "../entities.js";
 import { invalidParameter } from "../errors.js";
 import type { NullComparator, NumericComparator, StringComparator } from "./ast.js";
-import { holds } from "./holds.js";
+import type { KeysetTerm } from "./keyset-token.js";
 import { type Comparison, type FilterGrammar, type ValueToken, numberValue, parseFilter, readOrderByEntry } from "./read-filter.js";
-import { compareCodePoints } from "./run-order.js";
 
 export type ExperimentClause =
   | { type: "attribute"; key: "name"; comparator: StringComparator; value: string }
@@ -88,44 +86,12 @@ export function parseExperimentOrderBy(entries: readonly string[]): ExperimentOr
     if (terms.some((t) => t.key === key)) throw invalidParameter(`\`order_by\` contains duplicate fields: ['${entry}']`);
     terms.push({ key: key as ExperimentOrderTerm["key"], ascending });
   }
-  return terms.length > 0 ? terms : [{ key: "creation_time", ascending: false }];
+  if (terms.length === 0) terms.push({ key: "creation_time", ascending: false });
+  if (!terms.some((t) => t.key === "experiment_id")) terms.push({ key: "experiment_id", ascending: false });
+  return terms;
 }
 
-export function matchesExperiment(e: Experiment, filter: ExperimentClause[]): boolean {
-  return filter.every((c) => {
-    if (c.type === "tag") {
-      const v = e.tags.find((t) => t.key === c.key)?.value;
-      if (c.comparator === "IS NULL") return v === undefined;
-      if (c.comparator === "IS NOT NULL") return v !== undefined;
-      return v !== undefined && holds(v, c.comparator, (c as { value: string }).value);
-    }
-    const v = c.key === "name" ? e.name : c.key === "creation_time" ? e.creationTime : e.lastUpdateTime;
-    return holds(v, c.comparator, c.value);
-  });
-}
+/** What the sort key of an experiment search holds, term by term (experiment ids sort as numbers). */
+export const experimentKeysetTerms = (order: readonly ExperimentOrderTerm[]): KeysetTerm[] =>
+  order.map((t) => ({ kind: t.key === "name" ? "string" : "number" }));
 
-export function compareExperiments(a: Experiment, b: Experiment, order: ExperimentOrderTerm[]): number {
-  for (const t of order) {
-    let c: number;
-    if (t.key === "name") c = compareCodePoints(a.name, b.name);
-    else if (t.key === "experiment_id") c = Number(a.experimentId) - Number(b.experimentId);
-    else if (t.key === "creation_time") c = a.creationTime - b.creationTime;
-    else c = a.lastUpdateTime - b.lastUpdateTime;
-    if (c !== 0) return t.ascending ? c : -c;
-  }
-  return Number(b.experimentId) - Number(a.experimentId);
-}
-
-/** Offset page tokens as MLflow's (`{"offset": N}`), base64url; anything else → "Invalid page token". */
-export function decodeExperimentPageToken(token: string | undefined): number {
-  if (!token) return 0;
-  try {
-    const body = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { offset?: unknown };
-    if (Number.isSafeInteger(body.offset) && (body.offset as number) >= 0 && encodeExperimentPageToken(body.offset as number) === token) return body.offset as number;
-  } catch {
-    // fall through
-  }
-  throw invalidParameter("Invalid page token");
-}
-
-export const encodeExperimentPageToken = (offset: number) => Buffer.from(JSON.stringify({ offset }), "utf8").toString("base64url");

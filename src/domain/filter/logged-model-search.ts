@@ -8,16 +8,15 @@
  * - order_by: structured `{field_name, ascending, dataset_name, dataset_digest}`, an attribute or `metrics.<key>`
  *   (the latest point — timestamp, then step — on the given dataset); missing values last in both directions; then
  *   `creation_timestamp DESC` unless ordered by it; then `model_id` for a total order.
- * - page tokens carry the search they continue (MLflow's SearchLoggedModelsPaginationToken) and its offset.
+ * - page tokens carry the search they continue (MLflow's SearchLoggedModelsPaginationToken, whose mismatch messages
+ *   they keep) and the sort key of the last model returned (keyset pages; MLflow's carry an offset).
+ * Stores filter, order and page in the database.
  */
-import type { LoggedModel } from "../logged-model.js";
-import { LOGGED_MODEL_STATUSES } from "../logged-model.js";
 import { invalidParameter } from "../errors.js";
 import { invalidPageToken } from "../messages.js";
 import type { NumericComparator, StringComparator } from "./ast.js";
+import { type KeysetTerm, type SortKeyValues, encodeBody, sortKeyFromWire, sortKeyToWire, tokenBody } from "./keyset-token.js";
 import { type Comparison, parseFilter, pyStrings, stringList, unquotedValue } from "./read-filter.js";
-import { holds } from "./holds.js";
-import { compareCodePoints } from "./run-order.js";
 
 const STRING_ATTRIBUTES = ["name", "model_id", "model_type", "status", "source_run_id"] as const;
 const NUMERIC_ATTRIBUTES = ["creation_timestamp", "last_updated_timestamp"] as const;
@@ -159,98 +158,18 @@ export function parseLoggedModelOrderBy(entries: readonly LoggedModelOrderByInpu
   return terms;
 }
 
-const onDataset = (p: { datasetName?: string; datasetDigest?: string }, d: LoggedModelDataset) =>
-  p.datasetName === d.name && (d.digest === undefined || p.datasetDigest === d.digest);
+/** Attributes that a model may lack (NULL in MLflow): no comparison holds for them, and they sort last. */
+export const OPTIONAL_ATTRIBUTES: readonly LoggedModelAttribute[] = ["model_type", "source_run_id"];
 
-function attributeOf(m: LoggedModel, key: LoggedModelAttribute): string | number | undefined {
-  switch (key) {
-    case "name":
-      return m.name;
-    case "model_id":
-      return m.modelId;
-    case "model_type":
-      return m.modelType;
-    case "status":
-      return m.status;
-    case "source_run_id":
-      return m.sourceRunId;
-    case "creation_timestamp":
-      return m.creationTimestampMs;
-    default:
-      return m.lastUpdatedTimestampMs;
-  }
-}
+/** What the sort key of a logged-model search holds, term by term: a missing attribute or metric is null. */
+export const loggedModelKeysetTerms = (order: readonly LoggedModelOrderTerm[]): KeysetTerm[] =>
+  order.map((t) =>
+    t.type === "metric"
+      ? { kind: "number", nullable: true }
+      : { kind: (NUMERIC_ATTRIBUTES as readonly string[]).includes(t.key) ? "number" : "string", nullable: OPTIONAL_ATTRIBUTES.includes(t.key) },
+  );
 
-function clauseHolds(value: string | number, c: { comparator: string; value?: string | number; values?: string[] }): boolean {
-  if (c.comparator === "IN") return c.values!.includes(String(value));
-  if (c.comparator === "NOT IN") return !c.values!.includes(String(value));
-  return holds(value, c.comparator, c.value!);
-}
-
-/** Metric points fail every comparison but `!=` on NaN, as run metrics do. */
-const metricHolds = (value: number, c: { comparator: string; value: number }) => (Number.isNaN(value) ? c.comparator === "!=" : clauseHolds(value, c));
-
-export function matchesLoggedModel(m: LoggedModel, clauses: readonly LoggedModelClause[], datasets: readonly LoggedModelDataset[]): boolean {
-  const onDatasets = (p: LoggedModel["metrics"][number]) => datasets.length === 0 || datasets.some((d) => onDataset(p, d));
-  if (datasets.length > 0 && !clauses.some((c) => c.type === "metric") && !m.metrics.some(onDatasets)) return false;
-  return clauses.every((c) => {
-    switch (c.type) {
-      case "attribute": {
-        // An absent attribute (model_type, source_run_id) is NULL: no comparison holds, != and NOT IN included.
-        const v = attributeOf(m, c.key);
-        return v !== undefined && clauseHolds(v, c);
-      }
-      case "metric":
-        return m.metrics.some((p) => p.key === c.key && onDatasets(p) && metricHolds(p.value, c));
-      default: {
-        const entry = (c.type === "param" ? m.params : m.tags).find((t) => t.key === c.key);
-        return entry !== undefined && clauseHolds(entry.value, c);
-      }
-    }
-  });
-}
-
-/** A model's latest point of a metric (timestamp, then step, then the first run id), on the term's dataset; NaN counts as missing. */
-function latestMetric(m: LoggedModel, t: Extract<LoggedModelOrderTerm, { type: "metric" }>): number | undefined {
-  let best: LoggedModel["metrics"][number] | undefined;
-  for (const p of m.metrics) {
-    if (p.key !== t.key) continue;
-    if (t.datasetName !== undefined && p.datasetName !== t.datasetName) continue;
-    if (t.datasetDigest !== undefined && p.datasetDigest !== t.datasetDigest) continue;
-    const later =
-      !best ||
-      p.timestamp > best.timestamp ||
-      (p.timestamp === best.timestamp && (p.step > best.step || (p.step === best.step && compareCodePoints(p.runId, best.runId) < 0)));
-    if (later) best = p;
-  }
-  return best === undefined || Number.isNaN(best.value) ? undefined : best.value;
-}
-
-const statusRank = (s: string) => (LOGGED_MODEL_STATUSES as readonly string[]).indexOf(s);
-
-export function compareLoggedModels(a: LoggedModel, b: LoggedModel, order: readonly LoggedModelOrderTerm[]): number {
-  for (const t of order) {
-    let x: string | number | undefined;
-    let y: string | number | undefined;
-    if (t.type === "metric") {
-      x = latestMetric(a, t);
-      y = latestMetric(b, t);
-    } else {
-      x = attributeOf(a, t.key);
-      y = attributeOf(b, t.key);
-      if (t.key === "status") [x, y] = [statusRank(x as string), statusRank(y as string)];
-    }
-    if (x === undefined || y === undefined) {
-      if (x === y) continue;
-      return x === undefined ? 1 : -1; // missing last, whatever the direction
-    }
-    const c = typeof x === "string" ? compareCodePoints(x, y as string) : x - (y as number);
-    if (c !== 0) return t.ascending ? c : -c;
-  }
-  return 0;
-}
-
-/** What a logged-model page token continues: the search as the client wrote it, and the offset. */
+/** What a logged-model page token continues: the search as the client wrote it (its sort key follows). */
 export interface LoggedModelSearchKey {
   experimentIds: string[];
   filter: string;
@@ -260,21 +179,14 @@ export interface LoggedModelSearchKey {
 const orderByWire = (o: LoggedModelOrderByInput[]) =>
   o.map((e) => ({ field_name: e.fieldName, ascending: e.ascending ?? true, dataset_name: e.datasetName ?? null, dataset_digest: e.datasetDigest ?? null }));
 
-export function encodeLoggedModelPageToken(key: LoggedModelSearchKey, offset: number): string {
-  const body = { experiment_ids: key.experimentIds, filter_string: key.filter, order_by: orderByWire(key.orderBy), offset };
-  return Buffer.from(JSON.stringify(body), "utf8").toString("base64url");
+export function encodeLoggedModelPageToken(key: LoggedModelSearchKey, after: SortKeyValues): string {
+  return encodeBody({ experiment_ids: key.experimentIds, filter_string: key.filter, order_by: orderByWire(key.orderBy), after: sortKeyToWire(after) });
 }
 
-/** The offset of a token issued for this very search; MLflow's messages when the search differs. */
-export function decodeLoggedModelPageToken(token: string, key: LoggedModelSearchKey): number {
-  let body: Record<string, unknown>;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error("not base64url");
-    body = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Record<string, unknown>;
-    if (typeof body !== "object" || body === null || !Number.isSafeInteger(body.offset) || (body.offset as number) < 0) throw new Error("no offset");
-  } catch {
-    throw invalidPageToken();
-  }
+/** The sort key of a token issued for this very search; MLflow's messages when the search differs. */
+export function decodeLoggedModelPageToken(token: string, key: LoggedModelSearchKey, terms: readonly KeysetTerm[]): SortKeyValues {
+  const body = tokenBody(token);
+  if (!Array.isArray(body.after)) throw invalidPageToken();
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   if (!same(body.experiment_ids, key.experimentIds)) {
     throw invalidParameter(
@@ -291,5 +203,5 @@ export function decodeLoggedModelPageToken(token: string, key: LoggedModelSearch
       `Order by in the page token does not match the requested order by. Expected: ${JSON.stringify(orderByWire(key.orderBy))}. Found: ${JSON.stringify(body.order_by)}`,
     );
   }
-  return body.offset as number;
+  return sortKeyFromWire(body.after, terms);
 }

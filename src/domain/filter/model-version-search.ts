@@ -3,10 +3,8 @@
  * (both also IN / NOT IN a list, as MLflow 3.17.2's server accepts), `source_path` (the version's source),
  * `version_number` (numeric) and `tags.<key>`; string comparators = != LIKE ILIKE. Order by name, version_number, creation_timestamp,
  * last_updated_timestamp; none given → `last_updated_timestamp DESC`; tie-break `name ASC`, `version DESC`. Prompt
- * versions are left out unless asked for, as for registered models. `name =`/`IN` and `run_id =`/`IN` narrow what the
- * store reads (`narrowingOf`); the rest is evaluated in memory.
+ * versions are left out unless asked for, as for registered models. Stores filter, order and page in the database.
  */
-import type { ModelVersion } from "../model-registry.js";
 import { invalidParameter } from "../errors.js";
 import type { NumericComparator, StringComparator } from "./ast.js";
 import { type Comparison, parseFilter, pyStrings, readOrderByEntry, splitIdentifier, stringList, unquotedValue } from "./read-filter.js";
@@ -14,15 +12,13 @@ import {
   REGISTRY_SYNTAX,
   STRING_COMPARATORS,
   badRegistryDirection,
-  isPrompt,
   queriesPrompts,
   registryIdentifier,
   tagComparator,
   tagValue,
   withoutPromptClauses,
 } from "./registered-model-search.js";
-import { holds } from "./holds.js";
-import { compareCodePoints } from "./run-order.js";
+import type { KeysetTerm } from "./keyset-token.js";
 
 export type ModelVersionClause =
   | { type: "attribute"; key: "name" | "run_id" | "source_path"; comparator: StringComparator; value: string }
@@ -104,56 +100,6 @@ export function parseModelVersionOrderBy(entries: readonly string[]): ModelVersi
   return terms;
 }
 
-/**
- * What the store can be asked for instead of every version: the names every `name =` clause allows and the runs
- * every `run_id =`/`IN` clause allows (an empty list: nothing can match); `name IN` likewise. Undefined: no narrowing of
- * that kind.
- */
-export function narrowingOf(filter: ModelVersionFilter): { names?: string[]; runIds?: string[] } {
-  let names: string[] | undefined;
-  let runIds: string[] | undefined;
-  const intersect = (have: string[] | undefined, allowed: string[]) => (have === undefined ? [...new Set(allowed)] : have.filter((x) => allowed.includes(x)));
-  for (const c of filter.clauses) {
-    if (c.type !== "attribute") continue;
-    if (c.key === "name" && c.comparator === "=") names = intersect(names, [c.value]);
-    else if (c.key === "name" && c.comparator === "IN") names = intersect(names, c.values);
-    else if (c.key === "run_id" && c.comparator === "=") runIds = intersect(runIds, [c.value]);
-    else if (c.key === "run_id" && c.comparator === "IN") runIds = intersect(runIds, c.values);
-  }
-  return { ...(names ? { names } : {}), ...(runIds ? { runIds } : {}) };
-}
-
-export function matchesModelVersion(mv: ModelVersion, filter: ModelVersionFilter): boolean {
-  if (!filter.prompts && isPrompt(mv.tags)) return false;
-  return filter.clauses.every((c) => {
-    if (c.type === "tag") {
-      const tag = mv.tags.find((t) => t.key === c.key);
-      return tag !== undefined && holds(tag.value, c.comparator, c.value);
-    }
-    if (c.key === "version_number") return holds(mv.version, c.comparator, c.value);
-    if ("values" in c) {
-      // A version without a source run has no run_id (NULL in MLflow): neither IN nor NOT IN holds.
-      const value = c.key === "name" ? mv.name : mv.runId;
-      if (c.key === "run_id" && value === "") return false;
-      return c.values.includes(value) === (c.comparator === "IN");
-    }
-    // A version without a source run has no run_id (NULL in MLflow): no comparison holds.
-    if (c.key === "run_id") return mv.runId !== "" && holds(mv.runId, c.comparator, c.value);
-    return holds(c.key === "name" ? mv.name : mv.source, c.comparator, c.value);
-  });
-}
-
-export function compareModelVersions(a: ModelVersion, b: ModelVersion, order: ModelVersionOrderTerm[]): number {
-  for (const t of order) {
-    const c =
-      t.key === "name"
-        ? compareCodePoints(a.name, b.name)
-        : t.key === "version_number"
-          ? a.version - b.version
-          : t.key === "creation_timestamp"
-            ? a.creationTimestamp - b.creationTimestamp
-            : a.lastUpdatedTimestamp - b.lastUpdatedTimestamp;
-    if (c !== 0) return t.ascending ? c : -c;
-  }
-  return 0;
-}
+/** What the sort key of a model-version search holds, term by term. */
+export const modelVersionKeysetTerms = (order: readonly ModelVersionOrderTerm[]): KeysetTerm[] =>
+  order.map((t) => ({ kind: t.key === "name" ? "string" : "number" }));

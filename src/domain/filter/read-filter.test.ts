@@ -106,7 +106,10 @@ describe("experiment filter", () => {
   });
 
   it("orders by its four keys, creation_time DESC by default", () => {
-    expect(parseExperimentOrderBy([])).toEqual([{ key: "creation_time", ascending: false }]);
+    expect(parseExperimentOrderBy([])).toEqual([
+      { key: "creation_time", ascending: false },
+      { key: "experiment_id", ascending: false },
+    ]);
     expect(parseExperimentOrderBy(["attributes.name DESC", "`experiment_id`"])).toEqual([
       { key: "name", ascending: false },
       { key: "experiment_id", ascending: true },

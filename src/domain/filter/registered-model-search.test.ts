@@ -1,14 +1,10 @@
-/** The registered-model filter and order: MLflow's grammar and messages, matching, sorting, offset page tokens. */
+/**
+ * The registered-model filter and order: MLflow's grammar and messages. What they match and how they sort is the
+ * stores' (entity-search-cases.ts in the conformance suite).
+ */
 import { describe, expect, it } from "vitest";
 import { AppError, ErrorCode } from "../errors.js";
-import type { RegisteredModel } from "../model-registry.js";
-import { decodeOffsetPageToken, encodeOffsetPageToken, pageOf } from "./offset-page-token.js";
-import {
-  compareRegisteredModels,
-  matchesRegisteredModel,
-  parseRegisteredModelFilter,
-  parseRegisteredModelOrderBy,
-} from "./registered-model-search.js";
+import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "./registered-model-search.js";
 
 function parseError(f: () => unknown): string {
   try {
@@ -20,17 +16,6 @@ function parseError(f: () => unknown): string {
   }
   throw new Error("expected a parse error");
 }
-
-const model = (name: string, tags: Record<string, string> = {}, created = 0, updated = created): RegisteredModel => ({
-  name,
-  creationTimestamp: created,
-  lastUpdatedTimestamp: updated,
-  userId: "",
-  description: "",
-  latestVersions: [],
-  tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-  aliases: [],
-});
 
 describe("registered-model filter", () => {
   it.each([
@@ -68,41 +53,19 @@ describe("registered-model filter", () => {
     expect(parseError(() => parseRegisteredModelFilter(filter))).toBe(message);
   });
 
-  it("treats quotes, wildcards and SQL in values as literals", () => {
-    const evil = model("x' OR '1'='1");
-    const f = parseRegisteredModelFilter("name = 'x'' OR ''1''=''1'");
-    expect(f.clauses).toEqual([{ type: "attribute", key: "name", comparator: "=", value: "x' OR '1'='1" }]);
-    expect(matchesRegisteredModel(evil, f)).toBe(true);
-    expect(matchesRegisteredModel(model("x"), f)).toBe(false);
-    expect(matchesRegisteredModel(model("a.b"), parseRegisteredModelFilter("name LIKE 'a_b'"))).toBe(true);
-    expect(matchesRegisteredModel(model("a.b"), parseRegisteredModelFilter("name = 'a_b'"))).toBe(false);
-    expect(matchesRegisteredModel(model("a+b(c)"), parseRegisteredModelFilter("name LIKE 'a+b(c)'"))).toBe(true);
+  it("keeps quotes and SQL in values literal", () => {
+    expect(parseRegisteredModelFilter("name = 'x'' OR ''1''=''1'").clauses).toEqual([{ type: "attribute", key: "name", comparator: "=", value: "x' OR '1'='1" }]);
   });
 
-  it("matches names and tags as MLflow's store tests do", () => {
-    const m1 = model("RM_by_tag1", { t1: "abc", t2: "xyz" });
-    const m2 = model("RM_by_tag2", { t1: "abcd", t2: "xyz123", t3: "XYZ" });
-    const names = (filter: string) => [m1, m2].filter((m) => matchesRegisteredModel(m, parseRegisteredModelFilter(filter))).map((m) => m.name);
-    expect(names("tag.t3 = 'XYZ'")).toEqual(["RM_by_tag2"]);
-    expect(names("tag.t3 = 'XYz'")).toEqual([]);
-    expect(names("tag.T3 = 'XYZ'")).toEqual([]);
-    expect(names("tag.t1 LIKE 'ab%'")).toEqual(["RM_by_tag1", "RM_by_tag2"]);
-    expect(names("tag.t1 ILIKE 'aB%'")).toEqual(["RM_by_tag1", "RM_by_tag2"]);
-    expect(names("tag.t1 != 'abc'")).toEqual(["RM_by_tag2"]);
-    expect(names("tag.t1 != 'abcd' and tag.t1 LIKE 'ab%'")).toEqual(["RM_by_tag1"]);
-    expect(names("name lIkE 'rm%'")).toEqual([]);
-    expect(names("name iLike 'rm%'")).toEqual(["RM_by_tag1", "RM_by_tag2"]);
-    expect(names("tags.missing != 'x'")).toEqual([]);
-  });
-
-  it("leaves prompts out unless the filter asks for them", () => {
-    const prompt = model("p", { "mlflow.prompt.is_prompt": "true" });
-    const plain = model("m");
-    const names = (filter: string) => [prompt, plain].filter((m) => matchesRegisteredModel(m, parseRegisteredModelFilter(filter))).map((m) => m.name);
-    expect(names("")).toEqual(["m"]);
-    expect(names("tags.`mlflow.prompt.is_prompt` = 'false'")).toEqual(["m"]);
-    expect(names("tags.`mlflow.prompt.is_prompt` = 'true'")).toEqual(["p"]);
-    expect(names("tags.`mlflow.prompt.is_prompt` != 'false'")).toEqual(["p"]);
+  it("searches prompts only when the filter asks for them, without the prompt clause", () => {
+    const prompt = { type: "tag", key: "mlflow.prompt.is_prompt", comparator: "=", value: "true" };
+    expect(parseRegisteredModelFilter("")).toEqual({ clauses: [], prompts: false });
+    expect(parseRegisteredModelFilter("tags.`mlflow.prompt.is_prompt` = 'false' and name = 'a'")).toEqual({
+      clauses: [{ type: "attribute", key: "name", comparator: "=", value: "a" }],
+      prompts: false,
+    });
+    expect(parseRegisteredModelFilter("tags.`mlflow.prompt.is_prompt` = 'true'")).toEqual({ clauses: [prompt], prompts: true });
+    expect(parseRegisteredModelFilter("tags.`mlflow.prompt.is_prompt` != 'false'").prompts).toBe(true);
   });
 });
 
@@ -135,29 +98,5 @@ describe("registered-model order_by", () => {
     [["name; DROP TABLE x"], "Invalid order_by clause 'name; DROP TABLE x'. Could not be parsed."],
   ])("%j → %s", (orderBy, message) => {
     expect(parseError(() => parseRegisteredModelOrderBy(orderBy))).toBe(message);
-  });
-
-  it("sorts with the tie-break (MLflow's multi-clause case)", () => {
-    const ms = [model("MR1", {}, 1, 1), model("MR2", {}, 1, 1), model("MR3", {}, 2, 2), model("MR4", {}, 2, 2)];
-    const sorted = (o: string[]) => [...ms].sort((a, b) => compareRegisteredModels(a, b, parseRegisteredModelOrderBy(o))).map((m) => m.name);
-    expect(sorted(["last_updated_timestamp ASC", "name DESC"])).toEqual(["MR2", "MR1", "MR4", "MR3"]);
-    expect(sorted([])).toEqual(["MR1", "MR2", "MR3", "MR4"]);
-    expect(sorted(["last_updated_timestamp DESC"])).toEqual(["MR3", "MR4", "MR1", "MR2"]);
-  });
-});
-
-describe("offset page tokens", () => {
-  it("pages and round-trips", () => {
-    const xs = [1, 2, 3, 4, 5];
-    const first = pageOf(xs, 0, 2);
-    expect(first.items).toEqual([1, 2]);
-    const second = pageOf(xs, decodeOffsetPageToken(first.nextPageToken), 2);
-    expect(second.items).toEqual([3, 4]);
-    const last = pageOf(xs, decodeOffsetPageToken(second.nextPageToken), 2);
-    expect(last).toEqual({ items: [5], nextPageToken: "" });
-  });
-
-  it.each(["evilhax", encodeOffsetPageToken(-1), Buffer.from('{"offset":"3"}').toString("base64url"), "eyJvZmZzZXQiOjJ9=="])("rejects %s", (token) => {
-    expect(parseError(() => decodeOffsetPageToken(token))).toBe("Invalid page token");
   });
 });

@@ -3,14 +3,12 @@
  * mlflow/store/model_registry/sqlalchemy_store.py): filter on `name` and `tags.<key>` with = != LIKE ILIKE; order by
  * name or last_updated_timestamp (alias `timestamp`) — what MLflow's SQL store accepts: `creation_timestamp` is
  * refused there, so here too — default and tie-break `name ASC`. Prompts (models tagged `mlflow.prompt.is_prompt = 'true'`) are left out unless the filter
- * asks for them, as MLflow does. Models are few: stores list them and this module filters and sorts in memory.
+ * asks for them, as MLflow does. Stores filter, order and page in the database.
  */
-import type { RegisteredModel } from "../model-registry.js";
 import { invalidParameter } from "../errors.js";
 import type { StringComparator } from "./ast.js";
 import { type Comparison, type FilterSyntax, type ValueToken, parseFilter, pyStrings, readOrderByEntry, splitIdentifier, unquotedValue } from "./read-filter.js";
-import { holds } from "./holds.js";
-import { compareCodePoints } from "./run-order.js";
+import type { KeysetTerm } from "./keyset-token.js";
 
 export type RegisteredModelClause =
   | { type: "attribute"; key: "name"; comparator: StringComparator; value: string }
@@ -85,7 +83,6 @@ export function withoutPromptClauses<C extends { type: string; key: string }>(cl
   return prompts ? clauses : clauses.filter((c) => !(c.type === "tag" && c.key === IS_PROMPT_TAG));
 }
 
-export const isPrompt = (tags: readonly { key: string; value: string }[]) => tags.some((t) => t.key === IS_PROMPT_TAG && t.value === "true");
 
 function registeredModelClause(c: Comparison): RegisteredModelClause {
   const { type, key } = registryIdentifier(c, ["name"]);
@@ -135,20 +132,6 @@ export function parseRegisteredModelOrderBy(entries: readonly string[]): Registe
   return terms;
 }
 
-export function matchesRegisteredModel(m: RegisteredModel, filter: RegisteredModelFilter): boolean {
-  if (!filter.prompts && isPrompt(m.tags)) return false;
-  return filter.clauses.every((c) => {
-    if (c.type === "attribute") return holds(m.name, c.comparator, c.value);
-    const tag = m.tags.find((t) => t.key === c.key);
-    return tag !== undefined && holds(tag.value, c.comparator, c.value);
-  });
-}
-
-export function compareRegisteredModels(a: RegisteredModel, b: RegisteredModel, order: RegisteredModelOrderTerm[]): number {
-  for (const t of order) {
-    const c =
-      t.key === "name" ? compareCodePoints(a.name, b.name) : a.lastUpdatedTimestamp - b.lastUpdatedTimestamp;
-    if (c !== 0) return t.ascending ? c : -c;
-  }
-  return 0;
-}
+/** What the sort key of a registered-model search holds, term by term. */
+export const registeredModelKeysetTerms = (order: readonly RegisteredModelOrderTerm[]): KeysetTerm[] =>
+  order.map((t) => ({ kind: t.key === "name" ? "string" : "number" }));

@@ -55,6 +55,15 @@ export function describeUri(uri: string): { database: string; location: string }
   return { database, location: `${scheme}${hosts}/${database}` };
 }
 
+/**
+ * Which server answers: FerretDB's buildInfo carries `ferretdbVersion`. What FerretDB v1.24 lacks (wildcard and
+ * partial indexes here) is only used on MongoDB.
+ */
+export async function detectServer(db: Db): Promise<"mongodb" | "ferretdb"> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return "ferretdbVersion" in info ? "ferretdb" : "mongodb";
+}
+
 export function openConnection(options: MongoStoreOptions): Connection {
   const { database, location } = describeUri(options.uri);
   const client = new MongoClient(options.uri, {

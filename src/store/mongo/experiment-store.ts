@@ -1,8 +1,8 @@
 /**
  * Experiments in MongoDB. Ids come from a counter document (findOneAndUpdate + $inc + upsert); the experiment's
  * own `_id` unique index is the arbiter, so an id handed out twice (FerretDB's findAndModify is not atomic under
- * concurrency) costs a retry, never a duplicate. Names are unique by index. Tags are a `[{k, v}]` array updated by
- * compare-and-set on `rev`.
+ * concurrency) costs a retry, never a duplicate. Names are unique by index. Tags are one field per key (key-fields.ts)
+ * updated by compare-and-set on `rev`.
  */
 import {
   DEFAULT_EXPERIMENT_ID,
@@ -17,7 +17,8 @@ import { experimentNameExists, experimentNotFound, experimentTagNotFound } from 
 import type { ExperimentStore } from "../types.js";
 import type { Collections } from "./connection.js";
 import { MAX_CAS_ATTEMPTS, contended, isDuplicateKeyError, mayBeDuplicateKeyOnUpdate } from "./errors.js";
-import { type ExperimentDoc, type KeyValueDoc, experimentFromDoc, mergeKeyValues, sameKeyValues, toKeyValues, uniqueByKey } from "./mapping.js";
+import { type KeyFields, hasKey, toKeyFields, valueOfKey, withKeys, withoutKey } from "./key-fields.js";
+import { type ExperimentDoc, experimentFromDoc } from "./mapping.js";
 
 const EXPERIMENT_COUNTER = "experiment_id";
 /** Attempts at a fresh id when the one handed out is taken (only after the counter lost increments). */
@@ -30,12 +31,13 @@ export async function ensureDefaultExperiment(c: Collections, now: number): Prom
       { _id: DEFAULT_EXPERIMENT_ID },
       {
         $setOnInsert: {
+          num: Number(DEFAULT_EXPERIMENT_ID),
           name: DEFAULT_EXPERIMENT_NAME,
           artifact_location: experimentArtifactLocation(DEFAULT_EXPERIMENT_ID),
           lifecycle_stage: "active",
           creation_time: now,
           last_update_time: now,
-          tags: [],
+          tags: {},
           rev: 0,
         },
       },
@@ -68,11 +70,11 @@ export function createExperimentStore(c: Collections): ExperimentStore {
   const { experiments, runs } = c;
 
   /** Read-compute-write of the tags, guarded by `rev`; `change` returns null when nothing changes. */
-  async function updateTags(experimentId: string, change: (tags: KeyValueDoc[]) => KeyValueDoc[] | null): Promise<void> {
+  async function updateTags(experimentId: string, change: (tags: KeyFields) => KeyFields | null): Promise<void> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const doc = await experiments.findOne({ _id: experimentId }, { projection: { tags: 1, rev: 1 } });
       if (!doc) throw experimentNotFound(experimentId);
-      const next = change(doc.tags ?? []);
+      const next = change(doc.tags ?? {});
       if (next === null) return;
       const { matchedCount } = await experiments.updateOne({ _id: experimentId, rev: doc.rev }, { $set: { tags: next }, $inc: { rev: 1 } });
       if (matchedCount === 1) return;
@@ -86,12 +88,13 @@ export function createExperimentStore(c: Collections): ExperimentStore {
         const id = await nextExperimentId(c);
         const doc: ExperimentDoc = {
           _id: id,
+          num: Number(id),
           name,
           artifact_location: artifactLocation ?? experimentArtifactLocation(id),
           lifecycle_stage: "active",
           creation_time: now,
           last_update_time: now,
-          tags: toKeyValues(uniqueByKey(tags)),
+          tags: toKeyFields(tags),
           rev: 0,
         };
         try {
@@ -144,17 +147,13 @@ export function createExperimentStore(c: Collections): ExperimentStore {
     },
 
     async setExperimentTag(experimentId: string, tag: Tag): Promise<void> {
-      await updateTags(experimentId, (tags) => {
-        const next = mergeKeyValues(tags, [tag]);
-        return sameKeyValues(tags, next) ? null : next;
-      });
+      await updateTags(experimentId, (tags) => (valueOfKey(tags, tag.key) === tag.value ? null : withKeys(tags, [tag])));
     },
 
     async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
-      // A rewrite rather than $pull: FerretDB's $pull removes only whole equal elements, not matching ones.
       await updateTags(experimentId, (tags) => {
-        if (!tags.some((t) => t.k === key)) throw experimentTagNotFound(experimentId, key);
-        return tags.filter((t) => t.k !== key);
+        if (!hasKey(tags, key)) throw experimentTagNotFound(experimentId, key);
+        return withoutKey(tags, key);
       });
     },
   };

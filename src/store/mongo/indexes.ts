@@ -3,8 +3,11 @@
  * name and keys again is a no-op, also when two servers start at once).
  *
  * Collections (document shapes in mapping.ts, encodings in value-encoding.ts):
- * - `counters`        `{_id: "experiment_id", seq}` — experiment ids by findOneAndUpdate + $inc + upsert.
- * - `experiments`     `_id` = experiment id string; `name`; `tags: [{k, v}]`; `rev` (CAS token for tags).
+ * - `counters`        `{_id: "experiment_id", seq}` — experiment ids by findOneAndUpdate + $inc + upsert;
+ *                     `{_id: "layout", seq}` — the document layout version (layout.ts).
+ * - `experiments`     `_id` = experiment id string; `num` (the id as a number, for ordering); `name`;
+ *                     `tags: {<key>: value}` (key-fields.ts: one field per key, keys percent-encoded); `rev` (CAS token
+ *                     for tags).
  * - `runs`            `_id` = run id; info fields; `params`/`tags: [{k, v}]` (keys are values, never field names,
  *                     so `.` and `$` in keys are harmless); `rev` (CAS token for params and tags);
  *                     `model_inputs: [id]`, `model_outputs: [{model_id, step}]`.
@@ -22,24 +25,27 @@
  * The model registry and logged models (registry-mapping.ts). FerretDB v1.24 updates a document by reading it and
  * writing all of it back, with no isolation (even compare-and-set updates can lose writes), so nothing here relies
  * on an atomic update: the only atomic write both servers offer is an insert against a unique key.
- * - `registered_models` `_id` = an immutable internal id ("rm-" + 32 hex), so a rename is one single-document update
- *                     and nothing else refers to the name; `name` unique by index; description, user, times;
- *                     `tags: [{k, v}]`; `aliases: [{alias, version}]`.
- * - `model_versions`  `_id` = "<model internal id>:<version>"; `model` (internal id), `version` (int), the
- *                     version's fields and `tags: [{k, v}]`; `deleted`: a deleted version is a tombstone
+ * - `registered_models` `_id` = an immutable internal id ("rm-" + 32 hex), so nothing refers to the name but the
+ *                     versions' copy of it; `name` unique by index; description, user, times; `tags: {<key>: value}`;
+ *                     `aliases: [{alias, version}]`; `renaming` while a rename copies the name onto the versions.
+ * - `model_versions`  `_id` = "<model internal id>:<version>"; `model` (internal id), `name` (the model's, for
+ *                     searches), `version` (int), the version's fields and `tags: {<key>: value}`; `deleted`: a deleted
+ *                     version is a tombstone
  *                     `{_id, model, version, deleted: true}` that keeps its `_id`, so its number is never taken again;
  *                     tombstones are invisible to every read and to counts. A number is taken by inserting its `_id`:
  *                     the highest stored number plus one, and the next on a duplicate key.
  * - `registry_leases` `{_id: <model id>, owner, expires_at}`: the per-model lock (registry-lease.ts). Every update of
  *                     a registered model and its versions, or of a logged model, runs holding it.
  * - `logged_models`   `_id` = the model id ("m-" + 32 hex); experiment, name, times, status, artifact URI;
- *                     `tags`/`params: [{k, v}]`; `deleted` flag (deleted ones are invisible). Linked metrics are the
- *                     metric_history points carrying `model_id`.
+ *                     `tags`/`params: {<key>: value}`; `has_model_type`/`has_source_run_id`; `deleted` flag (deleted
+ *                     ones are invisible). Linked metrics are the metric_history points carrying `model_id`; `metrics`
+ *                     and `datasets` summarise them for searches (logged-model-metrics.ts).
  */
 import type { IndexDescription } from "mongodb";
 import type { Collections } from "./connection.js";
 
-type Spec = { collection: keyof Collections } & IndexDescription & { name: string };
+/** `mongodbOnly`: an index FerretDB v1.24 cannot create (wildcard, partial); on FerretDB the query runs unindexed. */
+type Spec = { collection: keyof Collections; mongodbOnly?: true } & IndexDescription & { name: string };
 
 /**
  * Besides the `_id` indexes, which serve: getRun (latest_metrics and run_inputs by `_id` range of the run),
@@ -64,6 +70,21 @@ export const INDEXES: Spec[] = [
   // createRegisteredModel/renameRegisteredModel: a name is taken once (duplicate → RESOURCE_ALREADY_EXISTS);
   // every registry call resolves the name: findOne({name}).
   { collection: "registeredModels", key: { name: 1 }, name: "name_unique", unique: true },
+  // The registered-model search: filter on name (an anchored LIKE is a range of name_unique) or tags, order by name
+  // (name_unique) or by last_updated_timestamp, then name: find(…).sort({last_updated_timestamp: ±1, name: ±1}).
+  { collection: "registeredModels", key: { last_updated_timestamp: -1, name: 1 }, name: "last_updated_name" },
+  // The experiment search: find({lifecycle_stage, …}).sort({creation_time: -1, num: -1}) by default, or by
+  // last_update_time or the id (num), each then num; by name: name_unique.
+  { collection: "experiments", key: { creation_time: -1, num: -1 }, name: "creation_time_num" },
+  { collection: "experiments", key: { last_update_time: -1, num: -1 }, name: "last_update_time_num" },
+  { collection: "experiments", key: { num: -1 }, name: "num" },
+  // A rename cut short by a crash, finished at init(): find({renaming: true}). Sparse: only such models are in it.
+  { collection: "registeredModels", key: { renaming: 1 }, name: "renaming", sparse: true },
+  // The model-version search (live versions, deleted: false): by default sort({last_updated_timestamp: -1, name: 1,
+  // version: -1}); name filters and orders (name, version); creation_timestamp orders.
+  { collection: "modelVersions", key: { deleted: 1, last_updated_timestamp: -1, name: 1, version: -1 }, name: "search_last_updated" },
+  { collection: "modelVersions", key: { deleted: 1, name: 1, version: -1 }, name: "search_name" },
+  { collection: "modelVersions", key: { deleted: 1, creation_timestamp: -1, name: 1, version: -1 }, name: "search_created" },
   // A model's versions (newest first) and its highest number (tombstones included) for the next one:
   // find({model}).sort({version: -1}).limit(1); deleteMany({model}) when the model goes.
   { collection: "modelVersions", key: { model: 1, version: -1 }, name: "model_version" },
@@ -71,12 +92,46 @@ export const INDEXES: Spec[] = [
   { collection: "modelVersions", key: { run_id: 1 }, name: "run_id" },
   // A logged model's registrations: find({model_id: {$in}}). Sparse: versions made from a logged model only.
   { collection: "modelVersions", key: { model_id: 1 }, name: "model_id", sparse: true },
-  // listLoggedModels of some experiments: find({experiment_id: {$in}}).
-  { collection: "loggedModels", key: { experiment_id: 1 }, name: "experiment_id" },
+  // The logged-model search of some experiments: find({experiment_id: {$in}, deleted: false, …}) in the default
+  // order sort({creation_timestamp_ms: -1, _id: 1}), walked from here for one experiment; other orders sort the
+  // experiments' matches (top-k).
+  { collection: "loggedModels", key: { experiment_id: 1, deleted: 1, creation_timestamp_ms: -1, _id: 1 }, name: "experiment_created" },
+  // MongoDB only — filters on one tag, param or linked-metric summary (`tags.<key>`, `params.<key>`, `metrics.<key>…`)
+  // of the registry and logged-model searches: one wildcard index per collection serves a condition on any key.
+  { collection: "experiments", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
+  { collection: "registeredModels", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
+  { collection: "modelVersions", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
+  {
+    collection: "loggedModels",
+    key: { "$**": 1 },
+    name: "search_wildcard",
+    wildcardProjection: { tags: 1, params: 1, metrics: 1, datasets: 1 },
+    mongodbOnly: true,
+  },
+  // MongoDB only — a logged-model search's `metrics.<key> = v`: distinct("model_id", {key, v, model_id: {$exists}}),
+  // over the linked points only.
+  {
+    collection: "history",
+    key: { key: 1, v: 1, model_id: 1 },
+    name: "linked_key_value",
+    partialFilterExpression: { model_id: { $exists: true } },
+    mongodbOnly: true,
+  },
 ];
 
-export async function ensureIndexes(collections: Collections): Promise<void> {
-  for (const { collection, ...index } of INDEXES) {
+/** Indexes an earlier layout created that nothing uses any more (layout.ts). */
+const RETIRED: { collection: keyof Collections; name: string }[] = [{ collection: "loggedModels", name: "experiment_id" }];
+
+export async function ensureIndexes(collections: Collections, server: "mongodb" | "ferretdb"): Promise<void> {
+  for (const { collection, mongodbOnly, ...index } of INDEXES) {
+    if (mongodbOnly && server !== "mongodb") continue;
     await collections[collection].createIndexes([index]);
+  }
+  for (const { collection, name } of RETIRED) {
+    await collections[collection].dropIndex(name).catch((err: unknown) => {
+      // Already gone, or never made: IndexNotFound (27) or NamespaceNotFound (26), on both servers.
+      const code = (err as { code?: unknown }).code;
+      if (code !== 26 && code !== 27) throw err;
+    });
   }
 }

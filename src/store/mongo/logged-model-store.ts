@@ -1,10 +1,11 @@
 /**
  * MLflow 3 logged models in MongoDB: one `logged_models` document per model (`_id` = the model id, tags and params
- * as `[{k, v}]`, a `deleted` flag that hides it from every read). Every update of one — finalize, delete, tags,
+ * one field per key (key-fields.ts), a `deleted` flag that hides it from every read, and the linked-metric summaries
+ * searches filter and sort by (logged-model-metrics.ts)). Every update of one — finalize, delete, tags,
  * params — runs under the model's lease (registry-lease.ts), so a concurrent tag and param write cannot lose each
  * other on FerretDB, whose updates write the whole document back. Linked metrics are the metric_history points
  * logged with `model_id` = its id (index history.model_id); registrations are the live model versions whose
- * `model_id` is its id (index model_versions.model_id), named through their registered model.
+ * `model_id` is its id (index model_versions.model_id), with the name they carry.
  */
 import { experimentNotActive, experimentNotFound } from "../../domain/messages.js";
 import { type LoggedModel, loggedModelArtifactUri } from "../../domain/logged-model.js";
@@ -12,7 +13,8 @@ import { loggedModelNotFound, loggedModelParamChanged, loggedModelTagNotFound } 
 import type { LoggedModelStore } from "../types.js";
 import type { Collections } from "./connection.js";
 import { METRIC_PROJECTION } from "./latest-metrics.js";
-import { type HistoryDoc, metricFromDoc, mergeKeyValues, newKeyValues, toKeyValues, uniqueByKey } from "./mapping.js";
+import { hasKey, keyPath, toKeyFields, valueOfKey, withKeys } from "./key-fields.js";
+import { type HistoryDoc, metricFromDoc } from "./mapping.js";
 import type { Leases } from "./registry-lease.js";
 import { type LiveVersionDoc, type LoggedModelDoc, loggedModelFromDoc } from "./registry-mapping.js";
 
@@ -32,6 +34,28 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
+/** The models whole, in two queries: linked metrics in history order (then key, then run), registrations by name then version. */
+export async function wholeLoggedModels(c: Collections, docs: LoggedModelDoc[]): Promise<LoggedModel[]> {
+  if (docs.length === 0) return [];
+  const ids = docs.map((d) => d._id);
+  const [points, versions] = await Promise.all([
+    c.history.find({ model_id: { $in: ids } }, { projection: { ...METRIC_PROJECTION, run_id: 1 } }).toArray(),
+    c.modelVersions.find({ model_id: { $in: ids }, deleted: false }, { projection: { name: 1, version: 1, model_id: 1 } }).toArray(),
+  ]);
+  points.sort((a, b) => compare(position(a), position(b)) || compare(a.key, b.key) || compare(a.run_id, b.run_id));
+  const registrations = (versions as Pick<LiveVersionDoc, "name" | "version" | "model_id">[])
+    .map((v) => ({ name: v.name, version: v.version, modelId: v.model_id }))
+    .sort((a, b) => compare(a.name, b.name) || a.version - b.version);
+  const metricsOf = groupBy(points, (p) => p.model_id ?? "");
+  const registrationsOf = groupBy(registrations, (r) => r.modelId ?? "");
+  return docs.map((doc) =>
+    loggedModelFromDoc(
+      doc,
+      (metricsOf.get(doc._id) ?? []).map((p) => ({ ...metricFromDoc(p), runId: p.run_id })),
+      (registrationsOf.get(doc._id) ?? []).map((r) => ({ name: r.name, version: String(r.version) })),
+    ),
+  );
+}
 
 export function createLoggedModelStore(c: Collections, leases: Leases): LoggedModelStore {
   const { loggedModels } = c;
@@ -46,36 +70,8 @@ export function createLoggedModelStore(c: Collections, leases: Leases): LoggedMo
   const withModel = <T>(modelId: string, work: (doc: LoggedModelDoc) => Promise<T>) =>
     leases.hold(modelId, async () => work(await liveModel(modelId)));
 
-  /** The models whole: linked metrics in history order (then key, then run), registrations by name then version. */
-  async function whole(docs: LoggedModelDoc[]): Promise<LoggedModel[]> {
-    if (docs.length === 0) return [];
-    const ids = docs.map((d) => d._id);
-    const [points, versions] = await Promise.all([
-      c.history.find({ model_id: { $in: ids } }, { projection: { ...METRIC_PROJECTION, run_id: 1 } }).toArray(),
-      c.modelVersions.find({ model_id: { $in: ids }, deleted: false }, { projection: { model: 1, version: 1, model_id: 1 } }).toArray(),
-    ]);
-    const owners = versions.length === 0 ? [] : await c.registeredModels.find({ _id: { $in: [...new Set(versions.map((v) => v.model))] } }, { projection: { name: 1 } }).toArray();
-    const names = new Map(owners.map((m) => [m._id, m.name]));
-    points.sort((a, b) => compare(position(a), position(b)) || compare(a.key, b.key) || compare(a.run_id, b.run_id));
-    const registrations = (versions as Pick<LiveVersionDoc, "model" | "version" | "model_id">[])
-      .flatMap((v) => {
-        const name = names.get(v.model);
-        return name === undefined ? [] : [{ name, version: v.version, modelId: v.model_id }];
-      })
-      .sort((a, b) => compare(a.name, b.name) || a.version - b.version);
-    const metricsOf = groupBy(points, (p) => p.model_id ?? "");
-    const registrationsOf = groupBy(registrations, (r) => r.modelId ?? "");
-    return docs.map((doc) =>
-      loggedModelFromDoc(
-        doc,
-        (metricsOf.get(doc._id) ?? []).map((p) => ({ ...metricFromDoc(p), runId: p.run_id })),
-        (registrationsOf.get(doc._id) ?? []).map((r) => ({ name: r.name, version: String(r.version) })),
-      ),
-    );
-  }
-
   async function wholeOne(doc: LoggedModelDoc): Promise<LoggedModel> {
-    const [model] = await whole([doc]);
+    const [model] = await wholeLoggedModels(c, [doc]);
     if (!model) throw loggedModelNotFound(doc._id);
     return model;
   }
@@ -96,8 +92,10 @@ export function createLoggedModelStore(c: Collections, leases: Leases): LoggedMo
         creator_id: input.creatorId,
         model_type: input.modelType,
         source_run_id: input.sourceRunId,
-        tags: toKeyValues(uniqueByKey(input.tags)),
-        params: toKeyValues(uniqueByKey(input.params)),
+        ...(input.modelType !== undefined ? { has_model_type: 1 as const } : {}),
+        ...(input.sourceRunId !== undefined ? { has_source_run_id: 1 as const } : {}),
+        tags: toKeyFields(input.tags),
+        params: toKeyFields(input.params),
         deleted: false,
       };
       await loggedModels.insertOne(doc);
@@ -122,32 +120,33 @@ export function createLoggedModelStore(c: Collections, leases: Leases): LoggedMo
 
     async setLoggedModelTags(modelId, tags, now) {
       const doc = await withModel(modelId, async (doc) => {
-        const merged = mergeKeyValues(doc.tags ?? [], tags);
-        await loggedModels.updateOne({ _id: modelId }, { $set: { tags: merged, last_updated_timestamp_ms: now } });
-        return { ...doc, tags: merged, last_updated_timestamp_ms: now };
+        const set = Object.fromEntries(tags.map((t) => [keyPath("tags", t.key), t.value]));
+        await loggedModels.updateOne({ _id: modelId }, { $set: { ...set, last_updated_timestamp_ms: now } });
+        return { ...doc, tags: withKeys(doc.tags, tags), last_updated_timestamp_ms: now };
       });
       return wholeOne(doc);
     },
 
     async deleteLoggedModelTag(modelId, key, now) {
       await withModel(modelId, async (doc) => {
-        const tags = doc.tags ?? [];
-        if (!tags.some((t) => t.k === key)) throw loggedModelTagNotFound(modelId, key);
-        await loggedModels.updateOne({ _id: modelId }, { $set: { tags: tags.filter((t) => t.k !== key), last_updated_timestamp_ms: now } });
+        if (!hasKey(doc.tags, key)) throw loggedModelTagNotFound(modelId, key);
+        await loggedModels.updateOne({ _id: modelId }, { $unset: { [keyPath("tags", key)]: "" }, $set: { last_updated_timestamp_ms: now } });
       });
     },
 
     async logLoggedModelParams(modelId, params, now) {
       await withModel(modelId, async (doc) => {
-        const added = newKeyValues(doc.params ?? [], params, (key, old, value) => loggedModelParamChanged(modelId, key, old, value));
-        if (added.length === 0) return;
-        await loggedModels.updateOne({ _id: modelId }, { $set: { params: [...(doc.params ?? []), ...added], last_updated_timestamp_ms: now } });
+        // Params are written once: all checked (against what is stored and each other) before any is written.
+        const added = new Map<string, string>();
+        for (const p of params) {
+          const old = added.get(p.key) ?? valueOfKey(doc.params, p.key);
+          if (old !== undefined && old !== p.value) throw loggedModelParamChanged(modelId, p.key, old, p.value);
+          if (old === undefined) added.set(p.key, p.value);
+        }
+        if (added.size === 0) return;
+        const set = Object.fromEntries([...added].map(([key, value]) => [keyPath("params", key), value]));
+        await loggedModels.updateOne({ _id: modelId }, { $set: { ...set, last_updated_timestamp_ms: now } });
       });
-    },
-
-    async listLoggedModels(experimentIds) {
-      const filter = experimentIds.length > 0 ? { experiment_id: { $in: experimentIds }, deleted: false } : { deleted: false };
-      return whole(await loggedModels.find(filter).toArray());
     },
   };
 }

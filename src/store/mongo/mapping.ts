@@ -16,6 +16,7 @@ import type {
   Tag,
 } from "../../domain/entities.js";
 import { AppError } from "../../domain/errors.js";
+import { type KeyFields, fromKeyFields } from "./key-fields.js";
 import { type EncodedValue, decodeValue, encodeValue, historyId, latestMetricId, recencyKey, valueSortKey } from "./value-encoding.js";
 
 /** A tag or param: key and value as array elements, so a key is never a field name. */
@@ -32,12 +33,14 @@ export interface CounterDoc {
 export interface ExperimentDoc {
   /** The experiment id: a decimal string ("0" is Default). */
   _id: string;
+  /** The id as a number: what searches order by (a string `_id` would put "10" before "9"). */
+  num: number;
   name: string;
   artifact_location: string;
   lifecycle_stage: LifecycleStage;
   creation_time: number;
   last_update_time: number;
-  tags: KeyValueDoc[];
+  tags: KeyFields;
   /** Bumped by every write of `tags`: the compare-and-set token of tag updates. */
   rev: number;
 }
@@ -173,7 +176,7 @@ export function experimentFromDoc(doc: ExperimentDoc): Experiment {
     lifecycleStage: doc.lifecycle_stage,
     creationTime: doc.creation_time,
     lastUpdateTime: doc.last_update_time,
-    tags: fromKeyValues(doc.tags),
+    tags: fromKeyFields(doc.tags),
   };
 }
 

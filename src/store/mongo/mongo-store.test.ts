@@ -11,8 +11,10 @@ import { type FerretDBHandle, startFerretDB } from "../../../scripts/ferretdb.mj
 import { mongoTestUri } from "../../../test/harness/mongo.js";
 import { type Metric, compareMetricRecency } from "../../domain/entities.js";
 import { AppError, ErrorCode } from "../../domain/errors.js";
+import { parseLoggedModelFilter, parseLoggedModelOrderBy } from "../../domain/filter/logged-model-search.js";
 import { paramChangedMessage } from "../../domain/validation.js";
 import type { Store } from "../types.js";
+import { encodeFieldKey } from "./key-fields.js";
 import { historyDocOf } from "./mapping.js";
 import { createMongoStore } from "./mongo-store.js";
 import { recencyKey } from "./value-encoding.js";
@@ -92,6 +94,29 @@ describe("MongoDB store: concurrency across clients", () => {
     expect(new Set(ids).size).toBe(30);
     for (const [i, id] of ids.entries()) expect((await a.getExperiment(id)).name).toBe(names[i]);
     expect(await b.counts()).toEqual({ experiments: 31, runs: 0, registeredModels: 0, modelVersions: 0 });
+  });
+
+  it("keeps every linked point in a logged model's search summaries when two clients log to it at once", async () => {
+    const uri = mongoTestUri("linked_race");
+    const [a, b] = [open(uri), open(uri)];
+    await Promise.all([a.init(), b.init()]);
+    const modelId = `m-${randomBytes(16).toString("hex")}`;
+    await a.createLoggedModel({ modelId, experimentId: "0", name: "m", params: [], tags: [], now: NOW });
+    const runs = await Promise.all([a, b].map((s) => s.createRun({ runId: newRunId(), experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })));
+    // 2 × 10 batches at once, values 1..20 and a tag set meanwhile: the lowest, highest and latest must all survive.
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).logBatch(runs[i % 2]!.info.runId, { metrics: [{ key: "acc", value: i + 1, timestamp: NOW + i, step: 0, modelId }], params: [], tags: [] }),
+      ),
+      b.setLoggedModelTags(modelId, [{ key: "t", value: "v" }], NOW),
+    ]);
+    const search = (filter: string, orderBy: { fieldName: string; ascending?: boolean }[] = []) =>
+      a.searchLoggedModels({ experimentIds: ["0"], filter: parseLoggedModelFilter(filter), datasets: [], order: parseLoggedModelOrderBy(orderBy) }, { maxResults: 5 });
+    for (const filter of ["metrics.acc >= 20", "metrics.acc <= 1", "metrics.acc = 7", "tags.t = 'v'"]) expect((await search(filter)).items, filter).toHaveLength(1);
+    const page = await search("", [{ fieldName: "metrics.acc" }, { fieldName: "name" }]);
+    expect(page.items).toHaveLength(1);
+    const db = await raw(uri);
+    expect(await db.collection("logged_models").findOne({ _id: modelId as never })).toMatchObject({ metrics: { acc: { a: { ts: NOW + 19 } } } });
   });
 
   // The run document's compare-and-set needs an atomic conditional update: MongoDB has one; FerretDB v1.24 reads
@@ -220,10 +245,15 @@ describe("MongoDB store: stored documents", () => {
     const fieldNames = (value: unknown): string[] =>
       Array.isArray(value) ? value.flatMap(fieldNames) : value && typeof value === "object" ? Object.entries(value).flatMap(([k, v]) => [k, ...fieldNames(v)]) : [];
     for (const name of ["runs", "experiments", "metric_history", "latest_metrics"]) {
-      for (const doc of await db.collection(name).find({}).toArray()) {
+      for (const { tags, ...doc } of await db.collection(name).find({}).toArray()) {
         for (const field of fieldNames(doc)) expect(field, `${name}: ${field}`).toMatch(/^[a-z_]+$/);
+        if (name !== "experiments") for (const field of fieldNames(tags)) expect(field, `${name}: ${field}`).toMatch(/^[a-z_]+$/);
       }
     }
+    // An experiment's tags are one field per key, the key percent-encoded: never a '.', never a leading '$'.
+    const stored = await db.collection("experiments").findOne({ _id: experimentId as never });
+    expect(Object.keys(stored!.tags as object).sort()).toEqual(keys.filter((k) => k !== "a.b").map(encodeFieldKey).sort());
+    for (const field of Object.keys(stored!.tags as object)) expect(field).toMatch(/^[^.$][^.]*$/);
   });
 });
 

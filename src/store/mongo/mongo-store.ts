@@ -10,14 +10,19 @@
  * Every method throws only AppError; driver errors are kept as `cause`.
  */
 import { unavailable } from "../../domain/errors.js";
-import type { Store, ViewType } from "../types.js";
-import { experimentFromDoc } from "./mapping.js";
-import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnection } from "./connection.js";
+import type { Store } from "../types.js";
+import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, detectServer, openConnection } from "./connection.js";
 import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
+import { createExperimentSearch } from "./experiment-search.js";
 import { createExperimentStore, ensureDefaultExperiment } from "./experiment-store.js";
 import { ensureIndexes } from "./indexes.js";
+import { upgradeLayout } from "./layout.js";
+import { linkMetrics } from "./logged-model-metrics.js";
+import { createLoggedModelSearch } from "./logged-model-search.js";
 import { createLoggedModelStore } from "./logged-model-store.js";
 import { createLeases } from "./registry-lease.js";
+import { createRegistryReads } from "./registry-reads.js";
+import { createRegistrySearch } from "./registry-search.js";
 import { createRegistryStore } from "./registry-store.js";
 import { createRunSearch } from "./run-search.js";
 import { createRunStore } from "./run-store.js";
@@ -38,11 +43,13 @@ export function createMongoStore(options: MongoStoreOptions): Store {
   const { client, db, collections } = connection;
   const pingTimeoutMS = options.pingTimeoutMS ?? options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
   let closed = false;
+  const leases = createLeases(collections.leases, options.leases);
 
   const lifecycle = guarded({
     async init(): Promise<void> {
       await client.connect();
-      await ensureIndexes(collections);
+      await ensureIndexes(collections, await detectServer(db));
+      await upgradeLayout(collections, leases);
       await ensureDefaultExperiment(collections, Date.now());
     },
 
@@ -67,14 +74,16 @@ export function createMongoStore(options: MongoStoreOptions): Store {
   });
 
   const runStore = guarded(createRunStore(collections));
-  const leases = createLeases(collections.leases, options.leases);
   const runSearch = createRunSearch(collections, (runId) => runStore.getRun(runId));
   const guardedSearch = guarded({
     searchRuns: runSearch.searchRuns,
-    /** Experiments are few: one query, filtered and sorted by the service. */
-    async listExperiments(viewType: ViewType) {
-      const stage = viewType === "ALL" ? {} : { lifecycle_stage: { $eq: viewType === "ACTIVE_ONLY" ? ("active" as const) : ("deleted" as const) } };
-      return (await collections.experiments.find(stage).toArray()).map(experimentFromDoc);
+    ...createExperimentSearch(collections),
+    ...createRegistrySearch(collections, createRegistryReads(collections)),
+    ...createLoggedModelSearch(collections),
+    /** Model-linked points also update their logged models' search summaries (logged-model-metrics.ts). */
+    async logBatch(runId: string, batch: Parameters<Store["logBatch"]>[1]) {
+      await runStore.logBatch(runId, batch);
+      if (batch.metrics.some((m) => m.modelId !== undefined)) await linkMetrics(collections, leases, runId, batch.metrics);
     },
   });
 
@@ -85,8 +94,7 @@ export function createMongoStore(options: MongoStoreOptions): Store {
     ...runStore,
     ...guarded(createLoggedModelStore(collections, leases)),
     ...guarded(createRegistryStore(collections, leases)),
-    searchRuns: guardedSearch.searchRuns,
-    listExperiments: guardedSearch.listExperiments,
+    ...guardedSearch,
     streamRuns: (query, options) => guardedStream(runSearch.streamRuns(query, options)),
 
     /**

@@ -5,7 +5,7 @@
  */
 import type { LoggedModel, LoggedModelStatus } from "../../domain/logged-model.js";
 import type { ModelVersion, ModelVersionStatus, RegisteredModel, RegisteredModelAlias, Stage } from "../../domain/model-registry.js";
-import { type KeyValueDoc, fromKeyValues } from "./mapping.js";
+import { type KeyFields, fromKeyFields } from "./key-fields.js";
 
 export interface AliasDoc {
   alias: string;
@@ -20,13 +20,20 @@ export interface RegisteredModelDoc {
   user_id: string;
   creation_timestamp: number;
   last_updated_timestamp: number;
-  tags: KeyValueDoc[];
+  tags: KeyFields;
   /** Sorted by alias. */
   aliases: AliasDoc[];
+  /**
+   * Set by a rename while it copies the new name onto the model's versions; whoever next holds the model's lease (or
+   * the next init()) finishes the copy, so a rename cut short by a crash is completed (registry-store.ts).
+   */
+  renaming?: true;
 }
 
 /** The fields a live version has; a tombstone keeps only `_id`, `model`, `version` and `deleted: true`. */
 export interface LiveVersionFields {
+  /** Its registered model's name, copied here (and by renames) so searches filter and sort versions by it. */
+  name: string;
   creation_timestamp: number;
   last_updated_timestamp: number;
   user_id: string;
@@ -37,7 +44,7 @@ export interface LiveVersionFields {
   run_link: string;
   status: ModelVersionStatus;
   status_message?: string;
-  tags: KeyValueDoc[];
+  tags: KeyFields;
   model_id?: string;
   storage_location?: string;
 }
@@ -71,9 +78,46 @@ export interface LoggedModelDoc {
   creator_id?: string;
   model_type?: string;
   source_run_id?: string;
-  tags: KeyValueDoc[];
-  params: KeyValueDoc[];
+  /** 1 when model_type / source_run_id is set: a search sorting by it puts models without it last (search-query.ts). */
+  has_model_type?: 1;
+  has_source_run_id?: 1;
+  tags: KeyFields;
+  params: KeyFields;
   deleted: boolean;
+  /** Linked-metric summaries and datasets, for searches (logged-model-metrics.ts). */
+  metrics?: LinkedMetricSummaries;
+  datasets?: LinkedDatasets;
+}
+
+/**
+ * What a search needs of a logged model's linked points of one key in one scope (every dataset, one dataset name, one
+ * name and digest): the lowest and highest value (valueSortKey strings, NaN left out, -0 as 0), whether a NaN was
+ * logged, and the latest point — by timestamp, then step, then the smallest run id, then the smallest value — whose
+ * value sort key `v` (with `p: 1`) is what the search orders by; a NaN latest point has neither (it sorts as missing).
+ */
+export interface MetricScopeSummary {
+  lo?: string;
+  hi?: string;
+  nan?: true;
+  ts: number;
+  step: number;
+  run: string;
+  /** valueSortKey of the latest value, NaN included: the last tie-break between latest candidates. */
+  vs: string;
+  v?: string;
+  p?: 1;
+}
+
+/** By encoded metric key: `a` (any dataset), `n.<name>` (a dataset name), `d.<name>.<digest>` (names and digests encoded). */
+export type LinkedMetricSummaries = Record<
+  string,
+  { a: MetricScopeSummary; n?: Record<string, MetricScopeSummary>; d?: Record<string, Record<string, MetricScopeSummary>> }
+>;
+
+/** The datasets (encoded names, and digests by name) some linked point was logged on: `n.<name>: 1`, `d.<name>.<digest>: 1`. */
+export interface LinkedDatasets {
+  n?: Record<string, 1>;
+  d?: Record<string, Record<string, 1>>;
 }
 
 /** Internal ids: model versions and leases refer to a registered model by it, so a rename touches nothing else. */
@@ -101,7 +145,7 @@ export function modelVersionFromDoc(doc: LiveVersionDoc, name: string, aliases: 
     runId: doc.run_id,
     runLink: doc.run_link,
     status: doc.status,
-    tags: fromKeyValues(doc.tags),
+    tags: fromKeyFields(doc.tags),
     aliases: aliases
       .filter((a) => a.version === doc.version)
       .map((a) => a.alias)
@@ -121,7 +165,7 @@ export function registeredModelFromDoc(doc: RegisteredModelDoc, latestVersions: 
     userId: doc.user_id,
     description: doc.description,
     latestVersions,
-    tags: fromKeyValues(doc.tags),
+    tags: fromKeyFields(doc.tags),
     aliases: [...(doc.aliases ?? [])].sort(byAlias).map((a): RegisteredModelAlias => ({ alias: a.alias, version: a.version })),
   };
 }
@@ -139,8 +183,8 @@ export function loggedModelFromDoc(
     lastUpdatedTimestampMs: doc.last_updated_timestamp_ms,
     artifactUri: doc.artifact_uri,
     status: doc.status,
-    tags: fromKeyValues(doc.tags),
-    params: fromKeyValues(doc.params),
+    tags: fromKeyFields(doc.tags),
+    params: fromKeyFields(doc.params),
     metrics,
     registrations,
   };

@@ -28,6 +28,8 @@ export interface RegistryReads {
   wholeModels(models: RegisteredModelDoc[]): Promise<RegisteredModel[]>;
   /** Live versions matching `filter`, whole, newest first; `models` must hold every model they belong to when given. */
   versions(filter: Record<string, unknown>, models?: RegisteredModelDoc[]): Promise<ModelVersion[]>;
+  /** The versions whole, in their order, their models read in one query; a version whose model is gone is dropped. */
+  withOwners(docs: LiveVersionDoc[]): Promise<ModelVersion[]>;
 }
 
 export function createRegistryReads(c: Collections): RegistryReads {
@@ -38,10 +40,10 @@ export function createRegistryReads(c: Collections): RegistryReads {
   }
 
   /** Joins each version to its model's name and aliases; versions of a model not in `models` (deleted meanwhile) are dropped. */
-  function joined(docs: LiveVersionDoc[], models: RegisteredModelDoc[]): ModelVersion[] {
+  function joined(docs: LiveVersionDoc[], models: Pick<RegisteredModelDoc, "_id" | "name" | "aliases">[]): ModelVersion[] {
     const byId = new Map(models.map((m) => [m._id, m]));
     const out: ModelVersion[] = [];
-    for (const doc of [...docs].sort(newestFirst)) {
+    for (const doc of docs) {
       const model = byId.get(doc.model);
       if (model) out.push(modelVersionFromDoc(doc, model.name, model.aliases ?? []));
     }
@@ -84,8 +86,14 @@ export function createRegistryReads(c: Collections): RegistryReads {
     },
 
     async versions(filter, models) {
-      const docs = await liveVersions(filter);
+      const docs = (await liveVersions(filter)).sort(newestFirst);
       const owners = models ?? (await registeredModels.find({ _id: { $in: [...new Set(docs.map((d) => d.model))] } }).toArray());
+      return joined(docs, owners);
+    },
+
+    async withOwners(docs) {
+      if (docs.length === 0) return [];
+      const owners = await registeredModels.find({ _id: { $in: [...new Set(docs.map((d) => d.model))] } }, { projection: { name: 1, aliases: 1 } }).toArray();
       return joined(docs, owners);
     },
   };

@@ -9,6 +9,7 @@ import { type Db, MongoClient } from "mongodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { mongoTestUri } from "../../../test/harness/mongo.js";
 import { AppError, ErrorCode } from "../../domain/errors.js";
+import { parseModelVersionFilter, parseModelVersionOrderBy } from "../../domain/filter/model-version-search.js";
 import type { NewModelVersion, Store } from "../types.js";
 import { type MongoStoreOptions, createMongoStore } from "./mongo-store.js";
 
@@ -65,7 +66,7 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
 }
 
 describe("MongoDB registry: stored layout", () => {
-  it("refers to a registered model by an internal id, so a rename rewrites only the model document", async () => {
+  it("refers to a registered model by an internal id; versions carry a copy of its name that renames keep", async () => {
     const uri = mongoTestUri("registry_layout");
     const store = await open(uri);
     const db = raw(uri);
@@ -73,13 +74,38 @@ describe("MongoDB registry: stored layout", () => {
     await store.createModelVersion(newVersion("before"));
     const id = await internalId(db, "before");
     expect(id).toMatch(/^rm-[0-9a-f]{32}$/);
-    const version = await db.collection("model_versions").findOne({ _id: `${id}:1` as never });
-    expect(version).toMatchObject({ model: id, version: 1, deleted: false });
-    expect(version).not.toHaveProperty("name");
+    const versions = db.collection<{ _id: string }>("model_versions");
+    expect(await versions.findOne({ _id: `${id}:1` })).toMatchObject({ model: id, name: "before", version: 1, deleted: false });
 
     await store.renameRegisteredModel("before", "after", NOW + 1);
     expect(await internalId(db, "after")).toBe(id);
     expect((await store.getModelVersion("after", 1)).name).toBe("after");
+    expect(await versions.findOne({ _id: `${id}:1` })).toMatchObject({ name: "after", last_updated_timestamp: NOW + 1 });
+    expect(await db.collection<{ _id: string }>("registered_models").findOne({ _id: id })).not.toHaveProperty("renaming");
+  });
+
+  it("finishes a rename cut short between the model and its versions, at the next write or the next start", async () => {
+    const uri = mongoTestUri("registry_rename_crash");
+    const store = await open(uri);
+    const db = raw(uri);
+    const models = db.collection<{ _id: string }>("registered_models");
+    const versions = db.collection<{ _id: string }>("model_versions");
+    const byName = (name: string) => ({ filter: parseModelVersionFilter(`name = '${name}'`), order: parseModelVersionOrderBy([]) });
+    for (const [name, write] of [
+      ["a", () => store.setRegisteredModelTag("a2", { key: "k", value: "v" })],
+      ["b", () => open(uri)],
+    ] as const) {
+      await createModel(store, name);
+      await store.createModelVersion(newVersion(name));
+      const id = await internalId(db, name);
+      // What a crash right after the rename's first write leaves: the model renamed and marked, the versions not.
+      await models.updateOne({ _id: id }, { $set: { name: `${name}2`, last_updated_timestamp: NOW + 7, renaming: true } });
+      expect((await store.searchModelVersions(byName(`${name}2`), { maxResults: 5 })).items).toEqual([]);
+      await write();
+      expect((await store.searchModelVersions(byName(`${name}2`), { maxResults: 5 })).items.map((v) => [v.name, v.lastUpdatedTimestamp])).toEqual([[`${name}2`, NOW + 7]]);
+      expect(await versions.countDocuments({ name })).toBe(0);
+      expect(await models.findOne({ _id: id })).not.toHaveProperty("renaming");
+    }
   });
 
   it("keeps a deleted version as a bare tombstone: its number stays taken, reads and counts skip it, the model's deletion removes it", async () => {
@@ -93,7 +119,8 @@ describe("MongoDB registry: stored layout", () => {
 
     const versions = db.collection<{ _id: string }>("model_versions");
     expect(await versions.findOne({ _id: `${id}:3` })).toEqual({ _id: `${id}:3`, model: id, version: 3, deleted: true });
-    expect((await store.listModelVersions({})).map((v) => v.version).sort()).toEqual([1, 2]);
+    const search = { filter: parseModelVersionFilter(""), order: parseModelVersionOrderBy(["version_number"]) };
+    expect((await store.searchModelVersions(search, { maxResults: 10 })).items.map((v) => v.version)).toEqual([1, 2]);
     expect((await store.counts()).modelVersions).toBe(2);
     expect((await store.createModelVersion(newVersion("m"))).version).toBe(4);
 

@@ -1,6 +1,6 @@
 /**
  * The model registry in MongoDB: `registered_models` (one document per model, `_id` an immutable internal id, name
- * unique by index, tags and aliases as arrays) and `model_versions` (one document per version, `_id` =
+ * unique by index, tags one field per key, aliases an array) and `model_versions` (one document per version, `_id` =
  * "<model internal id>:<version>"). Layout and indexes: indexes.ts.
  *
  * Every write of a model's or its versions' documents happens under that model's lease (registry-lease.ts), after
@@ -19,7 +19,7 @@ import { aliasNotFound, modelVersionNotFound, registeredModelExists, registeredM
 import type { NewModelVersion, RegistryStore } from "../types.js";
 import type { Collections } from "./connection.js";
 import { contended, isDuplicateKeyError, mayBeDuplicateKeyOnUpdate } from "./errors.js";
-import { type KeyValueDoc, mergeKeyValues, toKeyValues, uniqueByKey } from "./mapping.js";
+import { hasKey, keyPath, toKeyFields } from "./key-fields.js";
 import type { Leases } from "./registry-lease.js";
 import {
   type LiveVersionDoc,
@@ -37,6 +37,23 @@ const MAX_RESOLVE_ATTEMPTS = 10;
 /** Numbers tried past the highest seen; each duplicate means another insert won that number. */
 const MAX_NUMBER_ATTEMPTS = 100;
 
+/**
+ * Copies the model's name onto its live versions (touching them, as MLflow does on a rename) and clears the rename
+ * mark. Called holding the model's lease: by a rename, and by whoever finds the mark a rename cut short left.
+ */
+async function finishRename(c: Collections, model: RegisteredModelDoc, now: number): Promise<void> {
+  await c.modelVersions.updateMany({ model: model._id, deleted: false }, { $set: { name: model.name, last_updated_timestamp: now } });
+  await c.registeredModels.updateOne({ _id: model._id }, { $unset: { renaming: "" } });
+}
+
+/** Finishes the rename of the model `modelId` if a crash cut it short (init()). */
+export async function finishInterruptedRename(c: Collections, leases: Leases, modelId: string): Promise<void> {
+  await leases.hold(modelId, async () => {
+    const model = await c.registeredModels.findOne({ _id: modelId });
+    if (model?.renaming) await finishRename(c, model, model.last_updated_timestamp);
+  });
+}
+
 export function createRegistryStore(c: Collections, leases: Leases): RegistryStore {
   const { registeredModels, modelVersions } = c;
   const reads = createRegistryReads(c);
@@ -51,6 +68,7 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
       const outcome = await leases.hold(_id, async () => {
         const model = await registeredModels.findOne({ _id });
         if (!model) throw missing();
+        if (model.renaming) await finishRename(c, model, model.last_updated_timestamp);
         return model.name === name ? { done: true as const, value: await work(model) } : { done: false as const };
       });
       if (outcome.done) return outcome.value;
@@ -73,9 +91,11 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
     await registeredModels.updateOne({ _id: model._id }, { $set: { last_updated_timestamp: now } });
   }
 
-  async function setVersionTags(model: RegisteredModelDoc, version: number, change: (tags: KeyValueDoc[]) => KeyValueDoc[]): Promise<void> {
+  /** Sets (value given) or removes one tag of a live version. Called holding the model's lease. */
+  async function setVersionTag(model: RegisteredModelDoc, version: number, key: string, value?: string): Promise<void> {
     const doc = await reads.liveVersion(model, version);
-    await modelVersions.updateOne({ _id: doc._id }, { $set: { tags: change(doc.tags ?? []) } });
+    if (value !== undefined) await modelVersions.updateOne({ _id: doc._id }, { $set: { [keyPath("tags", key)]: value } });
+    else if (hasKey(doc.tags, key)) await modelVersions.updateOne({ _id: doc._id }, { $unset: { [keyPath("tags", key)]: "" } });
   }
 
   /** Inserts the version under the next free number. Called holding the model's lease. */
@@ -103,7 +123,7 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
         user_id: userId,
         creation_timestamp: now,
         last_updated_timestamp: now,
-        tags: toKeyValues(uniqueByKey(tags)),
+        tags: toKeyFields(tags),
         aliases: [],
       };
       try {
@@ -121,7 +141,7 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
     async renameRegisteredModel(name, newName, now) {
       return withModel(name, async (model) => {
         try {
-          await registeredModels.updateOne({ _id: model._id }, { $set: { name: newName, last_updated_timestamp: now } });
+          await registeredModels.updateOne({ _id: model._id }, { $set: { name: newName, last_updated_timestamp: now, renaming: true } });
         } catch (err) {
           // FerretDB reports a unique violation by an update as code 1, MongoDB as E11000 (errors.ts).
           if (mayBeDuplicateKeyOnUpdate(err)) {
@@ -131,7 +151,7 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
           throw err;
         }
         // As MLflow: the versions are updated by a rename (their name changes with the model's).
-        await modelVersions.updateMany({ model: model._id, deleted: false }, { $set: { last_updated_timestamp: now } });
+        await finishRename(c, { ...model, name: newName }, now);
         return wholeModel({ ...model, name: newName, last_updated_timestamp: now });
       });
     },
@@ -153,14 +173,13 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
 
     async setRegisteredModelTag(name, tag) {
       await withModel(name, async (model) => {
-        await registeredModels.updateOne({ _id: model._id }, { $set: { tags: mergeKeyValues(model.tags ?? [], [tag]) } });
+        await registeredModels.updateOne({ _id: model._id }, { $set: { [keyPath("tags", tag.key)]: tag.value } });
       });
     },
 
     async deleteRegisteredModelTag(name, key) {
       await withModel(name, async (model) => {
-        const tags = model.tags ?? [];
-        if (tags.some((t) => t.k === key)) await registeredModels.updateOne({ _id: model._id }, { $set: { tags: tags.filter((t) => t.k !== key) } });
+        if (hasKey(model.tags, key)) await registeredModels.updateOne({ _id: model._id }, { $unset: { [keyPath("tags", key)]: "" } });
       });
     },
 
@@ -173,6 +192,7 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
       return withModel(input.name, async (model) => {
         const doc = await insertVersion(model, {
           model: model._id,
+          name: model.name,
           deleted: false,
           creation_timestamp: input.now,
           last_updated_timestamp: input.now,
@@ -183,7 +203,7 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
           run_id: input.runId,
           run_link: input.runLink,
           status: "READY",
-          tags: toKeyValues(uniqueByKey(input.tags)),
+          tags: toKeyFields(input.tags),
           model_id: input.modelId,
           storage_location: input.storageLocation,
         });
@@ -219,11 +239,11 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
     },
 
     async setModelVersionTag(name, version, tag: Tag) {
-      await withVersion(name, version, (model) => setVersionTags(model, version, (tags) => mergeKeyValues(tags, [tag])));
+      await withVersion(name, version, (model) => setVersionTag(model, version, tag.key, tag.value));
     },
 
     async deleteModelVersionTag(name, version, key) {
-      await withVersion(name, version, (model) => setVersionTags(model, version, (tags) => tags.filter((t) => t.k !== key)));
+      await withVersion(name, version, (model) => setVersionTag(model, version, key));
     },
 
     async transitionModelVersionStage(name, version, stage: Stage, archiveExisting, now) {
@@ -272,19 +292,6 @@ export function createRegistryStore(c: Collections, leases: Leases): RegistrySto
       const doc = await modelVersions.findOne({ _id: modelVersionId(model._id, target.version) });
       if (!doc || doc.deleted) throw modelVersionNotFound(name, target.version);
       return modelVersionFromDoc(doc, model.name, model.aliases ?? []);
-    },
-
-    listRegisteredModels: async () => reads.wholeModels(await registeredModels.find({}).toArray()),
-
-    async listModelVersions({ names, runIds }) {
-      const filter: Record<string, unknown> = {};
-      let models: RegisteredModelDoc[] | undefined;
-      if (names) {
-        models = await registeredModels.find({ name: { $in: names } }).toArray();
-        filter.model = { $in: models.map((m) => m._id) };
-      }
-      if (runIds) filter.run_id = { $in: runIds };
-      return reads.versions(filter, models);
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   runIdPrefix,
   stepKey,
   timestampKey,
+  valueFromSortKey,
   valueSortKey,
 } from "./value-encoding.js";
 
@@ -59,6 +60,11 @@ describe("metric value encoding", () => {
       expect(valueSortKey(a) < valueSortKey(b)).toBe(a < b);
       expect(valueSortKey(a) === valueSortKey(b)).toBe(Object.is(a, b));
     }
+  });
+
+  it("reads every sort key back as its value (search page tokens carry values)", () => {
+    for (const value of ORDERED) expect(Object.is(valueFromSortKey(valueSortKey(value)), value)).toBe(true);
+    expect(() => valueFromSortKey("x")).toThrow();
   });
 
   it("orders steps (negative too) and timestamps as fixed-width hex", () => {

@@ -65,6 +65,14 @@ export function valueSortKey(value: number): string {
   return hex(bits & SIGN ? ~bits & ALL : bits | SIGN, 16);
 }
 
+/** The double a `valueSortKey` was made from (NaN for the canonical NaN key); throws on anything else. */
+export function valueFromSortKey(key: string): number {
+  if (!/^[0-9a-f]{16}$/.test(key)) throw new Error(`not a value sort key: ${key}`);
+  const k = BigInt(`0x${key}`);
+  scratch.setBigUint64(0, k & SIGN ? k ^ SIGN : ~k & ALL);
+  return scratch.getFloat64(0);
+}
+
 /** Below every `valueSortKey` (no double maps to 0): where NaN goes in the recency order. */
 const NAN_RECENCY = "0".repeat(16);
 

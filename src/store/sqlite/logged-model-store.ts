@@ -13,7 +13,7 @@ import type { LoggedModelStore, NewLoggedModel } from "../types.js";
 import { type MetricRow, parseExperimentId, rowToMetric } from "./mapping.js";
 import type { Synchronous } from "./synchronous.js";
 
-interface LoggedModelRow {
+export interface LoggedModelRow {
   model_id: string;
   experiment_id: number;
   name: string;
@@ -27,50 +27,13 @@ interface LoggedModelRow {
   source_run_id: string | null;
 }
 
-const MODEL_COLUMNS = `model_id, experiment_id, name, creation_time, last_updated_time, artifact_uri, status, status_message,
+export const MODEL_COLUMNS = `model_id, experiment_id, name, creation_time, last_updated_time, artifact_uri, status, status_message,
   creator_id, model_type, source_run_id`;
 
-export function createLoggedModelStore(db: Database): Synchronous<LoggedModelStore> {
-  const selectExperiment = db.prepare<[number], { lifecycle_stage: LifecycleStage; artifact_location: string }>(
-    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?",
-  );
-  const insertModel = db.prepare<[Omit<LoggedModelRow, "status_message">]>(
-    `INSERT INTO logged_models (model_id, experiment_id, name, creation_time, last_updated_time, artifact_uri, status,
-       creator_id, model_type, source_run_id, lifecycle_stage)
-     VALUES (@model_id, @experiment_id, @name, @creation_time, @last_updated_time, @artifact_uri, @status,
-       @creator_id, @model_type, @source_run_id, 'active')`,
-  );
-  const selectModel = db.prepare<[string], LoggedModelRow>(
-    `SELECT ${MODEL_COLUMNS} FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`,
-  );
-  const selectAll = db.prepare<[], LoggedModelRow>(
-    `SELECT ${MODEL_COLUMNS} FROM logged_models WHERE lifecycle_stage = 'active' ORDER BY creation_time DESC, model_id`,
-  );
-  const selectOfExperiments = db.prepare<[string], LoggedModelRow>(
-    `SELECT ${MODEL_COLUMNS} FROM logged_models
-     WHERE experiment_id IN (SELECT value FROM json_each(?)) AND lifecycle_stage = 'active'
-     ORDER BY creation_time DESC, model_id`,
-  );
-  const setStatus = db.prepare<[LoggedModelStatus, number, string]>(
-    "UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?",
-  );
-  const touch = db.prepare<[number, string]>("UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?");
-  const markDeleted = db.prepare<[number, string]>(
-    "UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?",
-  );
+/** A stored model whole: tags, params, linked metrics (history order) and registrations (name, then version). */
+export function createLoggedModelReader(db: Database): (row: LoggedModelRow) => LoggedModel {
   const selectTags = db.prepare<[string], Tag>("SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key");
-  const upsertTag = db.prepare<[string, string, string]>(
-    `INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)
-     ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value`,
-  );
-  const deleteTag = db.prepare<[string, string]>("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?");
   const selectParams = db.prepare<[string], Tag>("SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key");
-  const insertParam = db.prepare<[string, string, string]>(
-    "INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?) ON CONFLICT (model_id, key) DO NOTHING",
-  );
-  const selectParam = db
-    .prepare<[string, string], string>("SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?")
-    .pluck();
   // metric_history_by_model serves both the filter and the order.
   const selectMetrics = db.prepare<[string], MetricRow & { run_id: string }>(
     `SELECT run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest
@@ -82,7 +45,7 @@ export function createLoggedModelStore(db: Database): Synchronous<LoggedModelSto
      WHERE v.model_id = ? ORDER BY r.name, v.version`,
   );
 
-  const whole = (row: LoggedModelRow): LoggedModel => {
+  return (row: LoggedModelRow): LoggedModel => {
     const model: LoggedModel = {
       modelId: row.model_id,
       experimentId: String(row.experiment_id),
@@ -102,6 +65,40 @@ export function createLoggedModelStore(db: Database): Synchronous<LoggedModelSto
     if (row.source_run_id !== null) model.sourceRunId = row.source_run_id;
     return model;
   };
+}
+
+export function createLoggedModelStore(db: Database): Synchronous<LoggedModelStore> {
+  const selectExperiment = db.prepare<[number], { lifecycle_stage: LifecycleStage; artifact_location: string }>(
+    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?",
+  );
+  const insertModel = db.prepare<[Omit<LoggedModelRow, "status_message">]>(
+    `INSERT INTO logged_models (model_id, experiment_id, name, creation_time, last_updated_time, artifact_uri, status,
+       creator_id, model_type, source_run_id, lifecycle_stage)
+     VALUES (@model_id, @experiment_id, @name, @creation_time, @last_updated_time, @artifact_uri, @status,
+       @creator_id, @model_type, @source_run_id, 'active')`,
+  );
+  const selectModel = db.prepare<[string], LoggedModelRow>(
+    `SELECT ${MODEL_COLUMNS} FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`,
+  );
+  const setStatus = db.prepare<[LoggedModelStatus, number, string]>(
+    "UPDATE logged_models SET status = ?, last_updated_time = ? WHERE model_id = ?",
+  );
+  const touch = db.prepare<[number, string]>("UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?");
+  const markDeleted = db.prepare<[number, string]>(
+    "UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?",
+  );
+  const upsertTag = db.prepare<[string, string, string]>(
+    `INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)
+     ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value`,
+  );
+  const deleteTag = db.prepare<[string, string]>("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?");
+  const insertParam = db.prepare<[string, string, string]>(
+    "INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?) ON CONFLICT (model_id, key) DO NOTHING",
+  );
+  const selectParam = db
+    .prepare<[string, string], string>("SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?")
+    .pluck();
+  const whole = createLoggedModelReader(db);
 
   /** @throws RESOURCE_DOES_NOT_EXIST loggedModelNotFound for an unknown or deleted model. */
   const requireModel = (modelId: string): LoggedModelRow => {
@@ -177,11 +174,6 @@ export function createLoggedModelStore(db: Database): Synchronous<LoggedModelSto
       requireModel(modelId);
       addParams(modelId, params);
       touch.run(now, modelId);
-    }),
-    listLoggedModels: read((experimentIds: string[]) => {
-      if (experimentIds.length === 0) return selectAll.all().map(whole);
-      const ids = experimentIds.map(parseExperimentId).filter((id) => id !== undefined);
-      return selectOfExperiments.all(JSON.stringify(ids)).map(whole);
     }),
   };
 }

@@ -58,12 +58,10 @@ export interface RegistryReads {
   version(row: ModelVersionRow): ModelVersion;
   /** The highest-numbered version of each stage, ordered by stage. */
   latestVersions(modelKey: number): ModelVersion[];
-  selectModels: () => RegisteredModelRow[];
 }
 
 export function createRegistryReads(db: Database): RegistryReads {
   const selectModel = db.prepare<[string], RegisteredModelRow>(`SELECT ${MODEL_COLUMNS} FROM registered_models WHERE name = ?`);
-  const selectModels = db.prepare<[], RegisteredModelRow>(`SELECT ${MODEL_COLUMNS} FROM registered_models ORDER BY name`);
   const selectVersion = db.prepare<[string, number], ModelVersionRow>(
     `SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM} WHERE r.name = ? AND v.version = ?`,
   );
@@ -135,6 +133,5 @@ export function createRegistryReads(db: Database): RegistryReads {
     }),
     version,
     latestVersions,
-    selectModels: () => selectModels.all(),
   };
 }

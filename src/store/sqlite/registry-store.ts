@@ -3,7 +3,7 @@
  * its first read, so version numbering (the model row's `last_version`, bumped in place) and archive-on-promote are
  * serialised across every connection and process on the file. Reads are deferred transactions (one snapshot).
  */
-import type { Database, Statement } from "better-sqlite3";
+import type { Database } from "better-sqlite3";
 import type { Tag } from "../../domain/entities.js";
 import { type ModelVersion, STAGES, type Stage } from "../../domain/model-registry.js";
 import { aliasNotFound, registeredModelExists } from "../../domain/registry-messages.js";
@@ -11,9 +11,6 @@ import type { NewModelVersion, RegistryStore } from "../types.js";
 import { isUniqueViolation } from "./errors.js";
 import { type ModelVersionRow, VERSIONS_FROM, VERSION_COLUMNS, createRegistryReads } from "./registry-reads.js";
 import type { Synchronous } from "./synchronous.js";
-
-/** listModelVersions' four shapes of narrowing, each its own statement so the index on names or runs serves it. */
-type Narrowing = "all" | "names" | "runs" | "both";
 
 export function createRegistryStore(db: Database): Synchronous<RegistryStore> {
   const reads = createRegistryReads(db);
@@ -80,18 +77,6 @@ export function createRegistryStore(db: Database): Synchronous<RegistryStore> {
   const selectAlias = db
     .prepare<[number, string], number>("SELECT version FROM registered_model_aliases WHERE model_key = ? AND alias = ?")
     .pluck();
-
-  const byName = "r.name IN (SELECT value FROM json_each(@names))";
-  const byRun = "v.run_id IN (SELECT value FROM json_each(@runs))";
-  const narrowed: Record<Narrowing, string> = { all: "1", names: byName, runs: byRun, both: `${byName} AND ${byRun}` };
-  const selectNarrowed = Object.fromEntries(
-    Object.entries(narrowed).map(([shape, where]) => [
-      shape,
-      db.prepare<[{ names: string; runs: string }], ModelVersionRow>(
-        `SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM} WHERE ${where} ORDER BY r.name, v.version DESC`,
-      ),
-    ]),
-  ) as Record<Narrowing, Statement<[{ names: string; runs: string }], ModelVersionRow>>;
 
   const createModel = db.transaction((model: { name: string; description: string; userId: string; tags: Tag[]; now: number }) => {
     let modelKey: number;
@@ -163,15 +148,6 @@ export function createRegistryStore(db: Database): Synchronous<RegistryStore> {
     return reads.version(reads.requireVersion(name, version));
   });
 
-  const listVersions = db.transaction((narrow: { names?: string[]; runIds?: string[] }) => {
-    const shape: Narrowing =
-      narrow.names !== undefined ? (narrow.runIds !== undefined ? "both" : "names") : narrow.runIds !== undefined ? "runs" : "all";
-    // A given but empty list narrows to nothing (`IN` an empty set).
-    return selectNarrowed[shape]
-      .all({ names: JSON.stringify(narrow.names ?? []), runs: JSON.stringify(narrow.runIds ?? []) })
-      .map(reads.version);
-  });
-
   /** A function run in an IMMEDIATE transaction. */
   const write = <A extends unknown[], R>(fn: (...args: A) => R) => {
     const tx = db.transaction(fn);
@@ -229,8 +205,5 @@ export function createRegistryStore(db: Database): Synchronous<RegistryStore> {
       deleteAlias.run(reads.requireModel(name).model_key, alias);
     }),
     getModelVersionByAlias: (name, alias) => versionByAlias.deferred(name, alias),
-
-    listRegisteredModels: read(() => reads.selectModels().map(reads.model)),
-    listModelVersions: (narrow) => listVersions.deferred(narrow),
   };
 }

@@ -10,19 +10,15 @@
  * `maxResults + 1` rows — no OFFSET, no sort of the whole match. Only ties of the first term are sorted (SQLite's
  * "TEMP B-TREE FOR RIGHT PART OF ORDER BY"). Further terms are correlated subqueries on primary keys.
  */
-import type { Database, Statement } from "better-sqlite3";
+import type { Database } from "better-sqlite3";
 import { type OrderByAttribute, type OrderTerm, RANK_MISSING, RANK_NAN, RANK_VALUE, type Rank } from "../../domain/filter/ast.js";
 import { decodeRunPageToken, encodeRunPageToken } from "../../domain/filter/page-token.js";
 import type { SortKey, SortValue } from "../../domain/filter/run-order.js";
 import type { RunSearchPage, RunSearchQuery } from "../types.js";
 import { type SqlFragment, filterToSql } from "./filter-to-sql.js";
+import { type Column, after, createStatementCache } from "./keyset.js";
 import { parseExperimentId } from "./mapping.js";
 import type { RunReader } from "./run-reader.js";
-
-/** An expression of the ORDER BY with its bound parameters. */
-interface Column extends SqlFragment {
-  descending: boolean;
-}
 
 interface Segment {
   rank: Rank;
@@ -97,21 +93,6 @@ function segmentsFor(first: OrderTerm | undefined): Segment[] {
   return [{ rank: RANK_VALUE, from: "runs r", where: [], first: column, rangeOp }];
 }
 
-/** `(c0, c1, …)` strictly after `values` in the columns' directions (NULL-safe equality on the way). */
-function after(columns: Column[], values: unknown[]): SqlFragment {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const eqs: string[] = [];
-  const eqParams: unknown[] = [];
-  columns.forEach((c, i) => {
-    parts.push(`(${[...eqs, `${c.sql} ${c.descending ? "<" : ">"} ?`].join(" AND ")})`);
-    params.push(...eqParams, ...c.params, values[i]);
-    eqs.push(`${c.sql} IS ?`);
-    eqParams.push(...c.params, values[i]);
-  });
-  return { sql: `(${parts.join(" OR ")})`, params };
-}
-
 interface Row {
   run_id: string;
   start_time: number;
@@ -127,16 +108,7 @@ export interface RunSearch {
 }
 
 export function createRunSearch(db: Database, readRuns: RunReader): RunSearch {
-  const statements = new Map<string, Statement>();
-  const prepare = (sql: string): Statement => {
-    let s = statements.get(sql);
-    if (!s) {
-      if (statements.size > 500) statements.clear();
-      s = db.prepare(sql);
-      statements.set(sql, s);
-    }
-    return s;
-  };
+  const prepare = createStatementCache(db);
 
   /** The queries of a page, segment by segment from the token's, each with its limit applied by the caller. */
   function plan(query: RunSearchQuery, pageToken: string | undefined): { segment: Segment; sql: string; params: unknown[] }[] | null {

@@ -16,8 +16,11 @@ import { createRunState } from "./run-state.js";
 import { type RunReader, createRunReader } from "./run-reader.js";
 import { createRunStore } from "./run-store.js";
 import { type RunSearch, createRunSearch } from "./run-search.js";
-import { createExperimentList } from "./experiment-list.js";
+import { createExperimentSearch } from "./experiment-search.js";
+import { createLoggedModelSearch } from "./logged-model-search.js";
 import { createLoggedModelStore } from "./logged-model-store.js";
+import { createRegistryReads } from "./registry-reads.js";
+import { createRegistrySearch } from "./registry-search.js";
 import { createRegistryStore } from "./registry-store.js";
 import { migrate } from "./schema.js";
 import { lift } from "./synchronous.js";
@@ -37,7 +40,9 @@ interface OpenStore {
   search: RunSearch;
   /** Whole runs in bulk, in one read transaction. */
   readRuns: RunReader;
-  listExperiments: ReturnType<typeof createExperimentList>;
+  experimentSearch: ReturnType<typeof createExperimentSearch>;
+  registrySearch: ReturnType<typeof createRegistrySearch>;
+  loggedModelSearch: ReturnType<typeof createLoggedModelSearch>;
   loggedModels: ReturnType<typeof createLoggedModelStore>;
   registry: ReturnType<typeof createRegistryStore>;
   ping: Database.Statement<[]>;
@@ -68,7 +73,9 @@ function open(options: SqliteStoreOptions): OpenStore {
       metrics,
       search: createRunSearch(db, readRuns),
       readRuns: db.transaction(readRuns),
-      listExperiments: createExperimentList(db),
+      experimentSearch: createExperimentSearch(db),
+      registrySearch: createRegistrySearch(db, createRegistryReads(db)),
+      loggedModelSearch: createLoggedModelSearch(db),
       loggedModels: createLoggedModelStore(db),
       registry: createRegistryStore(db),
       ping: db.prepare("SELECT 1"),
@@ -140,7 +147,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     getMetricHistory: lift((runId, key, page) => current().metrics.getMetricHistory(runId, key, page)),
 
     searchRuns: lift((query, page) => current().search.searchRuns(query, page)),
-    listExperiments: lift((viewType) => current().listExperiments(viewType)),
+    searchExperiments: lift((query, page) => current().experimentSearch.searchExperiments(query, page)),
+    searchRegisteredModels: lift((query, page) => current().registrySearch.searchRegisteredModels(query, page)),
+    searchModelVersions: lift((query, page) => current().registrySearch.searchModelVersions(query, page)),
+    modelVersionsOfRuns: lift((runIds) => current().registrySearch.modelVersionsOfRuns(runIds)),
+    searchLoggedModels: lift((query, page) => current().loggedModelSearch.searchLoggedModels(query, page)),
     streamRuns: (query, options) => streamRuns(query, options),
 
     createLoggedModel: lift((model) => current().loggedModels.createLoggedModel(model)),
@@ -150,7 +161,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     setLoggedModelTags: lift((modelId, tags, now) => current().loggedModels.setLoggedModelTags(modelId, tags, now)),
     deleteLoggedModelTag: lift((modelId, key, now) => current().loggedModels.deleteLoggedModelTag(modelId, key, now)),
     logLoggedModelParams: lift((modelId, params, now) => current().loggedModels.logLoggedModelParams(modelId, params, now)),
-    listLoggedModels: lift((experimentIds) => current().loggedModels.listLoggedModels(experimentIds)),
 
     createRegisteredModel: lift((model) => current().registry.createRegisteredModel(model)),
     getRegisteredModel: lift((name) => current().registry.getRegisteredModel(name)),
@@ -173,8 +183,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     setRegisteredModelAlias: lift((name, alias, version, now) => current().registry.setRegisteredModelAlias(name, alias, version, now)),
     deleteRegisteredModelAlias: lift((name, alias, now) => current().registry.deleteRegisteredModelAlias(name, alias, now)),
     getModelVersionByAlias: lift((name, alias) => current().registry.getModelVersionByAlias(name, alias)),
-    listRegisteredModels: lift(() => current().registry.listRegisteredModels()),
-    listModelVersions: lift((narrow) => current().registry.listModelVersions(narrow)),
   };
 
   /** Keyset pages of `batchSize` read as the consumer pulls: no statement stays open between pulls. */
