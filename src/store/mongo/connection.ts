@@ -4,7 +4,7 @@
  * probing and server selection asks for an immediate check), so nothing here caches a dead connection; a short
  * server-selection timeout makes calls fail fast (TEMPORARILY_UNAVAILABLE) while the database is down.
  */
-import { type Collection, type Db, MongoClient } from "mongodb";
+import { type Collection, type CommandStartedEvent, type Db, MongoClient } from "mongodb";
 import type { CounterDoc, ExperimentDoc, HistoryDoc, LatestMetricDoc, RunDoc, RunInputDoc } from "./mapping.js";
 import type { LeaseOptions } from "./registry-lease.js";
 import type { LeaseDoc, LoggedModelDoc, ModelVersionDoc, RegisteredModelDoc } from "./registry-mapping.js";
@@ -18,6 +18,11 @@ export interface MongoStoreOptions {
   pingTimeoutMS?: number;
   /** Per-model leases of registry and logged-model writes (registry-lease.ts); defaults suit production. */
   leases?: LeaseOptions;
+  /**
+   * Instrumentation: told of every command the store sends (the driver's command monitoring: find, getMore,
+   * killCursors, endSessions… — not its heartbeats). Tests count round trips with it.
+   */
+  onCommand?: (event: CommandStartedEvent) => void;
 }
 
 export const DEFAULT_DATABASE = "logbook";
@@ -71,7 +76,9 @@ export function openConnection(options: MongoStoreOptions): Connection {
     // Optional fields are left out of documents rather than stored as null.
     ignoreUndefined: true,
     appName: "logbook",
+    monitorCommands: options.onCommand !== undefined,
   });
+  if (options.onCommand) client.on("commandStarted", options.onCommand);
   const db = client.db(database);
   return {
     client,

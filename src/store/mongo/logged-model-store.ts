@@ -16,6 +16,7 @@ import { METRIC_PROJECTION } from "./latest-metrics.js";
 import { hasKey, keyPath, toKeyFields, valueOfKey, withKeys } from "./key-fields.js";
 import { type HistoryDoc, metricFromDoc } from "./mapping.js";
 import type { Leases } from "./registry-lease.js";
+import { WHOLE_READ } from "./search-query.js";
 import { type LiveVersionDoc, type LoggedModelDoc, loggedModelFromDoc } from "./registry-mapping.js";
 
 /** The history-order part of a history `_id` (value-encoding.ts historySuffix: timestamp, step, value). */
@@ -39,8 +40,8 @@ export async function wholeLoggedModels(c: Collections, docs: LoggedModelDoc[]):
   if (docs.length === 0) return [];
   const ids = docs.map((d) => d._id);
   const [points, versions] = await Promise.all([
-    c.history.find({ model_id: { $in: ids } }, { projection: { ...METRIC_PROJECTION, run_id: 1 } }).toArray(),
-    c.modelVersions.find({ model_id: { $in: ids }, deleted: false }, { projection: { name: 1, version: 1, model_id: 1 } }).toArray(),
+    c.history.find({ model_id: { $in: ids } }, { ...WHOLE_READ, projection: { ...METRIC_PROJECTION, run_id: 1 } }).toArray(),
+    c.modelVersions.find({ model_id: { $in: ids }, deleted: false }, { ...WHOLE_READ, projection: { name: 1, version: 1, model_id: 1 } }).toArray(),
   ]);
   points.sort((a, b) => compare(position(a), position(b)) || compare(a.key, b.key) || compare(a.run_id, b.run_id));
   const registrations = (versions as Pick<LiveVersionDoc, "name" | "version" | "model_id">[])

@@ -6,6 +6,7 @@
 import { type ModelVersion, type RegisteredModel, STAGES } from "../../domain/model-registry.js";
 import { modelVersionNotFound, registeredModelNotFound } from "../../domain/registry-messages.js";
 import type { Collections } from "./connection.js";
+import { WHOLE_READ } from "./search-query.js";
 import {
   type LiveVersionDoc,
   type RegisteredModelDoc,
@@ -36,7 +37,7 @@ export function createRegistryReads(c: Collections): RegistryReads {
   const { registeredModels, modelVersions } = c;
 
   async function liveVersions(filter: Record<string, unknown>): Promise<LiveVersionDoc[]> {
-    return (await modelVersions.find({ ...filter, deleted: false }).toArray()) as LiveVersionDoc[];
+    return (await modelVersions.find({ ...filter, deleted: false }, WHOLE_READ).toArray()) as LiveVersionDoc[];
   }
 
   /** Joins each version to its model's name and aliases; versions of a model not in `models` (deleted meanwhile) are dropped. */
@@ -67,7 +68,7 @@ export function createRegistryReads(c: Collections): RegistryReads {
       if (models.length === 0) return [];
       // Which version is latest per (model, stage) from a narrow projection, then only those read whole.
       const slim = await modelVersions
-        .find({ model: { $in: models.map((m) => m._id) }, deleted: false }, { projection: { model: 1, version: 1, current_stage: 1 } })
+        .find({ model: { $in: models.map((m) => m._id) }, deleted: false }, { ...WHOLE_READ, projection: { model: 1, version: 1, current_stage: 1 } })
         .toArray();
       const latest = new Map<string, string>();
       const top = new Map<string, number>();
@@ -87,13 +88,15 @@ export function createRegistryReads(c: Collections): RegistryReads {
 
     async versions(filter, models) {
       const docs = (await liveVersions(filter)).sort(newestFirst);
-      const owners = models ?? (await registeredModels.find({ _id: { $in: [...new Set(docs.map((d) => d.model))] } }).toArray());
+      const owners = models ?? (await registeredModels.find({ _id: { $in: [...new Set(docs.map((d) => d.model))] } }, WHOLE_READ).toArray());
       return joined(docs, owners);
     },
 
     async withOwners(docs) {
       if (docs.length === 0) return [];
-      const owners = await registeredModels.find({ _id: { $in: [...new Set(docs.map((d) => d.model))] } }, { projection: { name: 1, aliases: 1 } }).toArray();
+      const owners = await registeredModels
+        .find({ _id: { $in: [...new Set(docs.map((d) => d.model))] } }, { ...WHOLE_READ, projection: { name: 1, aliases: 1 } })
+        .toArray();
       return joined(docs, owners);
     },
   };

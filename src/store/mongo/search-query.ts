@@ -56,6 +56,12 @@ export function fieldClause(field: string, c: FilterClause): Document {
   }
 }
 
+/**
+ * For reads that take every match (a page's versions, owners, linked points): all of it in the first reply, up to
+ * MongoDB's 16 MB message limit, instead of the driver's default first batch of 101 followed by getMores.
+ */
+export const WHOLE_READ = { batchSize: 100_000 } as const;
+
 export const allOf = (parts: Document[]): Document => (parts.length === 0 ? {} : parts.length === 1 ? parts[0]! : { $and: parts });
 
 /** One order term on MongoDB. */
