@@ -12,7 +12,6 @@ import {
   parseLoggedModelFilter,
   parseLoggedModelOrderBy,
 } from "../domain/filter/logged-model-search.js";
-import { type KeysetTerm, type SortKeyValues, decodeKeysetToken, encodeKeysetToken, searchFingerprint } from "../domain/filter/keyset-token.js";
 import { modelVersionKeysetTerms, parseModelVersionFilter, parseModelVersionOrderBy } from "../domain/filter/model-version-search.js";
 import { parseRegisteredModelFilter, parseRegisteredModelOrderBy, registeredModelKeysetTerms } from "../domain/filter/registered-model-search.js";
 import { compareCodePoints } from "../domain/filter/run-order.js";
@@ -28,25 +27,9 @@ import type {
 } from "../../gen/ts/logbook/v1/search_service.js";
 import { loggedModelToProto } from "./logged-model-convert.js";
 import { modelVersionToProto, registeredModelToProto } from "./registry-convert.js";
+import { keysetPage } from "./keyset-page.js";
 import { maxResultsOf } from "./search-limits.js";
 import { missing } from "./tracking-convert.js";
-
-/**
- * A keyset page of a search whose query is `search`: the store's page from the token's sort key, and the token of the
- * next page ("" on the last).
- */
-export async function keysetPage<T>(
-  search: unknown,
-  terms: readonly KeysetTerm[],
-  req: { maxResults: number; pageToken: string | undefined },
-  read: (page: KeysetPage) => Promise<{ items: T[]; next?: SortKeyValues }>,
-): Promise<{ items: T[]; nextPageToken: string }> {
-  const fingerprint = searchFingerprint(search);
-  const page: KeysetPage = { maxResults: req.maxResults };
-  if (req.pageToken) page.after = decodeKeysetToken(req.pageToken, fingerprint, terms);
-  const { items, next } = await read(page);
-  return { items, nextPageToken: next ? encodeKeysetToken(fingerprint, next) : "" };
-}
 
 /** MLflow's SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT and _THRESHOLD. */
 export const REGISTERED_MODELS_DEFAULT = 100;

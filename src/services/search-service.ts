@@ -12,7 +12,8 @@ import { experimentKeysetTerms, parseExperimentFilter, parseExperimentOrderBy } 
 import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
 import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
-import { keysetPage, modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
+import { keysetPage } from "./keyset-page.js";
+import { modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
 import type { ServiceImplementation } from "./rpc.js";
 import { maxResultsOf } from "./search-limits.js";
 import { experimentToProto, metricToProto, missing, runToProto } from "./tracking-convert.js";

@@ -55,6 +55,14 @@ export const INDEXES: Spec[] = [
   // createExperiment/renameExperiment: a name is taken once, deleted experiments included (E11000 → RESOURCE_ALREADY_EXISTS);
   // getExperimentByName: findOne({name}).
   { collection: "experiments", key: { name: 1 }, name: "name_unique", unique: true },
+  // The experiment search: find({lifecycle_stage, …}).sort({creation_time: -1, num: -1}) by default, or by
+  // last_update_time or the id (num), each then num; by name: name_unique.
+  { collection: "experiments", key: { creation_time: -1, num: -1 }, name: "creation_time_num" },
+  { collection: "experiments", key: { last_update_time: -1, num: -1 }, name: "last_update_time_num" },
+  { collection: "experiments", key: { num: -1 }, name: "num" },
+  // MongoDB only — a search's condition on one tag (`tags.<key>`; keys are field names, key-fields.ts): a wildcard
+  // index serves a condition on any key. The same on registered models and model versions.
+  { collection: "experiments", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
   // setExperimentLifecycle: updateMany({experiment_id, lifecycle_stage}) cascades to the runs; later, run searches
   // within experiments in MLflow's default order (start_time DESC).
   { collection: "runs", key: { experiment_id: 1, start_time: -1 }, name: "experiment_start_time" },
@@ -67,19 +75,24 @@ export const INDEXES: Spec[] = [
   { collection: "history", key: { run_id: 1, key: 1, rk: 1 }, name: "run_key_recency" },
   // A logged model's linked metrics: find({model_id: {$in: ids}}). Sparse: most points carry no model id.
   { collection: "history", key: { model_id: 1 }, name: "model_id", sparse: true },
+  // MongoDB only — a logged-model search's `metrics.<key> = v`: distinct("model_id", {key, v, model_id: {$exists}}),
+  // over the linked points only.
+  {
+    collection: "history",
+    key: { key: 1, v: 1, model_id: 1 },
+    name: "linked_key_value",
+    partialFilterExpression: { model_id: { $exists: true } },
+    mongodbOnly: true,
+  },
   // createRegisteredModel/renameRegisteredModel: a name is taken once (duplicate → RESOURCE_ALREADY_EXISTS);
   // every registry call resolves the name: findOne({name}).
   { collection: "registeredModels", key: { name: 1 }, name: "name_unique", unique: true },
   // The registered-model search: filter on name (an anchored LIKE is a range of name_unique) or tags, order by name
   // (name_unique) or by last_updated_timestamp, then name: find(…).sort({last_updated_timestamp: ±1, name: ±1}).
   { collection: "registeredModels", key: { last_updated_timestamp: -1, name: 1 }, name: "last_updated_name" },
-  // The experiment search: find({lifecycle_stage, …}).sort({creation_time: -1, num: -1}) by default, or by
-  // last_update_time or the id (num), each then num; by name: name_unique.
-  { collection: "experiments", key: { creation_time: -1, num: -1 }, name: "creation_time_num" },
-  { collection: "experiments", key: { last_update_time: -1, num: -1 }, name: "last_update_time_num" },
-  { collection: "experiments", key: { num: -1 }, name: "num" },
   // A rename cut short by a crash, finished at init(): find({renaming: true}). Sparse: only such models are in it.
   { collection: "registeredModels", key: { renaming: 1 }, name: "renaming", sparse: true },
+  { collection: "registeredModels", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
   // The model-version search (live versions, deleted: false): by default sort({last_updated_timestamp: -1, name: 1,
   // version: -1}); name filters and orders (name, version); creation_timestamp orders.
   { collection: "modelVersions", key: { deleted: 1, last_updated_timestamp: -1, name: 1, version: -1 }, name: "search_last_updated" },
@@ -92,29 +105,18 @@ export const INDEXES: Spec[] = [
   { collection: "modelVersions", key: { run_id: 1 }, name: "run_id" },
   // A logged model's registrations: find({model_id: {$in}}). Sparse: versions made from a logged model only.
   { collection: "modelVersions", key: { model_id: 1 }, name: "model_id", sparse: true },
+  { collection: "modelVersions", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
   // The logged-model search of some experiments: find({experiment_id: {$in}, deleted: false, …}) in the default
   // order sort({creation_timestamp_ms: -1, _id: 1}), walked from here for one experiment; other orders sort the
   // experiments' matches (top-k).
   { collection: "loggedModels", key: { experiment_id: 1, deleted: 1, creation_timestamp_ms: -1, _id: 1 }, name: "experiment_created" },
-  // MongoDB only — filters on one tag, param or linked-metric summary (`tags.<key>`, `params.<key>`, `metrics.<key>…`)
-  // of the registry and logged-model searches: one wildcard index per collection serves a condition on any key.
-  { collection: "experiments", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
-  { collection: "registeredModels", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
-  { collection: "modelVersions", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
+  // MongoDB only — the logged-model search's conditions on a tag, a param, a linked-metric summary or a dataset flag
+  // (`tags.<key>`, `params.<key>`, `metrics.<key>.<scope>.hi`, `datasets.n.<name>`…), whatever the key.
   {
     collection: "loggedModels",
     key: { "$**": 1 },
     name: "search_wildcard",
     wildcardProjection: { tags: 1, params: 1, metrics: 1, datasets: 1 },
-    mongodbOnly: true,
-  },
-  // MongoDB only — a logged-model search's `metrics.<key> = v`: distinct("model_id", {key, v, model_id: {$exists}}),
-  // over the linked points only.
-  {
-    collection: "history",
-    key: { key: 1, v: 1, model_id: 1 },
-    name: "linked_key_value",
-    partialFilterExpression: { model_id: { $exists: true } },
     mongodbOnly: true,
   },
 ];
