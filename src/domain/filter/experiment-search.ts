@@ -7,6 +7,7 @@
 import { invalidParameter } from "../errors.js";
 import type { NullComparator, NumericComparator, StringComparator } from "./ast.js";
 import type { KeysetTerm } from "./keyset-token.js";
+import { RUN_SYNTAX } from "./parse-filter.js";
 import { type Comparison, type FilterGrammar, type ValueToken, numberValue, parseFilter, readOrderByEntry } from "./read-filter.js";
 
 export type ExperimentClause =
@@ -59,16 +60,7 @@ function experimentClause({ parts, comparator, value }: Comparison): ExperimentC
   throw invalidParameter(`Invalid attribute key '${key}' specified. Valid keys are '['name', 'creation_time', 'last_update_time']'`);
 }
 
-const EXPERIMENT_GRAMMAR: FilterGrammar<ExperimentClause> = {
-  syntax: {
-    invalidClause: (fragment) => invalidParameter(`Invalid clause(s) in filter string: '${fragment}'`),
-    nullTests: true,
-    unknownComparator: (raw) => invalidParameter(`Invalid comparison clause. Expected comparison found '${raw || "end of filter"}'`),
-    strictValues: false,
-    readAllFirst: false,
-  },
-  clause: experimentClause,
-};
+const EXPERIMENT_GRAMMAR: FilterGrammar<ExperimentClause> = { syntax: RUN_SYNTAX, clause: experimentClause };
 
 export function parseExperimentFilter(filter: string | undefined): ExperimentClause[] {
   return parseFilter(filter, EXPERIMENT_GRAMMAR);

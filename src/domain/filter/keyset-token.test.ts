@@ -1,19 +1,10 @@
 /** Keyset page tokens: what they carry round-trips, and a token of another search or shape is "Invalid page token". */
 import { describe, expect, it } from "vitest";
-import { AppError, ErrorCode } from "../errors.js";
 import { parseExperimentFilter, parseExperimentOrderBy, experimentKeysetTerms } from "./experiment-search.js";
 import { decodeKeysetToken, encodeKeysetToken, searchFingerprint } from "./keyset-token.js";
+import { parseError } from "../../../test/harness/parse-error.js";
 
-function invalid(f: () => unknown): void {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect({ code: (err as AppError).code, message: (err as AppError).message }).toEqual({ code: ErrorCode.INVALID_PARAMETER_VALUE, message: "Invalid page token" });
-    return;
-  }
-  throw new Error("expected Invalid page token");
-}
+const invalid = (f: () => unknown) => expect(parseError(f)).toBe("Invalid page token");
 
 describe("keyset page tokens", () => {
   const search = { filter: parseExperimentFilter("name LIKE 'a%'"), order: parseExperimentOrderBy(["name", "creation_time DESC"]), viewType: "ALL" };

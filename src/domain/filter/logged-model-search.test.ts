@@ -3,7 +3,7 @@
  * match and how they sort is the stores' (entity-search-cases.ts in the conformance suite).
  */
 import { describe, expect, it } from "vitest";
-import { AppError, ErrorCode } from "../errors.js";
+import { AppError } from "../errors.js";
 import {
   type LoggedModelOrderByInput,
   decodeLoggedModelPageToken,
@@ -13,17 +13,7 @@ import {
   parseLoggedModelFilter,
   parseLoggedModelOrderBy,
 } from "./logged-model-search.js";
-
-function parseError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe(ErrorCode.INVALID_PARAMETER_VALUE);
-    return (err as AppError).message;
-  }
-  throw new Error("expected a parse error");
-}
+import { parseError } from "../../../test/harness/parse-error.js";
 
 describe("logged-model filter", () => {
   it.each([

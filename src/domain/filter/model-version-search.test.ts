@@ -3,19 +3,8 @@
  * (entity-search-cases.ts in the conformance suite).
  */
 import { describe, expect, it } from "vitest";
-import { AppError, ErrorCode } from "../errors.js";
 import { parseModelVersionFilter, parseModelVersionOrderBy } from "./model-version-search.js";
-
-function parseError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe(ErrorCode.INVALID_PARAMETER_VALUE);
-    return (err as AppError).message;
-  }
-  throw new Error("expected a parse error");
-}
+import { parseError } from "../../../test/harness/parse-error.js";
 
 describe("model-version filter", () => {
   it.each([

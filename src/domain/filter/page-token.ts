@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { invalidPageToken } from "../messages.js";
 import type { OrderTerm, Rank } from "./ast.js";
+import { tokenBody } from "./keyset-token.js";
 import type { SortKey, SortValue } from "./run-order.js";
 
 const fingerprint = (order: OrderTerm[]) =>
@@ -19,18 +20,8 @@ export function encodeRunPageToken(key: SortKey, order: OrderTerm[]): string {
   return Buffer.from(JSON.stringify({ o: fingerprint(order), t, s: key.startTime, r: key.runId }), "utf8").toString("base64url");
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
 export function decodeRunPageToken(token: string, order: OrderTerm[]): SortKey {
-  if (!BASE64URL.test(token)) throw invalidPageToken();
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    throw invalidPageToken();
-  }
-  if (typeof body !== "object" || body === null) throw invalidPageToken();
-  const { o, t, s, r } = body as Record<string, unknown>;
+  const { o, t, s, r } = tokenBody(token);
   if (o !== fingerprint(order) || !Array.isArray(t) || t.length !== order.length) throw invalidPageToken();
   if (!Number.isSafeInteger(s) || typeof r !== "string" || r === "") throw invalidPageToken();
   const terms = t.map((entry: unknown): [Rank, SortValue] => {

@@ -2,17 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError, ErrorCode } from "../errors.js";
 import { decodeRunPageToken, encodeRunPageToken, parseOrderBy, parseRunFilter } from "./index.js";
-
-function parseError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe(ErrorCode.INVALID_PARAMETER_VALUE);
-    return (err as AppError).message;
-  }
-  throw new Error("expected a parse error");
-}
+import { parseError } from "../../../test/harness/parse-error.js";
 
 describe("parseRunFilter", () => {
   it.each([

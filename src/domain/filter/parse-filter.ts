@@ -14,7 +14,7 @@ import {
   type StringComparator,
 } from "./ast.js";
 import { resolveIdentifier } from "./identifier.js";
-import { type Comparison, type FilterGrammar, type ValueToken, numberValue, parseFilter, stringList, unquotedValue } from "./read-filter.js";
+import { type Comparison, type FilterGrammar, type FilterSyntax, type ValueToken, numberValue, parseFilter, stringList, unquotedValue } from "./read-filter.js";
 
 export { MAX_FILTER_LENGTH } from "./read-filter.js";
 
@@ -65,16 +65,16 @@ function runClause({ parts, identifier, comparator, value }: Comparison): RunCla
   return { type, key: key as StringAttribute, comparator: comparator as StringComparator, value: stringValue(value, "attributes") };
 }
 
-const RUN_GRAMMAR: FilterGrammar<RunClause> = {
-  syntax: {
-    invalidClause: (fragment) => invalidParameter(`Invalid clause(s) in filter string: '${fragment}'`),
-    nullTests: true,
-    unknownComparator: (raw) => invalidParameter(`Invalid comparison clause. Expected comparison found '${raw || "end of filter"}'`),
-    strictValues: false,
-    readAllFirst: false,
-  },
-  clause: runClause,
+/** How MLflow's run and experiment parsers read a filter: one comparison at a time, IS [NOT] NULL, their messages. */
+export const RUN_SYNTAX: FilterSyntax = {
+  invalidClause: (fragment) => invalidParameter(`Invalid clause(s) in filter string: '${fragment}'`),
+  nullTests: true,
+  unknownComparator: (raw) => invalidParameter(`Invalid comparison clause. Expected comparison found '${raw || "end of filter"}'`),
+  strictValues: false,
+  readAllFirst: false,
 };
+
+const RUN_GRAMMAR: FilterGrammar<RunClause> = { syntax: RUN_SYNTAX, clause: runClause };
 
 export function parseRunFilter(filter: string | undefined): RunFilter {
   return parseFilter(filter, RUN_GRAMMAR);

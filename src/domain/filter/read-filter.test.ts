@@ -12,17 +12,7 @@ import { parseRunFilter } from "./parse-filter.js";
 import { parseOrderBy } from "./parse-order-by.js";
 import { type FilterSyntax, readComparisons } from "./read-filter.js";
 import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "./registered-model-search.js";
-
-function parseError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe(ErrorCode.INVALID_PARAMETER_VALUE);
-    return (err as AppError).message;
-  }
-  throw new Error("expected a parse error");
-}
+import { parseError } from "../../../test/harness/parse-error.js";
 
 describe("readComparisons", () => {
   const syntax = (over: Partial<FilterSyntax> = {}): FilterSyntax => ({
