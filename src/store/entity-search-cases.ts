@@ -65,6 +65,9 @@ export const REGISTERED_MODEL_FIXTURE: { name: string; now: number; tags: Tag[] 
   { name: "rm4ab", now: T0 + 3, tags: [] },
   { name: "a-prompt", now: T0, tags: tags({ "mlflow.prompt.is_prompt": "true" }) },
   { name: "not-prompt", now: T0 + 5, tags: tags({ "mlflow.prompt.is_prompt": "false" }) },
+  // Regular-expression characters are literals to LIKE; ILIKE folds ASCII letters only (as SQLite's LIKE does).
+  { name: "re.g+x(1)", now: T0, tags: [] },
+  { name: "Ärger", now: T0, tags: [] },
 ];
 
 export interface RegistryCase {
@@ -75,14 +78,20 @@ export interface RegistryCase {
 }
 
 /** MV and MW (the model-version fixture's models, last updated at T0 + 13 and T0 + 16) are registered models too. */
-const ALL_MODELS = ["MV", "MW", "RM1", "RM2", "RM3", "RM4A", "not-prompt", "rm4ab"];
+const ALL_MODELS = ["MV", "MW", "RM1", "RM2", "RM3", "RM4A", "not-prompt", "re.g+x(1)", "rm4ab", "Ärger"];
 export const REGISTERED_MODEL_CASES: RegistryCase[] = [
   { expected: ALL_MODELS },
   { filter: "name LIKE 'RM%'", expected: ["RM1", "RM2", "RM3", "RM4A"] },
   { filter: "name LIKE 'RM_'", expected: ["RM1", "RM2", "RM3"] },
   { filter: "name ILIKE 'rm4%'", expected: ["RM4A", "rm4ab"] },
   { filter: "name lIkE 'rm%'", expected: ["rm4ab"] },
-  { filter: "name != 'RM1'", expected: ["MV", "MW", "RM2", "RM3", "RM4A", "not-prompt", "rm4ab"] },
+  { filter: "name != 'RM1'", expected: ["MV", "MW", "RM2", "RM3", "RM4A", "not-prompt", "re.g+x(1)", "rm4ab", "Ärger"] },
+  { filter: "name LIKE 're.g+x(%'", expected: ["re.g+x(1)"] },
+  { filter: "name LIKE 're_g%'", expected: ["re.g+x(1)"] },
+  { filter: "name LIKE 're.g+x(1'", expected: [] },
+  { filter: "name LIKE '%)'", expected: ["re.g+x(1)"] },
+  { filter: "name ILIKE 'ärger'", expected: [] },
+  { filter: "name ILIKE 'ÄRGER'", expected: ["Ärger"] },
   { filter: "tags.t3 = 'XYZ'", expected: ["RM2"] },
   { filter: "tag.t3 = 'XYz'", expected: [] },
   { filter: "tags.T3 = 'XYZ'", expected: [] },
@@ -95,8 +104,8 @@ export const REGISTERED_MODEL_CASES: RegistryCase[] = [
   { filter: "tags.`mlflow.prompt.is_prompt` != 'false'", expected: ["a-prompt"] },
   { filter: "tags.`mlflow.prompt.is_prompt` = 'false'", expected: ALL_MODELS },
   { filter: "name = 'x'' OR ''1''=''1'", expected: [] },
-  { orderBy: ["last_updated_timestamp DESC"], expected: ["MW", "MV", "not-prompt", "rm4ab", "RM3", "RM4A", "RM1", "RM2"] },
-  { orderBy: ["timestamp ASC", "name DESC"], expected: ["RM2", "RM1", "RM4A", "RM3", "rm4ab", "not-prompt", "MV", "MW"] },
+  { orderBy: ["last_updated_timestamp DESC"], expected: ["MW", "MV", "not-prompt", "rm4ab", "RM3", "RM4A", "RM1", "RM2", "re.g+x(1)", "Ärger"] },
+  { orderBy: ["timestamp ASC", "name DESC"], expected: ["Ärger", "re.g+x(1)", "RM2", "RM1", "RM4A", "RM3", "rm4ab", "not-prompt", "MV", "MW"] },
   { orderBy: ["name DESC"], filter: "name LIKE 'RM%'", expected: ["RM4A", "RM3", "RM2", "RM1"] },
 ];
 

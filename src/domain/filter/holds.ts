@@ -1,7 +1,7 @@
 /**
- * The one comparison every filter of MLflow's languages evaluates in memory (runs, experiments, registered models,
- * model versions, logged models): `value <comparator> operand` for = != > >= < <= on numbers or strings, LIKE
- * (case-sensitive) and ILIKE (folding ASCII case) on strings. IEEE semantics for numbers: NaN fails every comparison
+ * The comparison of a filter clause evaluated in memory — the run search's reference semantics (run-order.ts), which
+ * the MongoDB run search checks its candidates with: `value <comparator> operand` for = != > >= < <= on numbers or
+ * strings, LIKE (case-sensitive) and ILIKE (folding ASCII case) on strings. IEEE semantics for numbers: NaN fails every comparison
  * but `!=`. Lists (IN, NOT IN) and IS [NOT] NULL are the callers' to handle; the parsers let no other comparator through.
  */
 import { ilike, like } from "./like.js";

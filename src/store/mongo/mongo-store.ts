@@ -6,7 +6,9 @@
  * write, without isolation): metric history, latest values and experiment ids are correct there too; the
  * run document's compare-and-set (params, tags) has MongoDB's guarantee on MongoDB only. The registry and logged
  * models update their documents only under a per-model lease (registry-lease.ts), itself an insert against a unique
- * `_id`, so their writers are serialised on both servers.
+ * `_id`, so their writers are serialised on both servers — LogBatch's updates of a logged model's search summaries too
+ * (logged-model-metrics.ts). The searches of experiments, the registry and logged models are one find per page
+ * (docs/mongodb.md); init() upgrades documents of the previous layout (layout.ts).
  * Every method throws only AppError; driver errors are kept as `cause`.
  */
 import { unavailable } from "../../domain/errors.js";
