@@ -140,6 +140,11 @@ describe.each(STORE_KINDS)("registry and logged-model searches on %s", (kind) =>
         pageToken = page.nextPageToken;
       } while (pageToken);
       expect(seen).toEqual(["RM4ab", "RM4A", "RM3", "RM2", "RM1"]);
+      // A token continues only the search it came from.
+      const { nextPageToken } = await searchModels({ maxResults: 2n, orderBy: ["name DESC"] });
+      for (const other of [{ orderBy: ["name ASC"] }, { orderBy: ["name DESC"], filter: "name LIKE 'RM%'" }]) {
+        await expectGrpcError(searchModels({ maxResults: 2n, pageToken: nextPageToken, ...other }), { ...INVALID, message: "Invalid page token" });
+      }
     });
 
     it("rejects bad filters, orders, sizes and tokens with MLflow's messages", async () => {
