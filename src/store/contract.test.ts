@@ -405,6 +405,30 @@ describe.each(backends)("Store contract: $name", (backend) => {
       expect(byKey((await store.getRun(runId)).data.tags)).toEqual([{ key: "t", value: "3" }, { key: "u", value: "2" }]);
     });
 
+    it("returns metrics, params and tags in the order they were first logged, as MLflow on SQL does", async () => {
+      const { runId } = (await createRun("0", { tags: [{ key: "zeta", value: "0" }, { key: "alpha", value: "0" }] })).info;
+      await store.logBatch(runId, {
+        metrics: [point("z_loss", 1, NOW, 0), point("b_acc", 1, NOW, 0), point("z_loss", 0.5, NOW, 1)],
+        params: [{ key: "z", value: "1" }, { key: "a", value: "1" }],
+        tags: [{ key: "mid", value: "1" }, { key: "zeta", value: "changed" }],
+      });
+      // Later batches: a newer point of an old key, a new key, a param logged again, a tag deleted and set again.
+      await store.logBatch(runId, { metrics: [point("b_acc", 2, NOW, 5), point("a_new", 1, NOW, 0)], params: [{ key: "m", value: "1" }, { key: "z", value: "1" }], tags: [] });
+      await store.deleteRunTag(runId, "alpha");
+      await store.logBatch(runId, { metrics: [point("z_loss", 0.1, NOW, 9)], params: [], tags: [{ key: "alpha", value: "again" }] });
+      const { data } = await store.getRun(runId);
+      expect(data.metrics.map((m) => [m.key, m.value])).toEqual([["z_loss", 0.1], ["b_acc", 2], ["a_new", 1]]);
+      expect(data.params.map((p) => p.key)).toEqual(["z", "a", "m"]);
+      expect(data.tags).toEqual([
+        { key: "zeta", value: "changed" },
+        { key: "mid", value: "1" },
+        { key: "alpha", value: "again" },
+      ]);
+      const query = { experimentIds: ["0"], filter: parseRunFilter(`attributes.run_id = '${runId}'`), order: [], viewType: "ACTIVE_ONLY" as const };
+      const [searched] = (await store.searchRuns(query, { maxResults: 1 })).runs;
+      expect(searched?.data).toEqual(data);
+    });
+
     it("refuses deleted and unknown runs", async () => {
       const { runId } = (await createRun()).info;
       await store.setRunLifecycle(runId, "deleted", NOW);

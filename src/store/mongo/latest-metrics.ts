@@ -1,7 +1,7 @@
 /**
  * The latest value of each (run, key), kept in `latest_metrics` without transactions and without lost updates.
  *
- * Writes are conditional upserts in one unordered bulkWrite: `replaceOne({_id, rk: {$lt: new rk}}, point,
+ * Writes are conditional upserts in one unordered bulkWrite: `updateOne({_id, rk: {$lt: new rk}}, {$set: point},
  * {upsert: true})` replaces an older stored point and inserts a missing one. A duplicate-key error means the
  * stored point was newer or equal — or that another writer inserted the first point of the key a moment earlier,
  * which may be older. So a bulk that wrote something or failed is followed by a settling read: the stored latest
@@ -30,7 +30,10 @@ import { type HistoryDoc, type LatestMetricDoc, latestDocOf, metricFromDoc } fro
 import { runIdRange } from "./value-encoding.js";
 
 /** The fields a Metric is read from. */
-export const METRIC_PROJECTION = { key: 1, step: 1, ts: 1, v: 1, x: 1, model_id: 1, dataset_name: 1, dataset_digest: 1 } as const;
+export const METRIC_PROJECTION = { key: 1, step: 1, ts: 1, v: 1, x: 1, model_id: 1, dataset_name: 1, dataset_digest: 1, o: 1 } as const;
+
+/** Fields of a latest document a newer point may lack: a replacement unsets them. */
+const OPTIONAL_FIELDS = ["v", "x", "model_id", "dataset_name", "dataset_digest"] as const;
 
 /** Settling rounds before giving up: each round after the first means another writer moved a key meanwhile. */
 const MAX_SETTLE_ROUNDS = 25;
@@ -99,10 +102,22 @@ export function createLatestMetrics(c: Collections): LatestMetrics {
 async function upsertLatest(c: Collections, docs: LatestMetricDoc[]): Promise<boolean> {
   if (docs.length === 0) return false;
   try {
+    // An update rather than a replacement, so that `o` (when the key was first logged) survives newer points.
     const result = await c.latest.bulkWrite(
-      docs.map(({ _id, ...replacement }) => ({
-        replaceOne: { filter: { _id, rk: { $lt: replacement.rk } }, replacement, upsert: true },
-      })),
+      docs.map(({ _id, o, ...fields }) => {
+        const absent = OPTIONAL_FIELDS.filter((f) => fields[f] === undefined);
+        return {
+          updateOne: {
+            filter: { _id, rk: { $lt: fields.rk } },
+            update: {
+              $set: fields,
+              ...(absent.length > 0 ? { $unset: Object.fromEntries(absent.map((f) => [f, ""])) } : {}),
+              ...(o !== undefined ? { $setOnInsert: { o } } : {}),
+            },
+            upsert: true,
+          },
+        };
+      }),
       { ordered: false },
     );
     return result.modifiedCount + result.upsertedCount > 0;

@@ -98,6 +98,8 @@ export interface LatestMetricDoc extends MetricFields {
   s: string;
   /** recencyKey(point): the conditional-upsert guard. */
   rk: string;
+  /** When the key was first logged (domain/log-order.ts): set on insert, never changed; absent on older documents. */
+  o?: number;
 }
 
 export interface DatasetDoc {
@@ -209,11 +211,14 @@ export function runInfoFromDoc(doc: RunInfoDoc): RunInfo {
   return info;
 }
 
+/** First-logged order; documents from before the ordinal existed come first, by key. */
+const byFirstLogged = (a: LatestMetricDoc, b: LatestMetricDoc) => (a.o ?? 0) - (b.o ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
 export function runFromDocs(doc: RunDoc, latest: LatestMetricDoc[], inputs: RunInputDoc[]): Run {
   return {
     info: runInfoFromDoc(doc),
     data: {
-      metrics: latest.map(metricFromDoc).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      metrics: [...latest].sort(byFirstLogged).map(metricFromDoc),
       params: fromKeyValues(doc.params),
       tags: fromKeyValues(doc.tags),
     },

@@ -6,6 +6,7 @@
  * history is empty, as in MLflow). The latest value per key follows in latest-metrics.ts.
  */
 import type { Metric } from "../../domain/entities.js";
+import type { LogOrder } from "../../domain/log-order.js";
 import type { MetricHistoryPage } from "../types.js";
 import type { Collections } from "./connection.js";
 import { isDuplicateKeyError } from "./errors.js";
@@ -14,23 +15,29 @@ import { type HistoryDoc, type LatestMetricDoc, historyDocOf, latestDocOf, metri
 import { decodeHistoryCursor, encodeHistoryCursor } from "./page-token.js";
 import { HISTORY_SUFFIX_END, historyPosition, historyPrefix, valueSortKey } from "./value-encoding.js";
 
-/** Writes a batch of points to one run: history first, then the latest value of each key. */
+/**
+ * Writes a batch of points to one run: history first, then the latest value of each key. Each key's candidate carries
+ * the ordinal of its first appearance in the batch (`o`), kept by the latest document the first time it is stored.
+ */
 export async function writeMetrics(
   c: Collections,
   latestMetrics: LatestMetrics,
   runId: string,
   experimentId: string,
   metrics: Metric[],
+  logOrder: LogOrder,
 ): Promise<void> {
   if (metrics.length === 0) return;
   const history = new Map<string, HistoryDoc>();
   const latest = new Map<string, LatestMetricDoc>();
+  let o = logOrder(metrics.length);
   for (const m of metrics) {
     const point = historyDocOf(runId, m);
     if (!history.has(point._id)) history.set(point._id, point);
     const candidate = latestDocOf(runId, experimentId, m);
     const best = latest.get(candidate._id);
-    if (!best || candidate.rk > best.rk) latest.set(candidate._id, candidate);
+    if (!best) latest.set(candidate._id, { ...candidate, o: o++ });
+    else if (candidate.rk > best.rk) latest.set(candidate._id, { ...candidate, o: best.o! });
   }
   try {
     await c.history.insertMany([...history.values()], { ordered: false });

@@ -9,6 +9,7 @@ import type { Collections } from "./connection.js";
 import { MAX_CAS_ATTEMPTS, contended, isDuplicateKeyError } from "./errors.js";
 import { RUN_INFO_PROJECTION, type RunDoc, mergeKeyValues, runFromDocs, runInfoFromDoc, toKeyValues, uniqueByKey } from "./mapping.js";
 import { createLatestMetrics } from "./latest-metrics.js";
+import { createLogOrder } from "../../domain/log-order.js";
 import { readMetricHistory, writeMetrics } from "./metric-store.js";
 import { RUN_NAME_TAG, updateRunTags, writeParamsAndTags } from "./run-data.js";
 import { createRunInputStore } from "./run-inputs.js";
@@ -19,6 +20,7 @@ export function createRunStore(c: Collections): RunStore {
   const { runs, experiments } = c;
   const inputs = createRunInputStore(c);
   const latestMetrics = createLatestMetrics(c);
+  const logOrder = createLogOrder();
 
   async function experimentStage(experimentId: string) {
     return experiments.findOne({ _id: experimentId }, { projection: { lifecycle_stage: 1, artifact_location: 1 } });
@@ -109,7 +111,7 @@ export function createRunStore(c: Collections): RunStore {
         params.length > 0 || tags.length > 0
           ? await writeParamsAndTags(c, runId, params, tags)
           : { experimentId: (await readActiveRun(c, runId, { experiment_id: 1 })).experiment_id };
-      await writeMetrics(c, latestMetrics, runId, experimentId, metrics);
+      await writeMetrics(c, latestMetrics, runId, experimentId, metrics, logOrder);
     },
 
     async deleteRunTag(runId: string, key: string) {

@@ -10,6 +10,7 @@
  */
 import type { Database } from "better-sqlite3";
 import { type Metric, type Tag, compareMetricRecency } from "../../domain/entities.js";
+import type { LogOrder } from "../../domain/log-order.js";
 import { paramChanged } from "../../domain/messages.js";
 import type { MetricHistoryPage, RunStore } from "../types.js";
 import { type MetricRow, metricToRow, rowToMetric } from "./mapping.js";
@@ -27,7 +28,7 @@ const HISTORY_ORDER = "timestamp, step, is_nan, value, is_negative_zero";
 
 type PointRow = MetricRow & { run_id: string };
 
-/** The latest point of each key within one batch, so the latest table gets one upsert per key. */
+/** The latest point of each key within one batch, so the latest table gets one upsert per key; keys in first-seen order. */
 function latestPerKey(metrics: Metric[]): Metric[] {
   const latest = new Map<string, Metric>();
   for (const m of metrics) {
@@ -37,13 +38,14 @@ function latestPerKey(metrics: Metric[]): Metric[] {
   return [...latest.values()];
 }
 
-export function createMetricStore(db: Database, runState: RunState): MetricStore {
-  const insertParam = db.prepare<[string, string, string]>(
-    "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
+export function createMetricStore(db: Database, runState: RunState, logOrder: LogOrder): MetricStore {
+  const insertParam = db.prepare<[string, string, string, number]>(
+    "INSERT INTO params (run_id, key, value, seq) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
   );
   const selectParam = db.prepare<[string, string], string>("SELECT value FROM params WHERE run_id = ? AND key = ?").pluck();
-  const upsertTag = db.prepare<[string, string, string]>(
-    `INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)
+  // seq is the key's first-logged position: an update keeps it.
+  const upsertTag = db.prepare<[string, string, string, number]>(
+    `INSERT INTO run_tags (run_id, key, value, seq) VALUES (?, ?, ?, ?)
      ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
   );
   const insertPoint = db.prepare<[PointRow]>(
@@ -51,8 +53,8 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
      ON CONFLICT (run_id, key, ${HISTORY_ORDER}) DO NOTHING`,
   );
   // A NaN counts as lower than every number at the same step and timestamp, hence `1 - is_nan`.
-  const upsertLatest = db.prepare<[PointRow]>(
-    `INSERT INTO latest_metrics (${POINT_COLUMNS}) VALUES (${POINT_VALUES})
+  const upsertLatest = db.prepare<[PointRow & { seq: number }]>(
+    `INSERT INTO latest_metrics (${POINT_COLUMNS}, seq) VALUES (${POINT_VALUES}, @seq)
      ON CONFLICT (run_id, key) DO UPDATE SET
        step = excluded.step, timestamp = excluded.timestamp, is_nan = excluded.is_nan, value = excluded.value,
        is_negative_zero = excluded.is_negative_zero, model_id = excluded.model_id,
@@ -77,15 +79,16 @@ export function createMetricStore(db: Database, runState: RunState): MetricStore
     runState.requireActiveRun(runId);
     // Params first: a changed value throws before anything else is written, and the rollback
     // undoes the params of this batch already inserted.
+    let seq = logOrder(batch.params.length + batch.tags.length + batch.metrics.length);
     for (const param of batch.params) {
-      if (insertParam.run(runId, param.key, param.value).changes === 0) {
+      if (insertParam.run(runId, param.key, param.value, seq++).changes === 0) {
         const logged = selectParam.get(runId, param.key) as string;
         if (logged !== param.value) throw paramChanged(runId, param.key, logged, param.value);
       }
     }
-    for (const tag of batch.tags) upsertTag.run(runId, tag.key, tag.value);
+    for (const tag of batch.tags) upsertTag.run(runId, tag.key, tag.value, seq++);
     for (const metric of batch.metrics) insertPoint.run(metricToRow(runId, metric));
-    for (const metric of latestPerKey(batch.metrics)) upsertLatest.run(metricToRow(runId, metric));
+    for (const metric of latestPerKey(batch.metrics)) upsertLatest.run({ ...metricToRow(runId, metric), seq: seq++ });
   });
 
   // One statement, no check that the run exists: an unknown run has an empty history, as in MLflow.

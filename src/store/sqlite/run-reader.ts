@@ -2,7 +2,7 @@
  * Whole runs read in bulk for any number of runs, ids passed as one JSON array (`json_each`) so every statement is
  * prepared once and each lookup is a primary-key range. Search pages and streams read their runs here — a page of
  * 100 runs is 5 statements, not 700. The run row comes with its latest metrics, params and tags as three JSON arrays
- * built by SQLite (`json_group_array`, in key order): a page of 100 runs has ~1,600 such rows, and materialising each
+ * built by SQLite (`json_group_array`, in the order they were first logged: domain/log-order.ts): a page of 100 runs has ~1,600 such rows, and materialising each
  * as a JS row was most of a search page's time; one JSON.parse per run and part is a third faster. SQLite writes every
  * finite double exactly (shortest round-trip form) and ±Infinity as ±9.0e+999, which JSON.parse reads back as
  * ±Infinity; NaN and -0 travel as the stored flags.
@@ -65,10 +65,10 @@ function prepareStatements(db: Database, runIs: string) {
   return {
     runs: db.prepare<[string], RunBundleRow>(
       `SELECT r.run_id, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage,
-         (SELECT json_group_array(json_array(key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest) ORDER BY key)
+         (SELECT json_group_array(json_array(key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest) ORDER BY seq, key)
           FROM latest_metrics m WHERE m.run_id = r.run_id) AS metrics,
-         (SELECT json_group_array(json_array(key, value) ORDER BY key) FROM params p WHERE p.run_id = r.run_id) AS params,
-         (SELECT json_group_array(json_array(key, value) ORDER BY key) FROM run_tags t WHERE t.run_id = r.run_id) AS tags
+         (SELECT json_group_array(json_array(key, value) ORDER BY seq, key) FROM params p WHERE p.run_id = r.run_id) AS params,
+         (SELECT json_group_array(json_array(key, value) ORDER BY seq, key) FROM run_tags t WHERE t.run_id = r.run_id) AS tags
        FROM runs r WHERE r.run_id ${runIs}`,
     ),
     datasets: db.prepare<[string], DatasetInputRow>(

@@ -1,6 +1,7 @@
 /** Runs on SQLite: creation, reads, updates, lifecycle, tag deletion, inputs and outputs. */
 import type { Database } from "better-sqlite3";
 import { type DatasetInput, type LifecycleStage, type Run, type RunStatus, runArtifactUri } from "../../domain/entities.js";
+import type { LogOrder } from "../../domain/log-order.js";
 import { experimentNotActive, experimentNotFound, runAlreadyExists, runNotFound, runTagNotFound } from "../../domain/messages.js";
 import type { NewRun, RunStore } from "../types.js";
 import { isUniqueViolation } from "./errors.js";
@@ -26,7 +27,7 @@ interface DatasetInputRow {
   profile: string | null;
 }
 
-export function createRunStore(db: Database, runState: RunState, readRuns: RunReader): RunRecordStore {
+export function createRunStore(db: Database, runState: RunState, readRuns: RunReader, logOrder: LogOrder): RunRecordStore {
   const selectExperiment = db.prepare<[number], { lifecycle_stage: LifecycleStage; artifact_location: string }>(
     "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?",
   );
@@ -46,8 +47,9 @@ export function createRunStore(db: Database, runState: RunState, readRuns: RunRe
     `UPDATE runs SET lifecycle_stage = @stage, deleted_time = CASE WHEN @stage = 'deleted' THEN @now END
      WHERE run_id = @run_id`,
   );
-  const upsertTag = db.prepare<[string, string, string]>(
-    `INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)
+  // seq is the key's first-logged position (domain/log-order.ts): an update keeps it.
+  const upsertTag = db.prepare<[string, string, string, number]>(
+    `INSERT INTO run_tags (run_id, key, value, seq) VALUES (?, ?, ?, ?)
      ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
   );
   const deleteTag = db.prepare<[string, string]>("DELETE FROM run_tags WHERE run_id = ? AND key = ?");
@@ -100,14 +102,15 @@ export function createRunStore(db: Database, runState: RunState, readRuns: RunRe
       if (isUniqueViolation(err)) throw runAlreadyExists(run.runId, err);
       throw err;
     }
-    for (const tag of run.tags) upsertTag.run(run.runId, tag.key, tag.value);
+    let seq = logOrder(run.tags.length);
+    for (const tag of run.tags) upsertTag.run(run.runId, tag.key, tag.value, seq++);
     return readRun(run.runId);
   });
 
   const update = db.transaction((runId: string, fields: { status?: RunStatus; endTime?: number; runName?: string }) => {
     runState.requireActiveRun(runId);
     updateRunInfo.run({ run_id: runId, status: fields.status ?? null, end_time: fields.endTime ?? null, name: fields.runName ?? null });
-    if (fields.runName !== undefined) upsertTag.run(runId, RUN_NAME_TAG, fields.runName);
+    if (fields.runName !== undefined) upsertTag.run(runId, RUN_NAME_TAG, fields.runName, logOrder(1));
     return rowToRunInfo(selectRun.get(runId) as RunRow);
   });
 

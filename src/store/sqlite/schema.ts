@@ -240,6 +240,13 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX logged_models_by_experiment;
   CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, lifecycle_stage, creation_time DESC, model_id);
   `,
+  // 4: the order a run's params, tags and metrics were first logged in (domain/log-order.ts); rows from before it
+  // have none and come first, by key.
+  `
+  ALTER TABLE params ADD COLUMN seq INTEGER;
+  ALTER TABLE run_tags ADD COLUMN seq INTEGER;
+  ALTER TABLE latest_metrics ADD COLUMN seq INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

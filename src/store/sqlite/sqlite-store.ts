@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { unavailable } from "../../domain/errors.js";
+import { createLogOrder } from "../../domain/log-order.js";
 import type { Run } from "../../domain/entities.js";
 import type { RunSearchQuery, Store } from "../types.js";
 import { toAppError } from "./errors.js";
@@ -63,9 +64,10 @@ function open(options: SqliteStoreOptions): OpenStore {
     db.pragma("foreign_keys = ON");
     migrate(db, Date.now());
     const runState = createRunState(db);
-    const metrics = createMetricStore(db, runState);
+    const logOrder = createLogOrder();
+    const metrics = createMetricStore(db, runState, logOrder);
     const readRuns = createRunReader(db);
-    const runs = createRunStore(db, runState, readRuns);
+    const runs = createRunStore(db, runState, readRuns, logOrder);
     return {
       db,
       experiments: createExperimentStore(db),
