@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { findMethod, type CallContext, type RegisteredService } from "../services/rpc.js";
+import { restateAsWritten } from "./as-written.js";
 import { bindRequest } from "./bind.js";
 import { checkContentType, contentTypeNotJson, parseBody, readBody } from "./body.js";
 import { endpointNotFound, errorResponse, methodNotAllowed } from "./errors.js";
@@ -107,9 +108,15 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
 
     checkContentType(method, request.headers["content-type"]);
     const stream = request.body instanceof Readable ? request.body : request.raw;
-    const body = parseBody(await readBody(stream, maxBodyBytes, request.headers["content-length"]));
+    const bytes = await readBody(stream, maxBodyBytes, request.headers["content-length"]);
+    const body = parseBody(bytes);
     const query = new URLSearchParams(q === -1 ? "" : rawUrl.slice(q + 1));
-    const message = bindRequest(codec, route, { params: lookup.params, query, body });
+    let message: ProtoObject;
+    try {
+      message = bindRequest(codec, route, { params: lookup.params, query, body });
+    } catch (err) {
+      throw restateAsWritten(err, bytes);
+    }
 
     // The call's signal aborts when the client goes away before the call is over.
     const abort = new AbortController();

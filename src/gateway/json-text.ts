@@ -7,6 +7,8 @@
  * - Stringifying writes `bigint` as a bare JSON number (MLflow sends int64 as numbers).
  */
 
+import { type PythonJsonValue, WrittenFloat } from "./python-json.js";
+
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;
@@ -51,17 +53,31 @@ export function parseJson(text: string): JsonValue {
       // fall through: our parser says what is wrong, and where
     }
   }
-  const p = new Parser(text);
-  p.skipWs();
-  const v = p.value(0);
-  p.skipWs();
-  if (p.pos < text.length) p.unexpected();
-  return v;
+  return new Parser(text).document();
+}
+
+/**
+ * Like {@link parseJson}, but every number written with a fraction or an exponent (`9.0`, `1e2`) is a
+ * {@link WrittenFloat}: what Python's `json.loads` reads as a float. For error messages only (python-json.ts).
+ */
+export function parseJsonAsWritten(text: string): PythonJsonValue {
+  return new Parser(text, true).document() as PythonJsonValue;
 }
 
 class Parser {
   pos = 0;
-  constructor(private readonly s: string) {}
+  constructor(
+    private readonly s: string,
+    private readonly floatsAsWritten = false,
+  ) {}
+
+  document(): JsonValue {
+    this.skipWs();
+    const v = this.value(0);
+    this.skipWs();
+    if (this.pos < this.s.length) this.unexpected();
+    return v;
+  }
 
   skipWs(): void {
     const s = this.s;
@@ -222,6 +238,7 @@ class Parser {
     this.pos = i;
     const text = s.slice(start, i);
     const n = Number(text);
+    if (!integer && this.floatsAsWritten) return new WrittenFloat(n) as unknown as number;
     return integer && !Number.isSafeInteger(n) ? BigInt(text) : n;
   }
 

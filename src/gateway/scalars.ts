@@ -6,52 +6,45 @@
 import { ScalarType } from "@bufbuild/protobuf";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { EnumNames } from "./enum-names.js";
-import { stringifyJson, type JsonValue } from "./json-text.js";
+import type { JsonValue } from "./json-text.js";
+import { type PythonJsonValue, pythonJson, pythonType } from "./python-json.js";
 
 const API_DOCS = "See the API docs for more information about request parameters.";
 
-/** Python's name for the type of a JSON value, as MLflow's hints say it. */
-function pythonType(v: JsonValue): string {
-  if (v === null) return "NoneType";
-  if (Array.isArray(v)) return "list";
-  switch (typeof v) {
-    case "boolean":
-      return "bool";
-    case "bigint":
-      return "int";
-    case "number":
-      return Number.isInteger(v) ? "int" : "float";
-    case "string":
-      return "str";
-    default:
-      return "dict";
+/**
+ * An "Invalid value …" error. It keeps how it was made, so the gateway can say it again with the value exactly as
+ * the request wrote it (a float's point, which JSON.parse forgets): {@link InvalidValueError.restate}.
+ */
+export class InvalidValueError extends AppError {
+  constructor(
+    readonly param: string,
+    value: PythonJsonValue,
+    private readonly compose: (shown: string, type: string) => string,
+  ) {
+    super(ErrorCode.INVALID_PARAMETER_VALUE, compose(pythonJson(value), pythonType(value)));
   }
-}
 
-/** A JSON value as Python's `json.dumps` would show it (NaN and ±Infinity as bare literals). */
-function show(v: JsonValue): string {
-  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
-  return stringifyJson(v);
+  /** The same error about `value` (the offending value as written). */
+  restate(value: PythonJsonValue): InvalidValueError {
+    return new InvalidValueError(this.param, value, this.compose);
+  }
 }
 
 /**
  * MLflow's wording for a value of the wrong JSON type:
  * `Invalid value 5 for parameter 'name' supplied: Hint: Value was of type 'int'. …`
  */
-export function wrongType(param: string, value: JsonValue, expected: string): AppError {
-  return new AppError(
-    ErrorCode.INVALID_PARAMETER_VALUE,
-    `Invalid value ${show(value)} for parameter '${param}' supplied: Hint: Value was of type '${pythonType(value)}'. ` +
-      `Expected ${expected}. ${API_DOCS}`,
+export function wrongType(param: string, value: JsonValue, expected: string): InvalidValueError {
+  return new InvalidValueError(
+    param,
+    value,
+    (shown, type) => `Invalid value ${shown} for parameter '${param}' supplied: Hint: Value was of type '${type}'. Expected ${expected}. ${API_DOCS}`,
   );
 }
 
 /** A value of the right JSON type that is still unacceptable (out of range, unknown enum name…). */
-export function badValue(param: string, value: JsonValue, reason: string): AppError {
-  return new AppError(
-    ErrorCode.INVALID_PARAMETER_VALUE,
-    `Invalid value ${show(value)} for parameter '${param}' supplied: ${reason}. ${API_DOCS}`,
-  );
+export function badValue(param: string, value: JsonValue, reason: string): InvalidValueError {
+  return new InvalidValueError(param, value, (shown) => `Invalid value ${shown} for parameter '${param}' supplied: ${reason}. ${API_DOCS}`);
 }
 
 const INT_TEXT = /^[+-]?\d+$/;

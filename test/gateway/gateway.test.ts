@@ -358,6 +358,20 @@ describe("gateway on Logbook's MLflow routes", () => {
     expect(lastMetric).toMatchObject({ runId: "r", key: "m", value: NaN, timestamp: 1700000000000n, step: 0n });
   });
 
+  it.each([
+    ['{"name": "e", "artifact_location": 9.0}', "Invalid value 9.0 for parameter 'artifact_location' supplied: Hint: Value was of type 'float'."],
+    ['{"name": "e", "artifact_location": 1e2}', "Invalid value 100.0 for parameter 'artifact_location' supplied: Hint: Value was of type 'float'."],
+    ['{"name": "e", "artifact_location": 9}', "Invalid value 9 for parameter 'artifact_location' supplied: Hint: Value was of type 'int'."],
+    ['{"name": false}', "Invalid value false for parameter 'name' supplied: Hint: Value was of type 'bool'."],
+    ['{"name": {"b": 1.0, "a": "é"}}', 'Invalid value {"a":"\\u00e9","b":1.0} for parameter \'name\' supplied: Hint: Value was of type \'dict\'.'],
+    ['{"name": "e", "tags": [{"key": 2.50}]}', "Invalid value 2.5 for parameter 'tags[0].key' supplied: Hint: Value was of type 'float'."],
+    ['{"name": "e", "tags": "5"}', 'Invalid value "5" for parameter \'tags\' supplied: Hint: Value was of type \'str\'.'],
+  ])("echoes a wrongly typed value as the body wrote it, as MLflow does: %s", async (payload, message) => {
+    const res = await s.app.inject({ method: "POST", url: "/api/2.0/mlflow/experiments/create", headers: json, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toContain(message);
+  });
+
   it("decodes %2F in a one-segment path variable", async () => {
     const res = await s.app.inject({ method: "GET", url: "/mlflow/runs/a%2Fb" });
     expect(res.json().run.info).toMatchObject({ run_id: "a/b", status: "RUNNING" });
