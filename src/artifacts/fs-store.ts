@@ -22,6 +22,11 @@ export class FsArtifactStore implements ObservableArtifactStore {
   readonly counters: ReadCounters = { bytesRead: 0, openReads: 0 };
   private readonly root: string;
 
+  /** The absolute directory it keeps its files in. */
+  get directory(): string {
+    return this.root;
+  }
+
   constructor(root: string) {
     this.root = resolve(root);
     this.location = pathToFileURL(this.root).href;

@@ -61,6 +61,18 @@ export interface DatasetInput {
   dataset: Dataset;
 }
 
+/** A dataset logged to an experiment's runs, as MLflow's search-datasets lists it. */
+export interface DatasetSummary {
+  experimentId: string;
+  name: string;
+  digest: string;
+  /** The input's `mlflow.data.context` tag, when it has one. */
+  context?: string;
+}
+
+/** The input tag that says what a dataset was used for ("training", "eval", …). */
+export const DATASET_CONTEXT_TAG = "mlflow.data.context";
+
 export interface ModelOutput {
   modelId: string;
   step: number;
@@ -86,8 +98,12 @@ export interface Run {
 export const DEFAULT_EXPERIMENT_ID = "0";
 export const DEFAULT_EXPERIMENT_NAME = "Default";
 
-/** The artifact root MLflow's proxied-artifact scheme gives an experiment. */
-export const experimentArtifactLocation = (experimentId: string) => `mlflow-artifacts:/${experimentId}`;
+/** MLflow's default artifact root when it serves artifacts (the proxied scheme). */
+export const PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/";
+
+/** An experiment's default artifact location: the server's default artifact root with the id appended. */
+export const experimentArtifactLocation = (experimentId: string, root: string = PROXIED_ARTIFACT_ROOT) =>
+  `${root}${root.endsWith("/") ? "" : "/"}${experimentId}`;
 
 /** A run's artifact root below its experiment's root. */
 export const runArtifactUri = (experimentArtifactRoot: string, runId: string) =>

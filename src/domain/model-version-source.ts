@@ -70,6 +70,19 @@ export function localPathOf(uri: string): string {
   return posix.resolve(unquote(path));
 }
 
+/**
+ * MLflow's resolve_uri_if_local: a relative local path, or a `file:` URI with a relative path, made absolute against
+ * `cwd` (a path stays a path; `file:rel` becomes `file:///<cwd>/rel`). Other URIs are returned as given.
+ */
+export function absoluteIfLocal(uri: string, cwd: string = process.cwd()): string {
+  if (!isLocalUri(uri)) return uri;
+  const { scheme, path } = parseUri(uri);
+  if (scheme === "") return posix.isAbsolute(uri) ? uri : posix.resolve(cwd, uri);
+  const decoded = unquote(path);
+  if (posix.isAbsolute(decoded)) return uri;
+  return `file://${posix.resolve(cwd, decoded)}`;
+}
+
 export const isPathWithin = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
 
 /**

@@ -5,6 +5,7 @@
  *   GET /api/2.0/mlflow-artifacts/artifacts?path=<dir>          MLflow's listing shape (basenames)
  *   GET /get-artifact?run_id&path                                a run's file, raw bytes
  *   GET /model-versions/get-artifact?name&version&path           a registered model version's file, raw bytes
+ *   POST /ajax-api/2.0/mlflow/upload-artifact?run_uuid&path      the MLflow UI's upload of one run file (10 MB at most)
  *   GET /api/3.0/mlflow/server-info                              multipart uploads/downloads off
  * and the /ajax-api twins where MLflow serves them. Bodies stream both ways with backpressure; an
  * upload the client abandons commits nothing.
@@ -14,18 +15,21 @@ import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
-import { baseName, invalidPath } from "../artifacts/path.js";
+import { baseName, invalidPath, normalizeArtifactPath } from "../artifacts/path.js";
 import type { ArtifactServiceFunctions } from "../services/artifact-service.js";
 import type { CallContext } from "../services/rpc.js";
 import type { UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_service.js";
 import type { RawRoute } from "./gateway.js";
 import { stringifyJson } from "./json-text.js";
+import { contextFor, query } from "./raw-call.js";
 
 type ArtifactService = ArtifactServiceFunctions;
 
 const PROXY_PREFIXES = ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"];
 /** Upload chunks handed to the service are at most this big (the request stream's own pieces are smaller). */
 const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+/** MLflow's limit on the UI's upload-artifact. */
+const UI_UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   txt: "text/plain", log: "text/plain", md: "text/markdown", csv: "text/csv", tsv: "text/tab-separated-values",
@@ -68,40 +72,54 @@ function proxyPath(rawUrl: string): string {
   }
 }
 
-function query(request: FastifyRequest): URLSearchParams {
-  const rawUrl = request.raw.url ?? request.url;
-  const q = rawUrl.indexOf("?");
-  return new URLSearchParams(q === -1 ? "" : rawUrl.slice(q + 1));
-}
-
-/** A call context whose signal aborts when the client goes away before the exchange is over. */
-function contextFor(request: FastifyRequest, reply: FastifyReply, logger: Logger, route: string): { ctx: CallContext; done(): void } {
-  const abort = new AbortController();
-  const gone = () => {
-    if (!reply.raw.writableFinished) abort.abort(new AppError(ErrorCode.CANCELLED, "The client went away"));
-  };
-  const requestGone = () => {
-    if (!request.raw.complete) gone();
-  };
-  reply.raw.on("close", gone);
-  request.raw.on("close", requestGone);
-  request.raw.on("aborted", gone);
-  return {
-    ctx: { signal: abort.signal, logger: logger.child({ route, reqId: request.id }) },
-    done: () => {
-      reply.raw.off("close", gone);
-      request.raw.off("close", requestGone);
-      request.raw.off("aborted", gone);
-    },
-  };
-}
-
-/** The upload as the service's client stream: the header, then the body in chunks of at most 1 MiB. */
-async function* uploadMessages(path: string, body: Readable, size: number | undefined): AsyncGenerator<UploadArtifactRequest> {
-  yield { header: { runId: "", path, ...(size === undefined ? {} : { size: BigInt(size) }) } };
+/**
+ * The upload as the service's client stream: the header, then the body in chunks of at most 1 MiB. `check` sees the
+ * running total after each piece and at the end (`done`); what it throws aborts the upload before anything is committed.
+ */
+async function* uploadMessages(
+  header: { runId: string; path: string },
+  body: Readable,
+  size: number | undefined,
+  check?: (received: number, done: boolean) => void,
+): AsyncGenerator<UploadArtifactRequest> {
+  yield { header: { ...header, ...(size === undefined ? {} : { size: BigInt(size) }) } };
+  let received = 0;
   for await (const piece of body as AsyncIterable<Buffer>) {
+    received += piece.length;
+    check?.(received, false);
     for (let at = 0; at < piece.length; at += UPLOAD_CHUNK_BYTES) yield { chunk: piece.subarray(at, at + UPLOAD_CHUNK_BYTES) };
   }
+  check?.(received, true);
+}
+
+const uiUploadError = (message: string) => new AppError(ErrorCode.INVALID_PARAMETER_VALUE, message);
+
+/** MLflow's upload_artifact_handler: its checks in its order and its messages; the file streams to the run's artifacts. */
+async function uiUpload(service: ArtifactService, request: FastifyRequest, reply: FastifyReply, logger: Logger): Promise<void> {
+  const q = query(request);
+  const runId = q.get("run_uuid");
+  if (!runId) throw uiUploadError("Request must specify run_uuid.");
+  const path = q.get("path");
+  if (!path) throw uiUploadError("Request must specify path.");
+  normalizeArtifactPath(path); // "Invalid path" before the size checks, as MLflow orders them
+  const length = request.headers["content-length"] === undefined ? undefined : Number(request.headers["content-length"]);
+  const tooLarge = () => uiUploadError("Artifact size is too large. Max size is 10MB.");
+  if (length !== undefined && length > UI_UPLOAD_MAX_BYTES) throw tooLarge();
+  if (length === 0) throw uiUploadError("Request must specify data.");
+  const body = request.body instanceof Readable ? request.body : (request.raw as IncomingMessage);
+  const check = (received: number, done: boolean) => {
+    if (received > UI_UPLOAD_MAX_BYTES) throw tooLarge();
+    if (done && received === 0) throw uiUploadError("Request must specify data.");
+  };
+  const { ctx, done } = contextFor(request, reply, logger, "upload-artifact");
+  try {
+    const size = Number.isSafeInteger(length) ? length : undefined;
+    await service.uploadArtifact(uploadMessages({ runId, path }, body, size, check), ctx);
+  } finally {
+    done();
+  }
+  // MLflow answers an empty body with the JSON content type.
+  return reply.code(200).type("application/json").send("");
 }
 
 /** True once the response drained; false if the client went away first. */
@@ -127,15 +145,10 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<boolean> {
  * normal JSON 404; then one chunk at a time, pulling the next only when the socket has room. When the
  * client goes away the iterator is returned, which closes the file or GridFS stream.
  */
-async function sendDownload(
-  service: ArtifactService,
-  req: { runId: string; path: string },
-  reply: FastifyReply,
-  ctx: CallContext,
-): Promise<void> {
-  const iterator = service.downloadArtifact(req, ctx)[Symbol.asyncIterator]();
+async function sendDownload(chunks: AsyncIterable<{ chunk: Buffer }>, path: string, reply: FastifyReply, ctx: CallContext): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]();
   let result = await iterator.next();
-  const name = baseName(req.path.replace(/\/+$/, "")) || "artifact";
+  const name = baseName(path.replace(/\/+$/, "")) || "artifact";
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -161,15 +174,31 @@ async function sendDownload(
 
 export interface ArtifactRoutesOptions {
   service: ArtifactService;
+  /** false (`--no-serve-artifacts`): the proxy routes answer 503 with MLflow's text. Default true. */
+  serveArtifacts?: boolean;
   /** "sqlite" or "mongodb", reported by server-info. */
   storeKind: string;
   logger: Logger;
+}
+
+/** MLflow's answer on a proxy route when it runs with `--no-serve-artifacts` (`rule`: its Flask URL rule). */
+function servingDisabled(rule: string): RawRoute["handler"] {
+  const text =
+    `Endpoint: ${rule} disabled due to the mlflow server running with \`--no-serve-artifacts\`. ` +
+    "To enable artifacts server functionality, run `mlflow server` with `--serve-artifacts`";
+  return async (_request, reply) => reply.code(503).type("text/html; charset=utf-8").send(text);
 }
 
 export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
   const { service, logger } = opts;
   const routes: RawRoute[] = [];
   for (const prefix of PROXY_PREFIXES) {
+    if (opts.serveArtifacts === false) {
+      const file = servingDisabled(`${prefix}/<path:artifact_path>`);
+      for (const method of ["PUT", "GET", "DELETE"] as const) routes.push({ method, url: `${prefix}/*`, handler: file });
+      routes.push({ method: "GET", url: prefix, handler: servingDisabled(prefix) });
+      continue;
+    }
     routes.push(
       {
         method: "PUT",
@@ -181,7 +210,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
           const body = request.body instanceof Readable ? request.body : (request.raw as IncomingMessage);
           const { ctx, done } = contextFor(request, reply, logger, "PUT artifact");
           try {
-            await service.uploadArtifact(uploadMessages(path, body, Number.isSafeInteger(size) ? size : undefined), ctx);
+            await service.uploadArtifact(uploadMessages({ runId: "", path }, body, Number.isSafeInteger(size) ? size : undefined), ctx);
           } finally {
             done();
           }
@@ -195,7 +224,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
           const path = proxyPath(request.raw.url ?? request.url);
           const { ctx, done } = contextFor(request, reply, logger, "GET artifact");
           try {
-            await sendDownload(service, { runId: "", path }, reply, ctx);
+            await sendDownload(service.downloadArtifact({ runId: "", path }, ctx), path, reply, ctx);
           } finally {
             done();
           }
@@ -249,7 +278,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       const { ctx, done } = contextFor(request, reply, logger, "get-artifact");
       try {
         if (!runId) throw new AppError(ErrorCode.INVALID_PARAMETER_VALUE, "Missing value for required parameter 'run_id'.");
-        await sendDownload(service, { runId, path }, reply, ctx);
+        await sendDownload(service.downloadArtifact({ runId, path }, ctx), path, reply, ctx);
       } finally {
         done();
       }
@@ -263,14 +292,14 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       const q = query(request);
       const { ctx, done } = contextFor(request, reply, logger, "model-versions/get-artifact");
       try {
-        const located = { name: q.get("name") ?? "", version: q.get("version") ?? "", path: q.get("path") ?? "" };
-        const path = await service.locateModelVersionArtifact(located, ctx);
-        await sendDownload(service, { runId: "", path }, reply, ctx);
+        const req = { name: q.get("name") ?? "", version: q.get("version") ?? "", path: q.get("path") ?? "" };
+        await sendDownload(service.downloadModelVersionArtifact(req, ctx), req.path, reply, ctx);
       } finally {
         done();
       }
     },
   });
+  routes.push({ method: "POST", url: "/ajax-api/2.0/mlflow/upload-artifact", handler: (request, reply) => uiUpload(service, request, reply, logger) });
   const serverInfo = JSON.stringify({
     store_type: opts.storeKind === "mongodb" ? "MongoStore" : "SqlStore",
     multipart_uploads_enabled: false,

@@ -4,7 +4,7 @@
  * body read again, keeping floats as written, and the offending value found at the error's parameter path.
  */
 import { parseJsonAsWritten } from "./json-text.js";
-import { type PythonJsonValue, WrittenFloat } from "./python-json.js";
+import { type PythonJsonValue, WrittenFloat } from "../domain/python-format.js";
 import { InvalidValueError } from "./scalars.js";
 
 const utf8 = new TextDecoder("utf-8");

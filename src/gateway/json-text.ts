@@ -7,7 +7,7 @@
  * - Stringifying writes `bigint` as a bare JSON number (MLflow sends int64 as numbers).
  */
 
-import { type PythonJsonValue, WrittenFloat } from "./python-json.js";
+import { type PythonJsonValue, WrittenFloat } from "../domain/python-format.js";
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | JsonObject;
 export interface JsonObject {

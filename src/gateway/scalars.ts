@@ -7,7 +7,7 @@ import { ScalarType } from "@bufbuild/protobuf";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { EnumNames } from "./enum-names.js";
 import type { JsonValue } from "./json-text.js";
-import { type PythonJsonValue, pythonJson, pythonType } from "./python-json.js";
+import { type PythonJsonValue, pythonJson, pythonType } from "../domain/python-format.js";
 
 const API_DOCS = "See the API docs for more information about request parameters.";
 

@@ -15,6 +15,13 @@ export interface ServerConfig {
   store: string;
   /** `file:///abs/dir` or `gridfs:[bucket]`; unset: `file://<data-dir>/artifacts` (SQLite) or `gridfs:artifacts` (MongoDB). */
   artifactsDestination?: string;
+  /**
+   * The root of new experiments' artifact locations (MLflow's `--default-artifact-root`); unset: `mlflow-artifacts:/`
+   * when serving artifacts, else the data dir's `artifacts` directory.
+   */
+  defaultArtifactRoot?: string;
+  /** MLflow's `--serve-artifacts` (default) / `--no-serve-artifacts`: whether the artifact proxy routes answer. Default true. */
+  serveArtifacts?: boolean;
   logLevel: string;
   /** How often the store is pinged for health, in milliseconds. */
   healthIntervalMs: number;
@@ -62,6 +69,16 @@ export function addServerOptions(cmd: Command): Command {
       ).env("LOGBOOK_ARTIFACTS_DESTINATION"),
     )
     .addOption(
+      new Option(
+        "--default-artifact-root <uri>",
+        'root of new experiments\' artifact locations: a directory (path or file:///abs/dir), or any URI clients write to themselves (s3://…); default mlflow-artifacts:/ (proxied), or <data-dir>/artifacts with --no-serve-artifacts',
+      ).env("LOGBOOK_DEFAULT_ARTIFACT_ROOT"),
+    )
+    // Both spellings, as MLflow has them; LOGBOOK_SERVE_ARTIFACTS=true|false is read by resolveConfig (commander would
+    // treat any value of a boolean option's variable as "on").
+    .addOption(new Option("--serve-artifacts", "serve artifacts through the proxy routes (mlflow-artifacts:/ URIs; the default) [env: LOGBOOK_SERVE_ARTIFACTS]"))
+    .addOption(new Option("--no-serve-artifacts", "do not serve the artifact proxy routes (503), as MLflow's --no-serve-artifacts"))
+    .addOption(
       new Option("--log-level <level>", "log level")
         .env("LOGBOOK_LOG_LEVEL")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -81,7 +98,15 @@ export function addServerOptions(cmd: Command): Command {
     );
 }
 
-export function resolveConfig(opts: Record<string, unknown>): ServerConfig {
+function serveArtifactsOf(flag: unknown, env: string | undefined): boolean {
+  if (typeof flag === "boolean") return flag;
+  if (env === undefined || env === "") return true;
+  if (/^(true|1|yes)$/i.test(env)) return true;
+  if (/^(false|0|no)$/i.test(env)) return false;
+  throw new InvalidArgumentError(`LOGBOOK_SERVE_ARTIFACTS: expected true or false, got "${env}"`);
+}
+
+export function resolveConfig(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
     host: String(opts.host),
     grpcPort: Number(opts.grpcPort),
@@ -90,6 +115,8 @@ export function resolveConfig(opts: Record<string, unknown>): ServerConfig {
     dataDir: String(opts.dataDir),
     store: String(opts.store),
     ...(typeof opts.artifactsDestination === "string" && opts.artifactsDestination ? { artifactsDestination: opts.artifactsDestination } : {}),
+    ...(typeof opts.defaultArtifactRoot === "string" && opts.defaultArtifactRoot ? { defaultArtifactRoot: opts.defaultArtifactRoot } : {}),
+    serveArtifacts: serveArtifactsOf(opts.serveArtifacts, env.LOGBOOK_SERVE_ARTIFACTS),
     logLevel: String(opts.logLevel),
     healthIntervalMs: Number(opts.healthIntervalMs),
     shutdownTimeoutS: Number(opts.shutdownTimeoutS),

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { artifactRawRoutes } from "../gateway/artifact-routes.js";
+import { type UiRoutesOptions, uiRawRoutes } from "../gateway/ui-routes.js";
 import { gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
 import type { RegisteredService } from "../services/rpc.js";
 import type { StoreHealth } from "./store-health.js";
@@ -16,12 +17,16 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** "sqlite" or "mongodb" (server-info). */
   storeKind: string;
+  /** false: the artifact proxy routes answer 503, as MLflow's `--no-serve-artifacts`. Default true. */
+  serveArtifacts?: boolean;
   health: StoreHealth;
   logger: Logger;
 }
 
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
   const artifactService = opts.services.find((s) => s.name === "logbook.v1.ArtifactService");
+  const searchService = opts.services.find((s) => s.name === "logbook.v1.SearchService");
+  const trackingService = opts.services.find((s) => s.name === "logbook.v1.TrackingService");
   const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle" });
   await app.register(gatewayPlugin, {
     services: opts.services,
@@ -47,7 +52,22 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       // MLflow's artifact proxy, the raw download routes (runs, model versions) and server-info, calling
       // ArtifactService in process.
       ...(artifactService
-        ? artifactRawRoutes({ service: artifactService.implementation as never, storeKind: opts.storeKind, logger: opts.logger })
+        ? artifactRawRoutes({
+            service: artifactService.implementation as never,
+            storeKind: opts.storeKind,
+            serveArtifacts: opts.serveArtifacts ?? true,
+            logger: opts.logger,
+          })
+        : []),
+      // The MLflow UI's other non-RPC routes (bulk metric history, prompt-lab runs, the AI gateway proxy).
+      ...(searchService && trackingService
+        ? uiRawRoutes({
+            getMetricHistoryBulk: (searchService.implementation as unknown as Pick<UiRoutesOptions, "getMetricHistoryBulk">).getMetricHistoryBulk,
+            createPromptlabRun: (trackingService.implementation as unknown as Pick<UiRoutesOptions, "createPromptlabRun">).createPromptlabRun,
+            descriptorSet: opts.descriptorSet,
+            maxBodyBytes: opts.maxBodyBytes,
+            logger: opts.logger,
+          })
         : []),
     ],
   });

@@ -19,7 +19,7 @@ import { createServices } from "./services.js";
 import { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 import type { ServerRuntime } from "../services/server-runtime.js";
-import { openArtifactStore, type OpenedArtifactStore } from "../artifacts/open.js";
+import { openArtifactRoots, type OpenedArtifactStore } from "../artifacts/open.js";
 
 export interface Logbook {
   grpcPort: number;
@@ -33,17 +33,29 @@ export interface Logbook {
 }
 
 export async function startLogbook(config: ServerConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Logbook> {
-  const store = openStore(config.store, config.dataDir);
-  await store.init();
-  logger.info({ store: store.status }, "store ready");
-  let artifacts: OpenedArtifactStore;
+  const serveArtifacts = config.serveArtifacts ?? true;
+  // The roots first: the store needs the default artifact root for the experiments it creates.
+  const opened = await openArtifactRoots({
+    artifactsDestination: config.artifactsDestination,
+    defaultArtifactRoot: config.defaultArtifactRoot,
+    serveArtifacts,
+    storeSpec: config.store,
+    dataDir: config.dataDir,
+  });
+  const { roots, destination: artifacts } = opened;
+  let store: Store;
   try {
-    artifacts = await openArtifactStore(config.artifactsDestination, { storeSpec: config.store, dataDir: config.dataDir });
+    store = openStore(config.store, config.dataDir, { defaultArtifactRoot: roots.defaultArtifactRoot });
+    await store.init();
   } catch (err) {
-    await store.close();
+    await opened.close();
     throw err;
   }
-  logger.info({ artifacts: { kind: artifacts.kind, location: artifacts.location } }, "artifact store ready");
+  logger.info({ store: store.status }, "store ready");
+  logger.info(
+    { artifacts: { kind: artifacts.kind, location: artifacts.location, serveArtifacts, defaultArtifactRoot: roots.defaultArtifactRoot } },
+    "artifact store ready",
+  );
 
   const ports: { grpc?: number; http?: number } = {};
   const health = new StoreHealth(store, config.healthIntervalMs, logger);
@@ -54,7 +66,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     ports: () => ports,
     artifacts: { kind: artifacts.kind, location: artifacts.location },
   };
-  const services = createServices({ store, artifacts, runtime, logger });
+  const services = createServices({ store, roots, runtime, logger });
   const server = new Server();
   let inFlight = 0;
   const tracker = {
@@ -74,7 +86,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
 
   const descriptorSet = readFileSync(descriptorSetPath());
   new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
-  const http = await createHttpServer({ services, descriptorSet, storeKind: store.status.kind, maxBodyBytes: config.maxBodyBytes, health, logger });
+  const http = await createHttpServer({ services, descriptorSet, storeKind: store.status.kind, serveArtifacts, maxBodyBytes: config.maxBodyBytes, health, logger });
 
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.host}:${config.grpcPort}`, ServerCredentials.createInsecure(), (err, port) =>
@@ -108,7 +120,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
         http.server.closeAllConnections();
       }
       clearTimeout(timer);
-      await artifacts.close();
+      await opened.close();
       await store.close();
       logger.info("stopped");
     })());

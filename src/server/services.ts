@@ -3,7 +3,7 @@ import type { ServerRuntime } from "../services/server-runtime.js";
 import type { Store } from "../store/types.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service.js";
-import type { ArtifactStore } from "../artifacts/store.js";
+import type { ArtifactRoots } from "../artifacts/roots.js";
 import { createArtifactService } from "../services/artifact-service.js";
 import type { RegisteredService } from "../services/rpc.js";
 import { RegistryServiceService } from "../../gen/ts/logbook/v1/registry.js";
@@ -14,7 +14,7 @@ import { createTrackingService } from "../services/tracking-service.js";
 
 export interface ServiceDeps {
   store: Store;
-  artifacts: ArtifactStore;
+  roots: ArtifactRoots;
   runtime: ServerRuntime;
   logger: Logger;
   clock?: () => number;

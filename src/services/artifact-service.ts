@@ -1,15 +1,16 @@
 /**
- * ArtifactService: uploads, downloads, listings and deletions of artifact files, over an
- * ArtifactStore (src/artifacts/). Paths are relative to a run's artifact root (resolved from the
- * run's `mlflow-artifacts:/<experiment_id>/<run_id>/artifacts` URI), to a logged model's root
- * (`…/models/<model_id>/artifacts`) or, without either, to the store's root — the root of the
- * mlflow-artifacts:/ URIs the MLflow client uploads to through the proxy routes. Every path is
+ * ArtifactService: uploads, downloads, listings and deletions of artifact files, in the stores of the
+ * server's artifact roots (src/artifacts/roots.ts). Paths are relative to a run's artifact root (its
+ * `artifact_uri`: `mlflow-artifacts:/<experiment_id>/<run_id>/artifacts`, or a directory under a local root), to a
+ * logged model's root (`…/models/<model_id>/artifacts`) or, without either, to the artifacts destination's root — the
+ * root of the mlflow-artifacts:/ URIs the MLflow client uploads to through the proxy routes. Every path is
  * validated before anything is read or written.
  */
 import { AppError, ErrorCode, invalidParameter } from "../domain/errors.js";
 import { requireLoggedModelId } from "../domain/logged-model-validation.js";
 import * as v from "../domain/validation.js";
 import { joinArtifactPath, normalizeArtifactPath } from "../artifacts/path.js";
+import type { ArtifactRoots } from "../artifacts/roots.js";
 import type { ArtifactStore } from "../artifacts/store.js";
 import type { Store } from "../store/types.js";
 import type { ArtifactServiceService, FileInfo, UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_service.js";
@@ -23,7 +24,7 @@ export const LIST_PAGE_SIZE = 1000;
 
 export interface ArtifactDeps {
   store: Store;
-  artifacts: ArtifactStore;
+  roots: ArtifactRoots;
 }
 
 const cancelled = () => new AppError(ErrorCode.CANCELLED, "The upload was cancelled by the client");
@@ -87,36 +88,40 @@ export interface ModelVersionArtifactRequest {
   path: string;
 }
 
-/**
- * The RPCs, plus the one lookup the raw model-version download route needs that no RPC offers: a version's file as a
- * path in the artifact store (then streamed with DownloadArtifact, like any proxied path).
- */
+/** The RPCs, plus the download the raw model-version route needs that no RPC offers: a registered version's file. */
 export interface ArtifactServiceFunctions extends ServiceImplementation<typeof ArtifactServiceService> {
-  locateModelVersionArtifact(req: ModelVersionArtifactRequest, ctx: CallContext): Promise<string>;
+  downloadModelVersionArtifact(req: ModelVersionArtifactRequest, ctx: CallContext): AsyncGenerator<{ chunk: Buffer }>;
+}
+
+/** A file's bytes in chunks of exactly DOWNLOAD_CHUNK_BYTES; the file is closed when the consumer stops. */
+async function* download(artifacts: ArtifactStore, path: string): AsyncGenerator<{ chunk: Buffer }> {
+  const { stream } = await artifacts.read(path);
+  try {
+    for await (const chunk of fixedChunks(stream, DOWNLOAD_CHUNK_BYTES)) yield { chunk };
+  } finally {
+    stream.destroy(); // cancelled or failed: close the file / GridFS cursor now
+  }
 }
 
 export function createArtifactService(deps: ArtifactDeps): ArtifactServiceFunctions {
-  const { store, artifacts } = deps;
-  const locator = createArtifactLocator(store);
+  const { store, roots } = deps;
+  const locator = createArtifactLocator(store, roots);
 
-  /** The run's artifact root in the store, and its URI. */
-  async function runRoot(runId: string): Promise<{ root: string; rootUri: string }> {
-    v.validateRunId(runId);
-    const run = await store.getRun(runId);
-    const rootUri = run.info.artifactUri;
-    return { root: servedRoot(rootUri, `run '${runId}'`), rootUri };
-  }
-
-  /** The store path of (run, path): validated, under the run's root when a run is given. */
-  async function resolve(runId: string, path: string, allowRoot: boolean): Promise<{ full: string; rel: string; rootUri: string }> {
+  /**
+   * The store and path of (run, path): validated, under the run's root when a run is given; without one, in the
+   * artifacts destination (the proxy routes' `mlflow-artifacts:/` paths).
+   */
+  async function resolve(runId: string, path: string, allowRoot: boolean): Promise<{ artifacts: ArtifactStore; full: string; rel: string; rootUri: string }> {
     const rel = normalizeArtifactPath(path, { allowRoot });
-    if (!runId) return { full: rel, rel, rootUri: `${PROXY_SCHEME}/` };
-    const { root, rootUri } = await runRoot(runId);
-    return { full: joinArtifactPath(root, rel), rel, rootUri };
+    if (!runId) return { artifacts: roots.destination, full: rel, rel, rootUri: `${PROXY_SCHEME}/` };
+    v.validateRunId(runId);
+    const rootUri = (await store.getRun(runId)).info.artifactUri;
+    const root = servedRoot(roots, rootUri, `run '${runId}'`);
+    return { artifacts: root.store, full: joinArtifactPath(root.path, rel), rel, rootUri };
   }
 
   /** One page of the directory `full`, its entries named by `rel` (their path relative to the listed root). */
-  async function listPage(full: string, rel: string, pageToken: string): Promise<{ files: FileInfo[]; nextPageToken: string }> {
+  async function listPage(artifacts: ArtifactStore, full: string, rel: string, pageToken: string): Promise<{ files: FileInfo[]; nextPageToken: string }> {
     const after = pageToken ? decodeToken(pageToken) : undefined;
     const entries = (await artifacts.list(full)).filter((e) => after === undefined || e.name > after);
     const page = entries.slice(0, LIST_PAGE_SIZE);
@@ -134,7 +139,7 @@ export function createArtifactService(deps: ArtifactDeps): ArtifactServiceFuncti
       const first = await nextOrAbort(it, ctx.signal);
       const header = first.done ? undefined : (first.value as UploadArtifactRequest).header;
       if (!header) throw invalidParameter("The first message of an upload must be its header");
-      const { full } = await resolve(header.runId, header.path, false);
+      const { artifacts, full } = await resolve(header.runId, header.path, false);
       const expected = header.size === undefined ? undefined : Number(header.size);
       if (expected !== undefined && (!Number.isSafeInteger(expected) || expected < 0)) throw invalidParameter(`Invalid size ${header.size}`);
       let received = 0;
@@ -161,44 +166,39 @@ export function createArtifactService(deps: ArtifactDeps): ArtifactServiceFuncti
     },
 
     async *downloadArtifact(req) {
-      const { full } = await resolve(req.runId, req.path, false);
-      const { stream } = await artifacts.read(full);
-      try {
-        for await (const chunk of fixedChunks(stream, DOWNLOAD_CHUNK_BYTES)) yield { chunk };
-      } finally {
-        stream.destroy(); // cancelled or failed: close the file / GridFS cursor now
-      }
+      const { artifacts, full } = await resolve(req.runId, req.path, false);
+      yield* download(artifacts, full);
     },
 
     async listArtifacts(req) {
       const runId = req.runId || req.runUuid;
-      const { full, rel, rootUri } = await resolve(runId, req.path, true);
-      return { rootUri, ...(await listPage(full, rel, req.pageToken)) };
+      const { artifacts, full, rel, rootUri } = await resolve(runId, req.path, true);
+      return { rootUri, ...(await listPage(artifacts, full, rel, req.pageToken)) };
     },
 
     async listLoggedModelArtifacts(req) {
       const modelId = requireLoggedModelId(req.modelId);
       const rel = normalizeArtifactPath(req.artifactDirectoryPath, { allowRoot: true });
       const model = await store.getLoggedModel(modelId);
-      const root = servedRoot(model.artifactUri, `logged model '${modelId}'`);
-      return { rootUri: model.artifactUri, ...(await listPage(joinArtifactPath(root, rel), rel, req.pageToken)) };
+      const root = servedRoot(roots, model.artifactUri, `logged model '${modelId}'`);
+      return { rootUri: model.artifactUri, ...(await listPage(root.store, joinArtifactPath(root.path, rel), rel, req.pageToken)) };
     },
 
     async deleteArtifact(req) {
-      const { full } = await resolve(req.runId, req.path, !!req.runId);
+      const { artifacts, full } = await resolve(req.runId, req.path, !!req.runId);
       if (!full) throw invalidParameter("Invalid path");
       await artifacts.delete(full);
       return {};
     },
 
-    async locateModelVersionArtifact(req) {
+    async *downloadModelVersionArtifact(req) {
       v.requireField(req.name, "name");
       v.requireField(req.version, "version");
       const rel = normalizeArtifactPath(req.path);
       if (!/^[0-9]+$/.test(req.version)) throw invalidParameter(`Model version must be an integer, got '${req.version}'`);
       const version = await store.getModelVersion(req.name, Number(req.version));
       const root = await locator.locate(version.storageLocation ?? version.source);
-      return joinArtifactPath(root, rel);
+      yield* download(root.store, joinArtifactPath(root.path, rel));
     },
   };
 }

@@ -12,6 +12,7 @@ import { experimentKeysetTerms, parseExperimentFilter, parseExperimentOrderBy } 
 import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
 import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import { createExperimentDataSearch } from "./experiment-data-search.js";
 import { keysetPage } from "./keyset-page.js";
 import { modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
 import type { ServiceImplementation } from "./rpc.js";
@@ -146,6 +147,8 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
   }
 
   return {
+    ...createExperimentDataSearch(store),
+
     async searchRuns(req) {
       const maxResults = maxResultsOf(req.maxResults, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
       const query = runQuery(req.experimentIds, req.filter, req.orderBy, viewTypeFromProto(req.runViewType, "run_view_type"));

@@ -6,19 +6,23 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { DEFAULT_EXPERIMENT_ID, type Tag } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
+import { experimentArtifactLocationOf } from "../domain/experiment-artifact-location.js";
 import { experimentNotActive } from "../domain/messages.js";
 import { GET_METRIC_HISTORY_MAX_RESULTS, LOG_MODEL_HISTORY_TAG, MAX_DATASET_DIGEST_SIZE, MAX_DATASET_NAME_SIZE, MAX_DATASET_PROFILE_SIZE, MAX_DATASET_SCHEMA_SIZE, MAX_DATASET_SOURCE_SIZE, MAX_INPUT_TAG_KEY_SIZE, MAX_INPUT_TAG_VALUE_SIZE } from "../domain/limits.js";
 import { randomRunName } from "../domain/run-name.js";
 import * as v from "../domain/validation.js";
 import type { Store } from "../store/types.js";
 import type { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
+import type { ArtifactRoots } from "../artifacts/roots.js";
 import { createLoggedModelService } from "./logged-model-service.js";
+import { createPromptlabRunMethod } from "./promptlab-run.js";
 import type { ServiceImplementation } from "./rpc.js";
 import type { ServerRuntime } from "./server-runtime.js";
 import * as c from "./tracking-convert.js";
 
 export interface TrackingDeps {
   store: Store;
+  roots: ArtifactRoots;
   runtime: ServerRuntime;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
@@ -45,6 +49,7 @@ function experimentIdOf(experimentId: string): string {
 export function createTrackingService(deps: TrackingDeps): ServiceImplementation<typeof TrackingServiceService> {
   const { store } = deps;
   const now = deps.clock ?? Date.now;
+  let createRun: ServiceImplementation<typeof TrackingServiceService>["createRun"];
 
   /** MLflow refuses renames and tag changes on a deleted experiment. */
   async function requireActiveExperiment(experimentId: string): Promise<void> {
@@ -58,19 +63,18 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
     if (name) await store.updateRun(runId, { runName: name });
   }
 
-  return {
+  const service: ServiceImplementation<typeof TrackingServiceService> = {
     ...createLoggedModelService(deps),
+    ...createPromptlabRunMethod(deps, (req, ctx) => createRun(req, ctx)),
 
     async createExperiment(req) {
       v.requireField(req.name, "name");
       v.validateExperimentName(req.name);
-      if (req.artifactLocation.startsWith("runs:")) {
-        throw invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${req.artifactLocation}'`);
-      }
+      const artifactLocation = req.artifactLocation ? experimentArtifactLocationOf(req.artifactLocation) : undefined;
       const tags = req.tags.map((t, i) => v.validateExperimentTag(c.tagFromProto(t, `tags[${i}].`)));
       const experimentId = await store.createExperiment({
         name: req.name,
-        ...(req.artifactLocation ? { artifactLocation: req.artifactLocation } : {}),
+        ...(artifactLocation ? { artifactLocation } : {}),
         tags,
         now: now(),
       });
@@ -317,4 +321,6 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
       };
     },
   };
+  createRun = service.createRun;
+  return service;
 }

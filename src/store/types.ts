@@ -7,7 +7,7 @@
  * TEMPORARILY_UNAVAILABLE when the database cannot be reached. Input is already validated by the
  * service layer; stores check only what needs stored state.
  */
-import type { DatasetInput, Experiment, LifecycleStage, Metric, ModelOutput, Run, RunInfo, RunStatus, Tag } from "../domain/entities.js";
+import type { DatasetInput, DatasetSummary, Experiment, LifecycleStage, Metric, ModelOutput, Run, RunInfo, RunStatus, Tag } from "../domain/entities.js";
 import type { OrderTerm, RunFilter } from "../domain/filter/ast.js";
 import type { ExperimentClause, ExperimentOrderTerm } from "../domain/filter/experiment-search.js";
 import type { SortKeyValues } from "../domain/filter/keyset-token.js";
@@ -95,6 +95,12 @@ export interface RunStore {
   logInputs(runId: string, inputs: { datasets: DatasetInput[]; modelIds: string[] }): Promise<void>;
   /** Records logged-model outputs of a run (idempotent per model id and step). @throws as logBatch. */
   logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
+  /**
+   * The datasets logged to the runs of these experiments (deleted runs included: as in MLflow, a dataset belongs to
+   * the experiment), each distinct (experiment, name, digest, context) once, at most `limit`, in experiment order and
+   * then the order the datasets were first logged. Unknown experiment ids match nothing.
+   */
+  searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]>;
   /**
    * The points of one metric in MLflow's history order — timestamp, then step, then value (NaN last) — keyset-paged
    * on that order. (Not the "latest" order, which is step first: see `compareMetricRecency`.)

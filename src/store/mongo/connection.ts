@@ -23,6 +23,8 @@ export interface MongoStoreOptions {
    * killCursors, endSessions… — not its heartbeats). Tests count round trips with it.
    */
   onCommand?: (event: CommandStartedEvent) => void;
+  /** New experiments' locations are `<root>/<id>`; default `mlflow-artifacts:/`. */
+  defaultArtifactRoot?: string;
 }
 
 export const DEFAULT_DATABASE = "logbook";

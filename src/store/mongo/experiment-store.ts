@@ -25,7 +25,7 @@ const EXPERIMENT_COUNTER = "experiment_id";
 const MAX_ID_ATTEMPTS = 100;
 
 /** Creates experiment "0" "Default" unless it exists: an upsert, so concurrent init()s end with exactly one. */
-export async function ensureDefaultExperiment(c: Collections, now: number): Promise<void> {
+export async function ensureDefaultExperiment(c: Collections, now: number, defaultArtifactRoot?: string): Promise<void> {
   try {
     await c.experiments.updateOne(
       { _id: DEFAULT_EXPERIMENT_ID },
@@ -33,7 +33,7 @@ export async function ensureDefaultExperiment(c: Collections, now: number): Prom
         $setOnInsert: {
           num: Number(DEFAULT_EXPERIMENT_ID),
           name: DEFAULT_EXPERIMENT_NAME,
-          artifact_location: experimentArtifactLocation(DEFAULT_EXPERIMENT_ID),
+          artifact_location: experimentArtifactLocation(DEFAULT_EXPERIMENT_ID, defaultArtifactRoot),
           lifecycle_stage: "active",
           creation_time: now,
           last_update_time: now,
@@ -66,7 +66,7 @@ async function nextExperimentId(c: Collections): Promise<string> {
   }
 }
 
-export function createExperimentStore(c: Collections): ExperimentStore {
+export function createExperimentStore(c: Collections, defaultArtifactRoot?: string): ExperimentStore {
   const { experiments, runs } = c;
 
   /** Read-compute-write of the tags, guarded by `rev`; `change` returns null when nothing changes. */
@@ -90,7 +90,7 @@ export function createExperimentStore(c: Collections): ExperimentStore {
           _id: id,
           num: Number(id),
           name,
-          artifact_location: artifactLocation ?? experimentArtifactLocation(id),
+          artifact_location: artifactLocation ?? experimentArtifactLocation(id, defaultArtifactRoot),
           lifecycle_stage: "active",
           creation_time: now,
           last_update_time: now,

@@ -52,7 +52,7 @@ export function createMongoStore(options: MongoStoreOptions): Store {
       await client.connect();
       await ensureIndexes(collections, await detectServer(db));
       await upgradeLayout(collections, leases);
-      await ensureDefaultExperiment(collections, Date.now());
+      await ensureDefaultExperiment(collections, Date.now(), options.defaultArtifactRoot);
     },
 
     /**
@@ -92,7 +92,7 @@ export function createMongoStore(options: MongoStoreOptions): Store {
   return {
     status: { kind: "mongodb", location: connection.location },
     ...lifecycle,
-    ...guarded(createExperimentStore(collections)),
+    ...guarded(createExperimentStore(collections, options.defaultArtifactRoot)),
     ...runStore,
     ...guarded(createLoggedModelStore(collections, leases)),
     ...guarded(createRegistryStore(collections, leases)),

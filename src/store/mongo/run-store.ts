@@ -123,6 +123,7 @@ export function createRunStore(c: Collections): RunStore {
 
     logInputs: inputs.logInputs,
     logOutputs: inputs.logOutputs,
+    searchDatasets: inputs.searchDatasets,
 
     getMetricHistory: (runId, key, page) => readMetricHistory(c, runId, key, page),
   };

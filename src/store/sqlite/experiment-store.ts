@@ -9,7 +9,7 @@ import type { Synchronous } from "./synchronous.js";
 
 const EXPERIMENT_COLUMNS = "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time";
 
-export function createExperimentStore(db: Database): Synchronous<ExperimentStore> {
+export function createExperimentStore(db: Database, defaultArtifactRoot?: string): Synchronous<ExperimentStore> {
   const insertExperiment = db
     .prepare<[{ name: string; now: number }], number>(
       `INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
@@ -59,7 +59,7 @@ export function createExperimentStore(db: Database): Synchronous<ExperimentStore
       if (isUniqueViolation(err)) throw experimentNameExists(input.name, err);
       throw err;
     }
-    setArtifactLocation.run(input.artifactLocation || experimentArtifactLocation(String(id)), id);
+    setArtifactLocation.run(input.artifactLocation || experimentArtifactLocation(String(id), defaultArtifactRoot), id);
     for (const tag of input.tags) upsertTag.run(id, tag.key, tag.value);
     return String(id);
   });

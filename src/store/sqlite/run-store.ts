@@ -1,6 +1,6 @@
 /** Runs on SQLite: creation, reads, updates, lifecycle, tag deletion, inputs and outputs. */
 import type { Database } from "better-sqlite3";
-import { type DatasetInput, type LifecycleStage, type Run, type RunStatus, runArtifactUri } from "../../domain/entities.js";
+import { DATASET_CONTEXT_TAG, type DatasetInput, type LifecycleStage, type Run, type RunStatus, runArtifactUri } from "../../domain/entities.js";
 import type { LogOrder } from "../../domain/log-order.js";
 import { experimentNotActive, experimentNotFound, runAlreadyExists, runNotFound, runTagNotFound } from "../../domain/messages.js";
 import type { NewRun, RunStore } from "../types.js";
@@ -14,7 +14,7 @@ import type { Synchronous } from "./synchronous.js";
 const RUN_NAME_TAG = "mlflow.runName";
 
 type RunRecordStore = Synchronous<
-  Pick<RunStore, "createRun" | "getRun" | "updateRun" | "setRunLifecycle" | "deleteRunTag" | "logInputs" | "logOutputs">
+  Pick<RunStore, "createRun" | "getRun" | "updateRun" | "setRunLifecycle" | "deleteRunTag" | "logInputs" | "logOutputs" | "searchDatasets">
 >;
 
 interface DatasetInputRow {
@@ -53,6 +53,16 @@ export function createRunStore(db: Database, runState: RunState, readRuns: RunRe
      ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
   );
   const deleteTag = db.prepare<[string, string]>("DELETE FROM run_tags WHERE run_id = ? AND key = ?");
+  // Per experiment (runs_by_experiment), each run's links by their unique (run_id, …) index; input_id is link order.
+  const selectDatasetSummaries = db.prepare<[string, number], { experiment_id: number; name: string; digest: string; context: string | null }>(
+    `SELECT experiment_id, name, digest, context FROM (
+       SELECT r.experiment_id, d.name, d.digest, t.value AS context, min(d.input_id) AS first
+       FROM runs r JOIN run_dataset_inputs d ON d.run_id = r.run_id
+       LEFT JOIN run_dataset_input_tags t ON t.input_id = d.input_id AND t.key = '${DATASET_CONTEXT_TAG}'
+       WHERE r.experiment_id IN (SELECT value FROM json_each(?))
+       GROUP BY r.experiment_id, d.name, d.digest, t.value)
+     ORDER BY experiment_id, first LIMIT ?`,
+  );
 
   const insertDataset = db.prepare<[Omit<DatasetInputRow, "input_id"> & { run_id: string }]>(
     `INSERT INTO run_dataset_inputs (run_id, name, digest, source_type, source, schema, profile)
@@ -153,5 +163,14 @@ export function createRunStore(db: Database, runState: RunState, readRuns: RunRe
     deleteRunTag: (runId, key) => removeTag.immediate(runId, key),
     logInputs: (runId, inputs) => addInputs.immediate(runId, inputs),
     logOutputs: (runId, outputs) => addOutputs.immediate(runId, outputs),
+    searchDatasets: (experimentIds, limit) => {
+      const ids = experimentIds.map(parseExperimentId).filter((id) => id !== undefined);
+      return selectDatasetSummaries.all(JSON.stringify(ids), limit).map((row) => ({
+        experimentId: String(row.experiment_id),
+        name: row.name,
+        digest: row.digest,
+        ...(row.context === null ? {} : { context: row.context }),
+      }));
+    },
   };
 }

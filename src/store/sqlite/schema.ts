@@ -252,7 +252,7 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Brings the schema to SCHEMA_VERSION and makes sure the Default experiment exists. Idempotent. */
-export function migrate(db: Database, now: number): void {
+export function migrate(db: Database, now: number, defaultArtifactRoot?: string): void {
   db.transaction(() => {
     const current = db.pragma("user_version", { simple: true }) as number;
     if (current > SCHEMA_VERSION) {
@@ -265,6 +265,6 @@ export function migrate(db: Database, now: number): void {
       `INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
        VALUES (?, ?, ?, 'active', ?, ?)
        ON CONFLICT DO NOTHING`,
-    ).run(Number(DEFAULT_EXPERIMENT_ID), DEFAULT_EXPERIMENT_NAME, experimentArtifactLocation(DEFAULT_EXPERIMENT_ID), now, now);
+    ).run(Number(DEFAULT_EXPERIMENT_ID), DEFAULT_EXPERIMENT_NAME, experimentArtifactLocation(DEFAULT_EXPERIMENT_ID, defaultArtifactRoot), now, now);
   }).immediate();
 }

@@ -31,6 +31,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a writer waits for another connection's lock before giving up (ms). */
   busyTimeoutMs?: number;
+  /** New experiments' locations are `<root>/<id>`; default `mlflow-artifacts:/`. */
+  defaultArtifactRoot?: string;
 }
 
 interface OpenStore {
@@ -62,7 +64,7 @@ function open(options: SqliteStoreOptions): OpenStore {
     // WAL is durable across process crashes with NORMAL; only an OS crash may lose the last commits.
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
-    migrate(db, Date.now());
+    migrate(db, Date.now(), options.defaultArtifactRoot);
     const runState = createRunState(db);
     const logOrder = createLogOrder();
     const metrics = createMetricStore(db, runState, logOrder);
@@ -70,7 +72,7 @@ function open(options: SqliteStoreOptions): OpenStore {
     const runs = createRunStore(db, runState, readRuns, logOrder);
     return {
       db,
-      experiments: createExperimentStore(db),
+      experiments: createExperimentStore(db, options.defaultArtifactRoot),
       runs,
       metrics,
       search: createRunSearch(db, readRuns),
@@ -108,7 +110,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (closed) throw unavailable("The SQLite store is closed");
       try {
         if (opened === undefined) opened = open(options);
-        else migrate(opened.db, Date.now());
+        else migrate(opened.db, Date.now(), options.defaultArtifactRoot);
       } catch (err) {
         throw toAppError(err);
       }
@@ -145,6 +147,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     deleteRunTag: lift((runId, key) => current().runs.deleteRunTag(runId, key)),
     logInputs: lift((runId, inputs) => current().runs.logInputs(runId, inputs)),
     logOutputs: lift((runId, outputs) => current().runs.logOutputs(runId, outputs)),
+    searchDatasets: lift((experimentIds, limit) => current().runs.searchDatasets(experimentIds, limit)),
     logBatch: lift((runId, batch) => current().metrics.logBatch(runId, batch)),
     getMetricHistory: lift((runId, key, page) => current().metrics.getMetricHistory(runId, key, page)),
 

@@ -1102,6 +1102,273 @@ func (x *GetMetricHistoryBulkIntervalResponse) GetMetrics() []*Metric {
 	return nil
 }
 
+type GetMetricHistoryBulkRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: 1 to 100 runs (an unknown run has no points). Singular, as MLflow's query parameter is.
+	RunId []string `protobuf:"bytes,1,rep,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// Required.
+	MetricKey string `protobuf:"bytes,2,opt,name=metric_key,json=metricKey,proto3" json:"metric_key,omitempty"`
+	// At most this many points in all; default and cap 25000.
+	MaxResults    *int32 `protobuf:"varint,3,opt,name=max_results,json=maxResults,proto3,oneof" json:"max_results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMetricHistoryBulkRequest) Reset() {
+	*x = GetMetricHistoryBulkRequest{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMetricHistoryBulkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMetricHistoryBulkRequest) ProtoMessage() {}
+
+func (x *GetMetricHistoryBulkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMetricHistoryBulkRequest.ProtoReflect.Descriptor instead.
+func (*GetMetricHistoryBulkRequest) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetMetricHistoryBulkRequest) GetRunId() []string {
+	if x != nil {
+		return x.RunId
+	}
+	return nil
+}
+
+func (x *GetMetricHistoryBulkRequest) GetMetricKey() string {
+	if x != nil {
+		return x.MetricKey
+	}
+	return ""
+}
+
+func (x *GetMetricHistoryBulkRequest) GetMaxResults() int32 {
+	if x != nil && x.MaxResults != nil {
+		return *x.MaxResults
+	}
+	return 0
+}
+
+type GetMetricHistoryBulkResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each point with run_id set.
+	Metrics       []*Metric `protobuf:"bytes,1,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMetricHistoryBulkResponse) Reset() {
+	*x = GetMetricHistoryBulkResponse{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMetricHistoryBulkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMetricHistoryBulkResponse) ProtoMessage() {}
+
+func (x *GetMetricHistoryBulkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMetricHistoryBulkResponse.ProtoReflect.Descriptor instead.
+func (*GetMetricHistoryBulkResponse) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetMetricHistoryBulkResponse) GetMetrics() []*Metric {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+type SearchDatasetsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: 1 to 20 experiments.
+	ExperimentIds []string `protobuf:"bytes,1,rep,name=experiment_ids,json=experimentIds,proto3" json:"experiment_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchDatasetsRequest) Reset() {
+	*x = SearchDatasetsRequest{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchDatasetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchDatasetsRequest) ProtoMessage() {}
+
+func (x *SearchDatasetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchDatasetsRequest.ProtoReflect.Descriptor instead.
+func (*SearchDatasetsRequest) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SearchDatasetsRequest) GetExperimentIds() []string {
+	if x != nil {
+		return x.ExperimentIds
+	}
+	return nil
+}
+
+type DatasetSummary struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ExperimentId string                 `protobuf:"bytes,1,opt,name=experiment_id,json=experimentId,proto3" json:"experiment_id,omitempty"`
+	Name         string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Digest       string                 `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	// The input's `mlflow.data.context` tag ("training", "eval", …), when it has one.
+	Context       *string `protobuf:"bytes,4,opt,name=context,proto3,oneof" json:"context,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatasetSummary) Reset() {
+	*x = DatasetSummary{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatasetSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatasetSummary) ProtoMessage() {}
+
+func (x *DatasetSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatasetSummary.ProtoReflect.Descriptor instead.
+func (*DatasetSummary) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *DatasetSummary) GetExperimentId() string {
+	if x != nil {
+		return x.ExperimentId
+	}
+	return ""
+}
+
+func (x *DatasetSummary) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DatasetSummary) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *DatasetSummary) GetContext() string {
+	if x != nil && x.Context != nil {
+		return *x.Context
+	}
+	return ""
+}
+
+type SearchDatasetsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 1000, as MLflow answers.
+	DatasetSummaries []*DatasetSummary `protobuf:"bytes,1,rep,name=dataset_summaries,json=datasetSummaries,proto3" json:"dataset_summaries,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *SearchDatasetsResponse) Reset() {
+	*x = SearchDatasetsResponse{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchDatasetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchDatasetsResponse) ProtoMessage() {}
+
+func (x *SearchDatasetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchDatasetsResponse.ProtoReflect.Descriptor instead.
+func (*SearchDatasetsResponse) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SearchDatasetsResponse) GetDatasetSummaries() []*DatasetSummary {
+	if x != nil {
+		return x.DatasetSummaries
+	}
+	return nil
+}
+
 type SearchRegisteredModelsRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Filter string                 `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
@@ -1115,7 +1382,7 @@ type SearchRegisteredModelsRequest struct {
 
 func (x *SearchRegisteredModelsRequest) Reset() {
 	*x = SearchRegisteredModelsRequest{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[15]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1394,7 @@ func (x *SearchRegisteredModelsRequest) String() string {
 func (*SearchRegisteredModelsRequest) ProtoMessage() {}
 
 func (x *SearchRegisteredModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[15]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1407,7 @@ func (x *SearchRegisteredModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchRegisteredModelsRequest.ProtoReflect.Descriptor instead.
 func (*SearchRegisteredModelsRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{15}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SearchRegisteredModelsRequest) GetFilter() string {
@@ -1181,7 +1448,7 @@ type SearchRegisteredModelsResponse struct {
 
 func (x *SearchRegisteredModelsResponse) Reset() {
 	*x = SearchRegisteredModelsResponse{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[16]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1460,7 @@ func (x *SearchRegisteredModelsResponse) String() string {
 func (*SearchRegisteredModelsResponse) ProtoMessage() {}
 
 func (x *SearchRegisteredModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[16]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1473,7 @@ func (x *SearchRegisteredModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchRegisteredModelsResponse.ProtoReflect.Descriptor instead.
 func (*SearchRegisteredModelsResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{16}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SearchRegisteredModelsResponse) GetRegisteredModels() []*RegisteredModel {
@@ -1236,7 +1503,7 @@ type SearchModelVersionsRequest struct {
 
 func (x *SearchModelVersionsRequest) Reset() {
 	*x = SearchModelVersionsRequest{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[17]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1515,7 @@ func (x *SearchModelVersionsRequest) String() string {
 func (*SearchModelVersionsRequest) ProtoMessage() {}
 
 func (x *SearchModelVersionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[17]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1528,7 @@ func (x *SearchModelVersionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchModelVersionsRequest.ProtoReflect.Descriptor instead.
 func (*SearchModelVersionsRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{17}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SearchModelVersionsRequest) GetFilter() string {
@@ -1302,7 +1569,7 @@ type SearchModelVersionsResponse struct {
 
 func (x *SearchModelVersionsResponse) Reset() {
 	*x = SearchModelVersionsResponse{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[18]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1581,7 @@ func (x *SearchModelVersionsResponse) String() string {
 func (*SearchModelVersionsResponse) ProtoMessage() {}
 
 func (x *SearchModelVersionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[18]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1594,7 @@ func (x *SearchModelVersionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchModelVersionsResponse.ProtoReflect.Descriptor instead.
 func (*SearchModelVersionsResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{18}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SearchModelVersionsResponse) GetModelVersions() []*ModelVersion {
@@ -1360,7 +1627,7 @@ type SearchLoggedModelsRequest struct {
 
 func (x *SearchLoggedModelsRequest) Reset() {
 	*x = SearchLoggedModelsRequest{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[19]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1639,7 @@ func (x *SearchLoggedModelsRequest) String() string {
 func (*SearchLoggedModelsRequest) ProtoMessage() {}
 
 func (x *SearchLoggedModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[19]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1652,7 @@ func (x *SearchLoggedModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLoggedModelsRequest.ProtoReflect.Descriptor instead.
 func (*SearchLoggedModelsRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{19}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SearchLoggedModelsRequest) GetExperimentIds() []string {
@@ -1440,7 +1707,7 @@ type LoggedModelDatasetFilter struct {
 
 func (x *LoggedModelDatasetFilter) Reset() {
 	*x = LoggedModelDatasetFilter{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[20]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1719,7 @@ func (x *LoggedModelDatasetFilter) String() string {
 func (*LoggedModelDatasetFilter) ProtoMessage() {}
 
 func (x *LoggedModelDatasetFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[20]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1732,7 @@ func (x *LoggedModelDatasetFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoggedModelDatasetFilter.ProtoReflect.Descriptor instead.
 func (*LoggedModelDatasetFilter) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{20}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LoggedModelDatasetFilter) GetDatasetName() string {
@@ -1496,7 +1763,7 @@ type LoggedModelOrderBy struct {
 
 func (x *LoggedModelOrderBy) Reset() {
 	*x = LoggedModelOrderBy{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[21]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1508,7 +1775,7 @@ func (x *LoggedModelOrderBy) String() string {
 func (*LoggedModelOrderBy) ProtoMessage() {}
 
 func (x *LoggedModelOrderBy) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[21]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1521,7 +1788,7 @@ func (x *LoggedModelOrderBy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoggedModelOrderBy.ProtoReflect.Descriptor instead.
 func (*LoggedModelOrderBy) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{21}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LoggedModelOrderBy) GetFieldName() string {
@@ -1562,7 +1829,7 @@ type SearchLoggedModelsResponse struct {
 
 func (x *SearchLoggedModelsResponse) Reset() {
 	*x = SearchLoggedModelsResponse{}
-	mi := &file_logbook_v1_search_service_proto_msgTypes[22]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +1841,7 @@ func (x *SearchLoggedModelsResponse) String() string {
 func (*SearchLoggedModelsResponse) ProtoMessage() {}
 
 func (x *SearchLoggedModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_search_service_proto_msgTypes[22]
+	mi := &file_logbook_v1_search_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1587,7 +1854,7 @@ func (x *SearchLoggedModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLoggedModelsResponse.ProtoReflect.Descriptor instead.
 func (*SearchLoggedModelsResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{22}
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SearchLoggedModelsResponse) GetModels() []*LoggedModel {
@@ -1717,7 +1984,27 @@ const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\t_end_stepB\x0e\n" +
 	"\f_max_results\"T\n" +
 	"$GetMetricHistoryBulkIntervalResponse\x12,\n" +
-	"\ametrics\x18\x01 \x03(\v2\x12.logbook.v1.MetricR\ametrics\"\xa7\x01\n" +
+	"\ametrics\x18\x01 \x03(\v2\x12.logbook.v1.MetricR\ametrics\"\x89\x01\n" +
+	"\x1bGetMetricHistoryBulkRequest\x12\x15\n" +
+	"\x06run_id\x18\x01 \x03(\tR\x05runId\x12\x1d\n" +
+	"\n" +
+	"metric_key\x18\x02 \x01(\tR\tmetricKey\x12$\n" +
+	"\vmax_results\x18\x03 \x01(\x05H\x00R\n" +
+	"maxResults\x88\x01\x01B\x0e\n" +
+	"\f_max_results\"L\n" +
+	"\x1cGetMetricHistoryBulkResponse\x12,\n" +
+	"\ametrics\x18\x01 \x03(\v2\x12.logbook.v1.MetricR\ametrics\">\n" +
+	"\x15SearchDatasetsRequest\x12%\n" +
+	"\x0eexperiment_ids\x18\x01 \x03(\tR\rexperimentIds\"\x8c\x01\n" +
+	"\x0eDatasetSummary\x12#\n" +
+	"\rexperiment_id\x18\x01 \x01(\tR\fexperimentId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\x12\x1d\n" +
+	"\acontext\x18\x04 \x01(\tH\x00R\acontext\x88\x01\x01B\n" +
+	"\n" +
+	"\b_context\"a\n" +
+	"\x16SearchDatasetsResponse\x12G\n" +
+	"\x11dataset_summaries\x18\x01 \x03(\v2\x1a.logbook.v1.DatasetSummaryR\x10datasetSummaries\"\xa7\x01\n" +
 	"\x1dSearchRegisteredModelsRequest\x12\x16\n" +
 	"\x06filter\x18\x01 \x01(\tR\x06filter\x12$\n" +
 	"\vmax_results\x18\x02 \x01(\x03H\x00R\n" +
@@ -1766,7 +2053,7 @@ const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\x0f_dataset_digest\"u\n" +
 	"\x1aSearchLoggedModelsResponse\x12/\n" +
 	"\x06models\x18\x01 \x03(\v2\x17.logbook.v1.LoggedModelR\x06models\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xd5\v\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xd2\r\n" +
 	"\rSearchService\x12s\n" +
 	"\n" +
 	"SearchRuns\x12\x1d.logbook.v1.SearchRunsRequest\x1a\x1e.logbook.v1.SearchRunsResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/api/2.0/mlflow/runs/search\x12\xcc\x01\n" +
@@ -1778,7 +2065,9 @@ const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\x16SearchRegisteredModels\x12).logbook.v1.SearchRegisteredModelsRequest\x1a*.logbook.v1.SearchRegisteredModelsResponse\"B\x82\xd3\xe4\x93\x02<Z\x10\x12\x0e/mlflow/models\x12(/api/2.0/mlflow/registered-models/search\x12\x95\x01\n" +
 	"\x13SearchModelVersions\x12&.logbook.v1.SearchModelVersionsRequest\x1a'.logbook.v1.SearchModelVersionsResponse\"-\x82\xd3\xe4\x93\x02'\x12%/api/2.0/mlflow/model-versions/search\x12\x94\x01\n" +
 	"\x12SearchLoggedModels\x12%.logbook.v1.SearchLoggedModelsRequest\x1a&.logbook.v1.SearchLoggedModelsResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/api/2.0/mlflow/logged-models/search\x12\xbc\x01\n" +
-	"\x1cGetMetricHistoryBulkInterval\x12/.logbook.v1.GetMetricHistoryBulkIntervalRequest\x1a0.logbook.v1.GetMetricHistoryBulkIntervalResponse\"9\x82\xd3\xe4\x93\x023\x121/api/2.0/mlflow/metrics/get-history-bulk-intervalB\xa9\x01\n" +
+	"\x1cGetMetricHistoryBulkInterval\x12/.logbook.v1.GetMetricHistoryBulkIntervalRequest\x1a0.logbook.v1.GetMetricHistoryBulkIntervalResponse\"9\x82\xd3\xe4\x93\x023\x121/api/2.0/mlflow/metrics/get-history-bulk-interval\x12i\n" +
+	"\x14GetMetricHistoryBulk\x12'.logbook.v1.GetMetricHistoryBulkRequest\x1a(.logbook.v1.GetMetricHistoryBulkResponse\x12\x8f\x01\n" +
+	"\x0eSearchDatasets\x12!.logbook.v1.SearchDatasetsRequest\x1a\".logbook.v1.SearchDatasetsResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/api/2.0/mlflow/experiments/search-datasetsB\xa9\x01\n" +
 	"\x0ecom.logbook.v1B\x12SearchServiceProtoP\x01Z:github.com/logbook-dev/logbook/gen/go/logbook/v1;logbookv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Logbook.V1\xca\x02\n" +
 	"Logbook\\V1\xe2\x02\x16Logbook\\V1\\GPBMetadata\xea\x02\vLogbook::V1b\x06proto3"
@@ -1795,7 +2084,7 @@ func file_logbook_v1_search_service_proto_rawDescGZIP() []byte {
 	return file_logbook_v1_search_service_proto_rawDescData
 }
 
-var file_logbook_v1_search_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_logbook_v1_search_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_logbook_v1_search_service_proto_goTypes = []any{
 	(*SearchRunsRequest)(nil),                    // 0: logbook.v1.SearchRunsRequest
 	(*SearchRunsResponse)(nil),                   // 1: logbook.v1.SearchRunsResponse
@@ -1812,70 +2101,81 @@ var file_logbook_v1_search_service_proto_goTypes = []any{
 	(*LeaderboardModelVersion)(nil),              // 12: logbook.v1.LeaderboardModelVersion
 	(*GetMetricHistoryBulkIntervalRequest)(nil),  // 13: logbook.v1.GetMetricHistoryBulkIntervalRequest
 	(*GetMetricHistoryBulkIntervalResponse)(nil), // 14: logbook.v1.GetMetricHistoryBulkIntervalResponse
-	(*SearchRegisteredModelsRequest)(nil),        // 15: logbook.v1.SearchRegisteredModelsRequest
-	(*SearchRegisteredModelsResponse)(nil),       // 16: logbook.v1.SearchRegisteredModelsResponse
-	(*SearchModelVersionsRequest)(nil),           // 17: logbook.v1.SearchModelVersionsRequest
-	(*SearchModelVersionsResponse)(nil),          // 18: logbook.v1.SearchModelVersionsResponse
-	(*SearchLoggedModelsRequest)(nil),            // 19: logbook.v1.SearchLoggedModelsRequest
-	(*LoggedModelDatasetFilter)(nil),             // 20: logbook.v1.LoggedModelDatasetFilter
-	(*LoggedModelOrderBy)(nil),                   // 21: logbook.v1.LoggedModelOrderBy
-	(*SearchLoggedModelsResponse)(nil),           // 22: logbook.v1.SearchLoggedModelsResponse
-	nil,                                          // 23: logbook.v1.LeaderboardResponse.MetricsEntry
-	nil,                                          // 24: logbook.v1.LeaderboardResponse.ParamsEntry
-	(ViewType)(0),                                // 25: logbook.v1.ViewType
-	(*Run)(nil),                                  // 26: logbook.v1.Run
-	(*Experiment)(nil),                           // 27: logbook.v1.Experiment
-	(*Metric)(nil),                               // 28: logbook.v1.Metric
-	(*RegisteredModel)(nil),                      // 29: logbook.v1.RegisteredModel
-	(*ModelVersion)(nil),                         // 30: logbook.v1.ModelVersion
-	(*LoggedModel)(nil),                          // 31: logbook.v1.LoggedModel
+	(*GetMetricHistoryBulkRequest)(nil),          // 15: logbook.v1.GetMetricHistoryBulkRequest
+	(*GetMetricHistoryBulkResponse)(nil),         // 16: logbook.v1.GetMetricHistoryBulkResponse
+	(*SearchDatasetsRequest)(nil),                // 17: logbook.v1.SearchDatasetsRequest
+	(*DatasetSummary)(nil),                       // 18: logbook.v1.DatasetSummary
+	(*SearchDatasetsResponse)(nil),               // 19: logbook.v1.SearchDatasetsResponse
+	(*SearchRegisteredModelsRequest)(nil),        // 20: logbook.v1.SearchRegisteredModelsRequest
+	(*SearchRegisteredModelsResponse)(nil),       // 21: logbook.v1.SearchRegisteredModelsResponse
+	(*SearchModelVersionsRequest)(nil),           // 22: logbook.v1.SearchModelVersionsRequest
+	(*SearchModelVersionsResponse)(nil),          // 23: logbook.v1.SearchModelVersionsResponse
+	(*SearchLoggedModelsRequest)(nil),            // 24: logbook.v1.SearchLoggedModelsRequest
+	(*LoggedModelDatasetFilter)(nil),             // 25: logbook.v1.LoggedModelDatasetFilter
+	(*LoggedModelOrderBy)(nil),                   // 26: logbook.v1.LoggedModelOrderBy
+	(*SearchLoggedModelsResponse)(nil),           // 27: logbook.v1.SearchLoggedModelsResponse
+	nil,                                          // 28: logbook.v1.LeaderboardResponse.MetricsEntry
+	nil,                                          // 29: logbook.v1.LeaderboardResponse.ParamsEntry
+	(ViewType)(0),                                // 30: logbook.v1.ViewType
+	(*Run)(nil),                                  // 31: logbook.v1.Run
+	(*Experiment)(nil),                           // 32: logbook.v1.Experiment
+	(*Metric)(nil),                               // 33: logbook.v1.Metric
+	(*RegisteredModel)(nil),                      // 34: logbook.v1.RegisteredModel
+	(*ModelVersion)(nil),                         // 35: logbook.v1.ModelVersion
+	(*LoggedModel)(nil),                          // 36: logbook.v1.LoggedModel
 }
 var file_logbook_v1_search_service_proto_depIdxs = []int32{
-	25, // 0: logbook.v1.SearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	26, // 1: logbook.v1.SearchRunsResponse.runs:type_name -> logbook.v1.Run
-	25, // 2: logbook.v1.SearchExperimentsRequest.view_type:type_name -> logbook.v1.ViewType
-	27, // 3: logbook.v1.SearchExperimentsResponse.experiments:type_name -> logbook.v1.Experiment
-	25, // 4: logbook.v1.StreamSearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	26, // 5: logbook.v1.StreamSearchRunsResponse.run:type_name -> logbook.v1.Run
-	25, // 6: logbook.v1.SearchExperimentRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	27, // 7: logbook.v1.SearchExperimentRunsResponse.experiment:type_name -> logbook.v1.Experiment
-	26, // 8: logbook.v1.SearchExperimentRunsResponse.runs:type_name -> logbook.v1.Run
-	25, // 9: logbook.v1.QueryRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	26, // 10: logbook.v1.QueryRunsResponse.runs:type_name -> logbook.v1.Run
-	23, // 11: logbook.v1.LeaderboardResponse.metrics:type_name -> logbook.v1.LeaderboardResponse.MetricsEntry
-	24, // 12: logbook.v1.LeaderboardResponse.params:type_name -> logbook.v1.LeaderboardResponse.ParamsEntry
+	30, // 0: logbook.v1.SearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	31, // 1: logbook.v1.SearchRunsResponse.runs:type_name -> logbook.v1.Run
+	30, // 2: logbook.v1.SearchExperimentsRequest.view_type:type_name -> logbook.v1.ViewType
+	32, // 3: logbook.v1.SearchExperimentsResponse.experiments:type_name -> logbook.v1.Experiment
+	30, // 4: logbook.v1.StreamSearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	31, // 5: logbook.v1.StreamSearchRunsResponse.run:type_name -> logbook.v1.Run
+	30, // 6: logbook.v1.SearchExperimentRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	32, // 7: logbook.v1.SearchExperimentRunsResponse.experiment:type_name -> logbook.v1.Experiment
+	31, // 8: logbook.v1.SearchExperimentRunsResponse.runs:type_name -> logbook.v1.Run
+	30, // 9: logbook.v1.QueryRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	31, // 10: logbook.v1.QueryRunsResponse.runs:type_name -> logbook.v1.Run
+	28, // 11: logbook.v1.LeaderboardResponse.metrics:type_name -> logbook.v1.LeaderboardResponse.MetricsEntry
+	29, // 12: logbook.v1.LeaderboardResponse.params:type_name -> logbook.v1.LeaderboardResponse.ParamsEntry
 	12, // 13: logbook.v1.LeaderboardResponse.model_versions:type_name -> logbook.v1.LeaderboardModelVersion
-	28, // 14: logbook.v1.GetMetricHistoryBulkIntervalResponse.metrics:type_name -> logbook.v1.Metric
-	29, // 15: logbook.v1.SearchRegisteredModelsResponse.registered_models:type_name -> logbook.v1.RegisteredModel
-	30, // 16: logbook.v1.SearchModelVersionsResponse.model_versions:type_name -> logbook.v1.ModelVersion
-	20, // 17: logbook.v1.SearchLoggedModelsRequest.datasets:type_name -> logbook.v1.LoggedModelDatasetFilter
-	21, // 18: logbook.v1.SearchLoggedModelsRequest.order_by:type_name -> logbook.v1.LoggedModelOrderBy
-	31, // 19: logbook.v1.SearchLoggedModelsResponse.models:type_name -> logbook.v1.LoggedModel
-	0,  // 20: logbook.v1.SearchService.SearchRuns:input_type -> logbook.v1.SearchRunsRequest
-	2,  // 21: logbook.v1.SearchService.SearchExperiments:input_type -> logbook.v1.SearchExperimentsRequest
-	4,  // 22: logbook.v1.SearchService.StreamSearchRuns:input_type -> logbook.v1.StreamSearchRunsRequest
-	6,  // 23: logbook.v1.SearchService.SearchExperimentRuns:input_type -> logbook.v1.SearchExperimentRunsRequest
-	8,  // 24: logbook.v1.SearchService.QueryRuns:input_type -> logbook.v1.QueryRunsRequest
-	10, // 25: logbook.v1.SearchService.Leaderboard:input_type -> logbook.v1.LeaderboardRequest
-	15, // 26: logbook.v1.SearchService.SearchRegisteredModels:input_type -> logbook.v1.SearchRegisteredModelsRequest
-	17, // 27: logbook.v1.SearchService.SearchModelVersions:input_type -> logbook.v1.SearchModelVersionsRequest
-	19, // 28: logbook.v1.SearchService.SearchLoggedModels:input_type -> logbook.v1.SearchLoggedModelsRequest
-	13, // 29: logbook.v1.SearchService.GetMetricHistoryBulkInterval:input_type -> logbook.v1.GetMetricHistoryBulkIntervalRequest
-	1,  // 30: logbook.v1.SearchService.SearchRuns:output_type -> logbook.v1.SearchRunsResponse
-	3,  // 31: logbook.v1.SearchService.SearchExperiments:output_type -> logbook.v1.SearchExperimentsResponse
-	5,  // 32: logbook.v1.SearchService.StreamSearchRuns:output_type -> logbook.v1.StreamSearchRunsResponse
-	7,  // 33: logbook.v1.SearchService.SearchExperimentRuns:output_type -> logbook.v1.SearchExperimentRunsResponse
-	9,  // 34: logbook.v1.SearchService.QueryRuns:output_type -> logbook.v1.QueryRunsResponse
-	11, // 35: logbook.v1.SearchService.Leaderboard:output_type -> logbook.v1.LeaderboardResponse
-	16, // 36: logbook.v1.SearchService.SearchRegisteredModels:output_type -> logbook.v1.SearchRegisteredModelsResponse
-	18, // 37: logbook.v1.SearchService.SearchModelVersions:output_type -> logbook.v1.SearchModelVersionsResponse
-	22, // 38: logbook.v1.SearchService.SearchLoggedModels:output_type -> logbook.v1.SearchLoggedModelsResponse
-	14, // 39: logbook.v1.SearchService.GetMetricHistoryBulkInterval:output_type -> logbook.v1.GetMetricHistoryBulkIntervalResponse
-	30, // [30:40] is the sub-list for method output_type
-	20, // [20:30] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	33, // 14: logbook.v1.GetMetricHistoryBulkIntervalResponse.metrics:type_name -> logbook.v1.Metric
+	33, // 15: logbook.v1.GetMetricHistoryBulkResponse.metrics:type_name -> logbook.v1.Metric
+	18, // 16: logbook.v1.SearchDatasetsResponse.dataset_summaries:type_name -> logbook.v1.DatasetSummary
+	34, // 17: logbook.v1.SearchRegisteredModelsResponse.registered_models:type_name -> logbook.v1.RegisteredModel
+	35, // 18: logbook.v1.SearchModelVersionsResponse.model_versions:type_name -> logbook.v1.ModelVersion
+	25, // 19: logbook.v1.SearchLoggedModelsRequest.datasets:type_name -> logbook.v1.LoggedModelDatasetFilter
+	26, // 20: logbook.v1.SearchLoggedModelsRequest.order_by:type_name -> logbook.v1.LoggedModelOrderBy
+	36, // 21: logbook.v1.SearchLoggedModelsResponse.models:type_name -> logbook.v1.LoggedModel
+	0,  // 22: logbook.v1.SearchService.SearchRuns:input_type -> logbook.v1.SearchRunsRequest
+	2,  // 23: logbook.v1.SearchService.SearchExperiments:input_type -> logbook.v1.SearchExperimentsRequest
+	4,  // 24: logbook.v1.SearchService.StreamSearchRuns:input_type -> logbook.v1.StreamSearchRunsRequest
+	6,  // 25: logbook.v1.SearchService.SearchExperimentRuns:input_type -> logbook.v1.SearchExperimentRunsRequest
+	8,  // 26: logbook.v1.SearchService.QueryRuns:input_type -> logbook.v1.QueryRunsRequest
+	10, // 27: logbook.v1.SearchService.Leaderboard:input_type -> logbook.v1.LeaderboardRequest
+	20, // 28: logbook.v1.SearchService.SearchRegisteredModels:input_type -> logbook.v1.SearchRegisteredModelsRequest
+	22, // 29: logbook.v1.SearchService.SearchModelVersions:input_type -> logbook.v1.SearchModelVersionsRequest
+	24, // 30: logbook.v1.SearchService.SearchLoggedModels:input_type -> logbook.v1.SearchLoggedModelsRequest
+	13, // 31: logbook.v1.SearchService.GetMetricHistoryBulkInterval:input_type -> logbook.v1.GetMetricHistoryBulkIntervalRequest
+	15, // 32: logbook.v1.SearchService.GetMetricHistoryBulk:input_type -> logbook.v1.GetMetricHistoryBulkRequest
+	17, // 33: logbook.v1.SearchService.SearchDatasets:input_type -> logbook.v1.SearchDatasetsRequest
+	1,  // 34: logbook.v1.SearchService.SearchRuns:output_type -> logbook.v1.SearchRunsResponse
+	3,  // 35: logbook.v1.SearchService.SearchExperiments:output_type -> logbook.v1.SearchExperimentsResponse
+	5,  // 36: logbook.v1.SearchService.StreamSearchRuns:output_type -> logbook.v1.StreamSearchRunsResponse
+	7,  // 37: logbook.v1.SearchService.SearchExperimentRuns:output_type -> logbook.v1.SearchExperimentRunsResponse
+	9,  // 38: logbook.v1.SearchService.QueryRuns:output_type -> logbook.v1.QueryRunsResponse
+	11, // 39: logbook.v1.SearchService.Leaderboard:output_type -> logbook.v1.LeaderboardResponse
+	21, // 40: logbook.v1.SearchService.SearchRegisteredModels:output_type -> logbook.v1.SearchRegisteredModelsResponse
+	23, // 41: logbook.v1.SearchService.SearchModelVersions:output_type -> logbook.v1.SearchModelVersionsResponse
+	27, // 42: logbook.v1.SearchService.SearchLoggedModels:output_type -> logbook.v1.SearchLoggedModelsResponse
+	14, // 43: logbook.v1.SearchService.GetMetricHistoryBulkInterval:output_type -> logbook.v1.GetMetricHistoryBulkIntervalResponse
+	16, // 44: logbook.v1.SearchService.GetMetricHistoryBulk:output_type -> logbook.v1.GetMetricHistoryBulkResponse
+	19, // 45: logbook.v1.SearchService.SearchDatasets:output_type -> logbook.v1.SearchDatasetsResponse
+	34, // [34:46] is the sub-list for method output_type
+	22, // [22:34] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_logbook_v1_search_service_proto_init() }
@@ -1895,17 +2195,19 @@ func file_logbook_v1_search_service_proto_init() {
 	file_logbook_v1_search_service_proto_msgTypes[11].OneofWrappers = []any{}
 	file_logbook_v1_search_service_proto_msgTypes[13].OneofWrappers = []any{}
 	file_logbook_v1_search_service_proto_msgTypes[15].OneofWrappers = []any{}
-	file_logbook_v1_search_service_proto_msgTypes[17].OneofWrappers = []any{}
-	file_logbook_v1_search_service_proto_msgTypes[19].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[18].OneofWrappers = []any{}
 	file_logbook_v1_search_service_proto_msgTypes[20].OneofWrappers = []any{}
-	file_logbook_v1_search_service_proto_msgTypes[21].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[22].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[24].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[25].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logbook_v1_search_service_proto_rawDesc), len(file_logbook_v1_search_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,8 @@ const (
 	SearchService_SearchModelVersions_FullMethodName          = "/logbook.v1.SearchService/SearchModelVersions"
 	SearchService_SearchLoggedModels_FullMethodName           = "/logbook.v1.SearchService/SearchLoggedModels"
 	SearchService_GetMetricHistoryBulkInterval_FullMethodName = "/logbook.v1.SearchService/GetMetricHistoryBulkInterval"
+	SearchService_GetMetricHistoryBulk_FullMethodName         = "/logbook.v1.SearchService/GetMetricHistoryBulk"
+	SearchService_SearchDatasets_FullMethodName               = "/logbook.v1.SearchService/SearchDatasets"
 )
 
 // SearchServiceClient is the client API for SearchService service.
@@ -66,6 +68,12 @@ type SearchServiceClient interface {
 	// MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
 	// sampling), ordered by run (as given), then step, then timestamp.
 	GetMetricHistoryBulkInterval(ctx context.Context, in *GetMetricHistoryBulkIntervalRequest, opts ...grpc.CallOption) (*GetMetricHistoryBulkIntervalResponse, error)
+	// MLflow's older bulk history (GET /ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=…&metric_key=…): every
+	// point of one metric of several runs, by run id, then timestamp, step and value. Not an RPC in MLflow, so over HTTP
+	// it is a hand-written route with MLflow's query parameters and its answer shape (`{"metrics": []}` when empty).
+	GetMetricHistoryBulk(ctx context.Context, in *GetMetricHistoryBulkRequest, opts ...grpc.CallOption) (*GetMetricHistoryBulkResponse, error)
+	// The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context.
+	SearchDatasets(ctx context.Context, in *SearchDatasetsRequest, opts ...grpc.CallOption) (*SearchDatasetsResponse, error)
 }
 
 type searchServiceClient struct {
@@ -194,6 +202,26 @@ func (c *searchServiceClient) GetMetricHistoryBulkInterval(ctx context.Context, 
 	return out, nil
 }
 
+func (c *searchServiceClient) GetMetricHistoryBulk(ctx context.Context, in *GetMetricHistoryBulkRequest, opts ...grpc.CallOption) (*GetMetricHistoryBulkResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetMetricHistoryBulkResponse)
+	err := c.cc.Invoke(ctx, SearchService_GetMetricHistoryBulk_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *searchServiceClient) SearchDatasets(ctx context.Context, in *SearchDatasetsRequest, opts ...grpc.CallOption) (*SearchDatasetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchDatasetsResponse)
+	err := c.cc.Invoke(ctx, SearchService_SearchDatasets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SearchServiceServer is the server API for SearchService service.
 // All implementations must embed UnimplementedSearchServiceServer
 // for forward compatibility.
@@ -229,6 +257,12 @@ type SearchServiceServer interface {
 	// MLflow's metrics/get-history-bulk-interval: the points of one metric over several runs at sampled steps (MLflow's
 	// sampling), ordered by run (as given), then step, then timestamp.
 	GetMetricHistoryBulkInterval(context.Context, *GetMetricHistoryBulkIntervalRequest) (*GetMetricHistoryBulkIntervalResponse, error)
+	// MLflow's older bulk history (GET /ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=…&metric_key=…): every
+	// point of one metric of several runs, by run id, then timestamp, step and value. Not an RPC in MLflow, so over HTTP
+	// it is a hand-written route with MLflow's query parameters and its answer shape (`{"metrics": []}` when empty).
+	GetMetricHistoryBulk(context.Context, *GetMetricHistoryBulkRequest) (*GetMetricHistoryBulkResponse, error)
+	// The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context.
+	SearchDatasets(context.Context, *SearchDatasetsRequest) (*SearchDatasetsResponse, error)
 	mustEmbedUnimplementedSearchServiceServer()
 }
 
@@ -268,6 +302,12 @@ func (UnimplementedSearchServiceServer) SearchLoggedModels(context.Context, *Sea
 }
 func (UnimplementedSearchServiceServer) GetMetricHistoryBulkInterval(context.Context, *GetMetricHistoryBulkIntervalRequest) (*GetMetricHistoryBulkIntervalResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMetricHistoryBulkInterval not implemented")
+}
+func (UnimplementedSearchServiceServer) GetMetricHistoryBulk(context.Context, *GetMetricHistoryBulkRequest) (*GetMetricHistoryBulkResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMetricHistoryBulk not implemented")
+}
+func (UnimplementedSearchServiceServer) SearchDatasets(context.Context, *SearchDatasetsRequest) (*SearchDatasetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchDatasets not implemented")
 }
 func (UnimplementedSearchServiceServer) mustEmbedUnimplementedSearchServiceServer() {}
 func (UnimplementedSearchServiceServer) testEmbeddedByValue()                       {}
@@ -456,6 +496,42 @@ func _SearchService_GetMetricHistoryBulkInterval_Handler(srv interface{}, ctx co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SearchService_GetMetricHistoryBulk_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMetricHistoryBulkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SearchServiceServer).GetMetricHistoryBulk(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SearchService_GetMetricHistoryBulk_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SearchServiceServer).GetMetricHistoryBulk(ctx, req.(*GetMetricHistoryBulkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SearchService_SearchDatasets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchDatasetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SearchServiceServer).SearchDatasets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SearchService_SearchDatasets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SearchServiceServer).SearchDatasets(ctx, req.(*SearchDatasetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SearchService_ServiceDesc is the grpc.ServiceDesc for SearchService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -494,6 +570,14 @@ var SearchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMetricHistoryBulkInterval",
 			Handler:    _SearchService_GetMetricHistoryBulkInterval_Handler,
+		},
+		{
+			MethodName: "GetMetricHistoryBulk",
+			Handler:    _SearchService_GetMetricHistoryBulk_Handler,
+		},
+		{
+			MethodName: "SearchDatasets",
+			Handler:    _SearchService_SearchDatasets_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

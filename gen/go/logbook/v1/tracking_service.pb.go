@@ -868,6 +868,198 @@ func (x *CreateRunResponse) GetRun() *Run {
 	return nil
 }
 
+type CreatePromptlabRunRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required.
+	ExperimentId string    `protobuf:"bytes,1,opt,name=experiment_id,json=experimentId,proto3" json:"experiment_id,omitempty"`
+	RunName      string    `protobuf:"bytes,2,opt,name=run_name,json=runName,proto3" json:"run_name,omitempty"`
+	Tags         []*RunTag `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
+	// Required: the prompt, with `{{ name }}` placeholders.
+	PromptTemplate string `protobuf:"bytes,4,opt,name=prompt_template,json=promptTemplate,proto3" json:"prompt_template,omitempty"`
+	// Required: the placeholders' values.
+	PromptParameters []*Param `protobuf:"bytes,5,rep,name=prompt_parameters,json=promptParameters,proto3" json:"prompt_parameters,omitempty"`
+	// Required: the gateway route that answered.
+	ModelRoute      string   `protobuf:"bytes,6,opt,name=model_route,json=modelRoute,proto3" json:"model_route,omitempty"`
+	ModelParameters []*Param `protobuf:"bytes,7,rep,name=model_parameters,json=modelParameters,proto3" json:"model_parameters,omitempty"`
+	// Required: the prompt as sent.
+	ModelInput            string   `protobuf:"bytes,8,opt,name=model_input,json=modelInput,proto3" json:"model_input,omitempty"`
+	ModelOutput           string   `protobuf:"bytes,9,opt,name=model_output,json=modelOutput,proto3" json:"model_output,omitempty"`
+	ModelOutputParameters []*Param `protobuf:"bytes,10,rep,name=model_output_parameters,json=modelOutputParameters,proto3" json:"model_output_parameters,omitempty"`
+	// Required: the MLflow version of the UI that made the run.
+	MlflowVersion string `protobuf:"bytes,11,opt,name=mlflow_version,json=mlflowVersion,proto3" json:"mlflow_version,omitempty"`
+	// Defaults to "unknown".
+	UserId string `protobuf:"bytes,12,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Milliseconds since the Unix epoch; defaults to now.
+	StartTime     *int64 `protobuf:"varint,13,opt,name=start_time,json=startTime,proto3,oneof" json:"start_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePromptlabRunRequest) Reset() {
+	*x = CreatePromptlabRunRequest{}
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePromptlabRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePromptlabRunRequest) ProtoMessage() {}
+
+func (x *CreatePromptlabRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePromptlabRunRequest.ProtoReflect.Descriptor instead.
+func (*CreatePromptlabRunRequest) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CreatePromptlabRunRequest) GetExperimentId() string {
+	if x != nil {
+		return x.ExperimentId
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetRunName() string {
+	if x != nil {
+		return x.RunName
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetTags() []*RunTag {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *CreatePromptlabRunRequest) GetPromptTemplate() string {
+	if x != nil {
+		return x.PromptTemplate
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetPromptParameters() []*Param {
+	if x != nil {
+		return x.PromptParameters
+	}
+	return nil
+}
+
+func (x *CreatePromptlabRunRequest) GetModelRoute() string {
+	if x != nil {
+		return x.ModelRoute
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetModelParameters() []*Param {
+	if x != nil {
+		return x.ModelParameters
+	}
+	return nil
+}
+
+func (x *CreatePromptlabRunRequest) GetModelInput() string {
+	if x != nil {
+		return x.ModelInput
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetModelOutput() string {
+	if x != nil {
+		return x.ModelOutput
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetModelOutputParameters() []*Param {
+	if x != nil {
+		return x.ModelOutputParameters
+	}
+	return nil
+}
+
+func (x *CreatePromptlabRunRequest) GetMlflowVersion() string {
+	if x != nil {
+		return x.MlflowVersion
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *CreatePromptlabRunRequest) GetStartTime() int64 {
+	if x != nil && x.StartTime != nil {
+		return *x.StartTime
+	}
+	return 0
+}
+
+type CreatePromptlabRunResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePromptlabRunResponse) Reset() {
+	*x = CreatePromptlabRunResponse{}
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePromptlabRunResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePromptlabRunResponse) ProtoMessage() {}
+
+func (x *CreatePromptlabRunResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePromptlabRunResponse.ProtoReflect.Descriptor instead.
+func (*CreatePromptlabRunResponse) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CreatePromptlabRunResponse) GetRun() *Run {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
 type GetRunRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
@@ -879,7 +1071,7 @@ type GetRunRequest struct {
 
 func (x *GetRunRequest) Reset() {
 	*x = GetRunRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[18]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +1083,7 @@ func (x *GetRunRequest) String() string {
 func (*GetRunRequest) ProtoMessage() {}
 
 func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[18]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +1096,7 @@ func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunRequest.ProtoReflect.Descriptor instead.
 func (*GetRunRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{18}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetRunRequest) GetRunId() string {
@@ -930,7 +1122,7 @@ type GetRunResponse struct {
 
 func (x *GetRunResponse) Reset() {
 	*x = GetRunResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[19]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -942,7 +1134,7 @@ func (x *GetRunResponse) String() string {
 func (*GetRunResponse) ProtoMessage() {}
 
 func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[19]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -955,7 +1147,7 @@ func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunResponse.ProtoReflect.Descriptor instead.
 func (*GetRunResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{19}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetRunResponse) GetRun() *Run {
@@ -978,7 +1170,7 @@ type UpdateRunRequest struct {
 
 func (x *UpdateRunRequest) Reset() {
 	*x = UpdateRunRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[20]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1182,7 @@ func (x *UpdateRunRequest) String() string {
 func (*UpdateRunRequest) ProtoMessage() {}
 
 func (x *UpdateRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[20]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1195,7 @@ func (x *UpdateRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRunRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRunRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{20}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateRunRequest) GetRunId() string {
@@ -1050,7 +1242,7 @@ type UpdateRunResponse struct {
 
 func (x *UpdateRunResponse) Reset() {
 	*x = UpdateRunResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[21]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1254,7 @@ func (x *UpdateRunResponse) String() string {
 func (*UpdateRunResponse) ProtoMessage() {}
 
 func (x *UpdateRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[21]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1267,7 @@ func (x *UpdateRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRunResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRunResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{21}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateRunResponse) GetRunInfo() *RunInfo {
@@ -1094,7 +1286,7 @@ type DeleteRunRequest struct {
 
 func (x *DeleteRunRequest) Reset() {
 	*x = DeleteRunRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[22]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1298,7 @@ func (x *DeleteRunRequest) String() string {
 func (*DeleteRunRequest) ProtoMessage() {}
 
 func (x *DeleteRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[22]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1311,7 @@ func (x *DeleteRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRunRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRunRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{22}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeleteRunRequest) GetRunId() string {
@@ -1137,7 +1329,7 @@ type DeleteRunResponse struct {
 
 func (x *DeleteRunResponse) Reset() {
 	*x = DeleteRunResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[23]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1341,7 @@ func (x *DeleteRunResponse) String() string {
 func (*DeleteRunResponse) ProtoMessage() {}
 
 func (x *DeleteRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[23]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1354,7 @@ func (x *DeleteRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRunResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRunResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{23}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{25}
 }
 
 type RestoreRunRequest struct {
@@ -1174,7 +1366,7 @@ type RestoreRunRequest struct {
 
 func (x *RestoreRunRequest) Reset() {
 	*x = RestoreRunRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[24]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1186,7 +1378,7 @@ func (x *RestoreRunRequest) String() string {
 func (*RestoreRunRequest) ProtoMessage() {}
 
 func (x *RestoreRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[24]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1199,7 +1391,7 @@ func (x *RestoreRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRunRequest.ProtoReflect.Descriptor instead.
 func (*RestoreRunRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{24}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RestoreRunRequest) GetRunId() string {
@@ -1217,7 +1409,7 @@ type RestoreRunResponse struct {
 
 func (x *RestoreRunResponse) Reset() {
 	*x = RestoreRunResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[25]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1421,7 @@ func (x *RestoreRunResponse) String() string {
 func (*RestoreRunResponse) ProtoMessage() {}
 
 func (x *RestoreRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[25]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1434,7 @@ func (x *RestoreRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreRunResponse.ProtoReflect.Descriptor instead.
 func (*RestoreRunResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{25}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{27}
 }
 
 type LogMetricRequest struct {
@@ -1262,7 +1454,7 @@ type LogMetricRequest struct {
 
 func (x *LogMetricRequest) Reset() {
 	*x = LogMetricRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[26]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1466,7 @@ func (x *LogMetricRequest) String() string {
 func (*LogMetricRequest) ProtoMessage() {}
 
 func (x *LogMetricRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[26]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,7 +1479,7 @@ func (x *LogMetricRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogMetricRequest.ProtoReflect.Descriptor instead.
 func (*LogMetricRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{26}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *LogMetricRequest) GetRunId() string {
@@ -1361,7 +1553,7 @@ type LogMetricResponse struct {
 
 func (x *LogMetricResponse) Reset() {
 	*x = LogMetricResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[27]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1373,7 +1565,7 @@ func (x *LogMetricResponse) String() string {
 func (*LogMetricResponse) ProtoMessage() {}
 
 func (x *LogMetricResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[27]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1386,7 +1578,7 @@ func (x *LogMetricResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogMetricResponse.ProtoReflect.Descriptor instead.
 func (*LogMetricResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{27}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{29}
 }
 
 type LogParamRequest struct {
@@ -1401,7 +1593,7 @@ type LogParamRequest struct {
 
 func (x *LogParamRequest) Reset() {
 	*x = LogParamRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[28]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1413,7 +1605,7 @@ func (x *LogParamRequest) String() string {
 func (*LogParamRequest) ProtoMessage() {}
 
 func (x *LogParamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[28]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1426,7 +1618,7 @@ func (x *LogParamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogParamRequest.ProtoReflect.Descriptor instead.
 func (*LogParamRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{28}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *LogParamRequest) GetRunId() string {
@@ -1465,7 +1657,7 @@ type LogParamResponse struct {
 
 func (x *LogParamResponse) Reset() {
 	*x = LogParamResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[29]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1669,7 @@ func (x *LogParamResponse) String() string {
 func (*LogParamResponse) ProtoMessage() {}
 
 func (x *LogParamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[29]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1682,7 @@ func (x *LogParamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogParamResponse.ProtoReflect.Descriptor instead.
 func (*LogParamResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{29}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{31}
 }
 
 type SetTagRequest struct {
@@ -1505,7 +1697,7 @@ type SetTagRequest struct {
 
 func (x *SetTagRequest) Reset() {
 	*x = SetTagRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[30]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1709,7 @@ func (x *SetTagRequest) String() string {
 func (*SetTagRequest) ProtoMessage() {}
 
 func (x *SetTagRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[30]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1722,7 @@ func (x *SetTagRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTagRequest.ProtoReflect.Descriptor instead.
 func (*SetTagRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{30}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetTagRequest) GetRunId() string {
@@ -1569,7 +1761,7 @@ type SetTagResponse struct {
 
 func (x *SetTagResponse) Reset() {
 	*x = SetTagResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[31]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1773,7 @@ func (x *SetTagResponse) String() string {
 func (*SetTagResponse) ProtoMessage() {}
 
 func (x *SetTagResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[31]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1786,7 @@ func (x *SetTagResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTagResponse.ProtoReflect.Descriptor instead.
 func (*SetTagResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{31}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{33}
 }
 
 type DeleteTagRequest struct {
@@ -1607,7 +1799,7 @@ type DeleteTagRequest struct {
 
 func (x *DeleteTagRequest) Reset() {
 	*x = DeleteTagRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[32]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1811,7 @@ func (x *DeleteTagRequest) String() string {
 func (*DeleteTagRequest) ProtoMessage() {}
 
 func (x *DeleteTagRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[32]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1824,7 @@ func (x *DeleteTagRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTagRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTagRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{32}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DeleteTagRequest) GetRunId() string {
@@ -1657,7 +1849,7 @@ type DeleteTagResponse struct {
 
 func (x *DeleteTagResponse) Reset() {
 	*x = DeleteTagResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[33]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1669,7 +1861,7 @@ func (x *DeleteTagResponse) String() string {
 func (*DeleteTagResponse) ProtoMessage() {}
 
 func (x *DeleteTagResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[33]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1682,7 +1874,7 @@ func (x *DeleteTagResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTagResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTagResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{33}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{35}
 }
 
 type LogBatchRequest struct {
@@ -1697,7 +1889,7 @@ type LogBatchRequest struct {
 
 func (x *LogBatchRequest) Reset() {
 	*x = LogBatchRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[34]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1901,7 @@ func (x *LogBatchRequest) String() string {
 func (*LogBatchRequest) ProtoMessage() {}
 
 func (x *LogBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[34]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1914,7 @@ func (x *LogBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogBatchRequest.ProtoReflect.Descriptor instead.
 func (*LogBatchRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{34}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *LogBatchRequest) GetRunId() string {
@@ -1761,7 +1953,7 @@ type LogBatchResponse struct {
 
 func (x *LogBatchResponse) Reset() {
 	*x = LogBatchResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[35]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1773,7 +1965,7 @@ func (x *LogBatchResponse) String() string {
 func (*LogBatchResponse) ProtoMessage() {}
 
 func (x *LogBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[35]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1786,7 +1978,7 @@ func (x *LogBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogBatchResponse.ProtoReflect.Descriptor instead.
 func (*LogBatchResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{35}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{37}
 }
 
 type LogInputsRequest struct {
@@ -1800,7 +1992,7 @@ type LogInputsRequest struct {
 
 func (x *LogInputsRequest) Reset() {
 	*x = LogInputsRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[36]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1812,7 +2004,7 @@ func (x *LogInputsRequest) String() string {
 func (*LogInputsRequest) ProtoMessage() {}
 
 func (x *LogInputsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[36]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1825,7 +2017,7 @@ func (x *LogInputsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogInputsRequest.ProtoReflect.Descriptor instead.
 func (*LogInputsRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{36}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *LogInputsRequest) GetRunId() string {
@@ -1857,7 +2049,7 @@ type LogInputsResponse struct {
 
 func (x *LogInputsResponse) Reset() {
 	*x = LogInputsResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[37]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1869,7 +2061,7 @@ func (x *LogInputsResponse) String() string {
 func (*LogInputsResponse) ProtoMessage() {}
 
 func (x *LogInputsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[37]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1882,7 +2074,7 @@ func (x *LogInputsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogInputsResponse.ProtoReflect.Descriptor instead.
 func (*LogInputsResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{37}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{39}
 }
 
 type LogModelRequest struct {
@@ -1896,7 +2088,7 @@ type LogModelRequest struct {
 
 func (x *LogModelRequest) Reset() {
 	*x = LogModelRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[38]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2100,7 @@ func (x *LogModelRequest) String() string {
 func (*LogModelRequest) ProtoMessage() {}
 
 func (x *LogModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[38]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2113,7 @@ func (x *LogModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogModelRequest.ProtoReflect.Descriptor instead.
 func (*LogModelRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{38}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *LogModelRequest) GetRunId() string {
@@ -1946,7 +2138,7 @@ type LogModelResponse struct {
 
 func (x *LogModelResponse) Reset() {
 	*x = LogModelResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[39]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1958,7 +2150,7 @@ func (x *LogModelResponse) String() string {
 func (*LogModelResponse) ProtoMessage() {}
 
 func (x *LogModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[39]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1971,7 +2163,7 @@ func (x *LogModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogModelResponse.ProtoReflect.Descriptor instead.
 func (*LogModelResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{39}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{41}
 }
 
 type LogOutputsRequest struct {
@@ -1984,7 +2176,7 @@ type LogOutputsRequest struct {
 
 func (x *LogOutputsRequest) Reset() {
 	*x = LogOutputsRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[40]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2188,7 @@ func (x *LogOutputsRequest) String() string {
 func (*LogOutputsRequest) ProtoMessage() {}
 
 func (x *LogOutputsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[40]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2009,7 +2201,7 @@ func (x *LogOutputsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogOutputsRequest.ProtoReflect.Descriptor instead.
 func (*LogOutputsRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{40}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *LogOutputsRequest) GetRunId() string {
@@ -2034,7 +2226,7 @@ type LogOutputsResponse struct {
 
 func (x *LogOutputsResponse) Reset() {
 	*x = LogOutputsResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[41]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2238,7 @@ func (x *LogOutputsResponse) String() string {
 func (*LogOutputsResponse) ProtoMessage() {}
 
 func (x *LogOutputsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[41]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2251,7 @@ func (x *LogOutputsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogOutputsResponse.ProtoReflect.Descriptor instead.
 func (*LogOutputsResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{41}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{43}
 }
 
 type CreateLoggedModelRequest struct {
@@ -2077,7 +2269,7 @@ type CreateLoggedModelRequest struct {
 
 func (x *CreateLoggedModelRequest) Reset() {
 	*x = CreateLoggedModelRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[42]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2089,7 +2281,7 @@ func (x *CreateLoggedModelRequest) String() string {
 func (*CreateLoggedModelRequest) ProtoMessage() {}
 
 func (x *CreateLoggedModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[42]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2102,7 +2294,7 @@ func (x *CreateLoggedModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLoggedModelRequest.ProtoReflect.Descriptor instead.
 func (*CreateLoggedModelRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{42}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateLoggedModelRequest) GetExperimentId() string {
@@ -2156,7 +2348,7 @@ type CreateLoggedModelResponse struct {
 
 func (x *CreateLoggedModelResponse) Reset() {
 	*x = CreateLoggedModelResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[43]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2360,7 @@ func (x *CreateLoggedModelResponse) String() string {
 func (*CreateLoggedModelResponse) ProtoMessage() {}
 
 func (x *CreateLoggedModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[43]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2373,7 @@ func (x *CreateLoggedModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLoggedModelResponse.ProtoReflect.Descriptor instead.
 func (*CreateLoggedModelResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{43}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateLoggedModelResponse) GetModel() *LoggedModel {
@@ -2200,7 +2392,7 @@ type GetLoggedModelRequest struct {
 
 func (x *GetLoggedModelRequest) Reset() {
 	*x = GetLoggedModelRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[44]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2404,7 @@ func (x *GetLoggedModelRequest) String() string {
 func (*GetLoggedModelRequest) ProtoMessage() {}
 
 func (x *GetLoggedModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[44]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2417,7 @@ func (x *GetLoggedModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoggedModelRequest.ProtoReflect.Descriptor instead.
 func (*GetLoggedModelRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{44}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetLoggedModelRequest) GetModelId() string {
@@ -2244,7 +2436,7 @@ type GetLoggedModelResponse struct {
 
 func (x *GetLoggedModelResponse) Reset() {
 	*x = GetLoggedModelResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[45]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2256,7 +2448,7 @@ func (x *GetLoggedModelResponse) String() string {
 func (*GetLoggedModelResponse) ProtoMessage() {}
 
 func (x *GetLoggedModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[45]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2269,7 +2461,7 @@ func (x *GetLoggedModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoggedModelResponse.ProtoReflect.Descriptor instead.
 func (*GetLoggedModelResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{45}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetLoggedModelResponse) GetModel() *LoggedModel {
@@ -2289,7 +2481,7 @@ type FinalizeLoggedModelRequest struct {
 
 func (x *FinalizeLoggedModelRequest) Reset() {
 	*x = FinalizeLoggedModelRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[46]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2301,7 +2493,7 @@ func (x *FinalizeLoggedModelRequest) String() string {
 func (*FinalizeLoggedModelRequest) ProtoMessage() {}
 
 func (x *FinalizeLoggedModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[46]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2314,7 +2506,7 @@ func (x *FinalizeLoggedModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeLoggedModelRequest.ProtoReflect.Descriptor instead.
 func (*FinalizeLoggedModelRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{46}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *FinalizeLoggedModelRequest) GetModelId() string {
@@ -2340,7 +2532,7 @@ type FinalizeLoggedModelResponse struct {
 
 func (x *FinalizeLoggedModelResponse) Reset() {
 	*x = FinalizeLoggedModelResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[47]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2352,7 +2544,7 @@ func (x *FinalizeLoggedModelResponse) String() string {
 func (*FinalizeLoggedModelResponse) ProtoMessage() {}
 
 func (x *FinalizeLoggedModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[47]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2365,7 +2557,7 @@ func (x *FinalizeLoggedModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinalizeLoggedModelResponse.ProtoReflect.Descriptor instead.
 func (*FinalizeLoggedModelResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{47}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *FinalizeLoggedModelResponse) GetModel() *LoggedModel {
@@ -2384,7 +2576,7 @@ type DeleteLoggedModelRequest struct {
 
 func (x *DeleteLoggedModelRequest) Reset() {
 	*x = DeleteLoggedModelRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[48]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2396,7 +2588,7 @@ func (x *DeleteLoggedModelRequest) String() string {
 func (*DeleteLoggedModelRequest) ProtoMessage() {}
 
 func (x *DeleteLoggedModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[48]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2409,7 +2601,7 @@ func (x *DeleteLoggedModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteLoggedModelRequest.ProtoReflect.Descriptor instead.
 func (*DeleteLoggedModelRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{48}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeleteLoggedModelRequest) GetModelId() string {
@@ -2427,7 +2619,7 @@ type DeleteLoggedModelResponse struct {
 
 func (x *DeleteLoggedModelResponse) Reset() {
 	*x = DeleteLoggedModelResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[49]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2439,7 +2631,7 @@ func (x *DeleteLoggedModelResponse) String() string {
 func (*DeleteLoggedModelResponse) ProtoMessage() {}
 
 func (x *DeleteLoggedModelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[49]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2452,7 +2644,7 @@ func (x *DeleteLoggedModelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteLoggedModelResponse.ProtoReflect.Descriptor instead.
 func (*DeleteLoggedModelResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{49}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{51}
 }
 
 type SetLoggedModelTagsRequest struct {
@@ -2465,7 +2657,7 @@ type SetLoggedModelTagsRequest struct {
 
 func (x *SetLoggedModelTagsRequest) Reset() {
 	*x = SetLoggedModelTagsRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[50]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2669,7 @@ func (x *SetLoggedModelTagsRequest) String() string {
 func (*SetLoggedModelTagsRequest) ProtoMessage() {}
 
 func (x *SetLoggedModelTagsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[50]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2682,7 @@ func (x *SetLoggedModelTagsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetLoggedModelTagsRequest.ProtoReflect.Descriptor instead.
 func (*SetLoggedModelTagsRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{50}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SetLoggedModelTagsRequest) GetModelId() string {
@@ -2516,7 +2708,7 @@ type SetLoggedModelTagsResponse struct {
 
 func (x *SetLoggedModelTagsResponse) Reset() {
 	*x = SetLoggedModelTagsResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[51]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2528,7 +2720,7 @@ func (x *SetLoggedModelTagsResponse) String() string {
 func (*SetLoggedModelTagsResponse) ProtoMessage() {}
 
 func (x *SetLoggedModelTagsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[51]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2541,7 +2733,7 @@ func (x *SetLoggedModelTagsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetLoggedModelTagsResponse.ProtoReflect.Descriptor instead.
 func (*SetLoggedModelTagsResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{51}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SetLoggedModelTagsResponse) GetModel() *LoggedModel {
@@ -2561,7 +2753,7 @@ type DeleteLoggedModelTagRequest struct {
 
 func (x *DeleteLoggedModelTagRequest) Reset() {
 	*x = DeleteLoggedModelTagRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[52]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2573,7 +2765,7 @@ func (x *DeleteLoggedModelTagRequest) String() string {
 func (*DeleteLoggedModelTagRequest) ProtoMessage() {}
 
 func (x *DeleteLoggedModelTagRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[52]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2586,7 +2778,7 @@ func (x *DeleteLoggedModelTagRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteLoggedModelTagRequest.ProtoReflect.Descriptor instead.
 func (*DeleteLoggedModelTagRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{52}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DeleteLoggedModelTagRequest) GetModelId() string {
@@ -2611,7 +2803,7 @@ type DeleteLoggedModelTagResponse struct {
 
 func (x *DeleteLoggedModelTagResponse) Reset() {
 	*x = DeleteLoggedModelTagResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[53]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2815,7 @@ func (x *DeleteLoggedModelTagResponse) String() string {
 func (*DeleteLoggedModelTagResponse) ProtoMessage() {}
 
 func (x *DeleteLoggedModelTagResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[53]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2828,7 @@ func (x *DeleteLoggedModelTagResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteLoggedModelTagResponse.ProtoReflect.Descriptor instead.
 func (*DeleteLoggedModelTagResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{53}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{55}
 }
 
 type LogLoggedModelParamsRequest struct {
@@ -2649,7 +2841,7 @@ type LogLoggedModelParamsRequest struct {
 
 func (x *LogLoggedModelParamsRequest) Reset() {
 	*x = LogLoggedModelParamsRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[54]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2661,7 +2853,7 @@ func (x *LogLoggedModelParamsRequest) String() string {
 func (*LogLoggedModelParamsRequest) ProtoMessage() {}
 
 func (x *LogLoggedModelParamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[54]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2674,7 +2866,7 @@ func (x *LogLoggedModelParamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogLoggedModelParamsRequest.ProtoReflect.Descriptor instead.
 func (*LogLoggedModelParamsRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{54}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *LogLoggedModelParamsRequest) GetModelId() string {
@@ -2699,7 +2891,7 @@ type LogLoggedModelParamsResponse struct {
 
 func (x *LogLoggedModelParamsResponse) Reset() {
 	*x = LogLoggedModelParamsResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[55]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2711,7 +2903,7 @@ func (x *LogLoggedModelParamsResponse) String() string {
 func (*LogLoggedModelParamsResponse) ProtoMessage() {}
 
 func (x *LogLoggedModelParamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[55]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2724,7 +2916,7 @@ func (x *LogLoggedModelParamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogLoggedModelParamsResponse.ProtoReflect.Descriptor instead.
 func (*LogLoggedModelParamsResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{55}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{57}
 }
 
 type GetMetricHistoryRequest struct {
@@ -2741,7 +2933,7 @@ type GetMetricHistoryRequest struct {
 
 func (x *GetMetricHistoryRequest) Reset() {
 	*x = GetMetricHistoryRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[56]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2945,7 @@ func (x *GetMetricHistoryRequest) String() string {
 func (*GetMetricHistoryRequest) ProtoMessage() {}
 
 func (x *GetMetricHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[56]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2958,7 @@ func (x *GetMetricHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMetricHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetMetricHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{56}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *GetMetricHistoryRequest) GetRunId() string {
@@ -2814,7 +3006,7 @@ type GetMetricHistoryResponse struct {
 
 func (x *GetMetricHistoryResponse) Reset() {
 	*x = GetMetricHistoryResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[57]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2826,7 +3018,7 @@ func (x *GetMetricHistoryResponse) String() string {
 func (*GetMetricHistoryResponse) ProtoMessage() {}
 
 func (x *GetMetricHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[57]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2839,7 +3031,7 @@ func (x *GetMetricHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMetricHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetMetricHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{57}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *GetMetricHistoryResponse) GetMetrics() []*Metric {
@@ -2864,7 +3056,7 @@ type GetServerStatusRequest struct {
 
 func (x *GetServerStatusRequest) Reset() {
 	*x = GetServerStatusRequest{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[58]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2876,7 +3068,7 @@ func (x *GetServerStatusRequest) String() string {
 func (*GetServerStatusRequest) ProtoMessage() {}
 
 func (x *GetServerStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[58]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2889,7 +3081,7 @@ func (x *GetServerStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetServerStatusRequest) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{58}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{60}
 }
 
 type GetServerStatusResponse struct {
@@ -2913,7 +3105,7 @@ type GetServerStatusResponse struct {
 
 func (x *GetServerStatusResponse) Reset() {
 	*x = GetServerStatusResponse{}
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[59]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2925,7 +3117,7 @@ func (x *GetServerStatusResponse) String() string {
 func (*GetServerStatusResponse) ProtoMessage() {}
 
 func (x *GetServerStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_logbook_v1_tracking_service_proto_msgTypes[59]
+	mi := &file_logbook_v1_tracking_service_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2938,7 +3130,7 @@ func (x *GetServerStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetServerStatusResponse) Descriptor() ([]byte, []int) {
-	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{59}
+	return file_logbook_v1_tracking_service_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GetServerStatusResponse) GetStatus() string {
@@ -3053,6 +3245,27 @@ const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\v_start_timeB\t\n" +
 	"\a_run_id\"6\n" +
 	"\x11CreateRunResponse\x12!\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.logbook.v1.RunR\x03run\"\xcd\x04\n" +
+	"\x19CreatePromptlabRunRequest\x12#\n" +
+	"\rexperiment_id\x18\x01 \x01(\tR\fexperimentId\x12\x19\n" +
+	"\brun_name\x18\x02 \x01(\tR\arunName\x12&\n" +
+	"\x04tags\x18\x03 \x03(\v2\x12.logbook.v1.RunTagR\x04tags\x12'\n" +
+	"\x0fprompt_template\x18\x04 \x01(\tR\x0epromptTemplate\x12>\n" +
+	"\x11prompt_parameters\x18\x05 \x03(\v2\x11.logbook.v1.ParamR\x10promptParameters\x12\x1f\n" +
+	"\vmodel_route\x18\x06 \x01(\tR\n" +
+	"modelRoute\x12<\n" +
+	"\x10model_parameters\x18\a \x03(\v2\x11.logbook.v1.ParamR\x0fmodelParameters\x12\x1f\n" +
+	"\vmodel_input\x18\b \x01(\tR\n" +
+	"modelInput\x12!\n" +
+	"\fmodel_output\x18\t \x01(\tR\vmodelOutput\x12I\n" +
+	"\x17model_output_parameters\x18\n" +
+	" \x03(\v2\x11.logbook.v1.ParamR\x15modelOutputParameters\x12%\n" +
+	"\x0emlflow_version\x18\v \x01(\tR\rmlflowVersion\x12\x17\n" +
+	"\auser_id\x18\f \x01(\tR\x06userId\x12\"\n" +
+	"\n" +
+	"start_time\x18\r \x01(\x03H\x00R\tstartTime\x88\x01\x01B\r\n" +
+	"\v_start_time\"?\n" +
+	"\x1aCreatePromptlabRunResponse\x12!\n" +
 	"\x03run\x18\x01 \x01(\v2\x0f.logbook.v1.RunR\x03run\"A\n" +
 	"\rGetRunRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x19\n" +
@@ -3195,7 +3408,7 @@ const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\n" +
 	"_grpc_portB\f\n" +
 	"\n" +
-	"_http_port2\xd8\x1f\n" +
+	"_http_port2\xbd \n" +
 	"\x0fTrackingService\x12\x8c\x01\n" +
 	"\x10CreateExperiment\x12#.logbook.v1.CreateExperimentRequest\x1a$.logbook.v1.CreateExperimentResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/api/2.0/mlflow/experiments/create\x12}\n" +
 	"\rGetExperiment\x12 .logbook.v1.GetExperimentRequest\x1a!.logbook.v1.GetExperimentResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/api/2.0/mlflow/experiments/get\x12\x97\x01\n" +
@@ -3215,7 +3428,8 @@ const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\bLogParam\x12\x1b.logbook.v1.LogParamRequest\x1a\x1c.logbook.v1.LogParamResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/api/2.0/mlflow/runs/log-parameter\x12h\n" +
 	"\x06SetTag\x12\x19.logbook.v1.SetTagRequest\x1a\x1a.logbook.v1.SetTagResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/api/2.0/mlflow/runs/set-tag\x12t\n" +
 	"\tDeleteTag\x12\x1c.logbook.v1.DeleteTagRequest\x1a\x1d.logbook.v1.DeleteTagResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/api/2.0/mlflow/runs/delete-tag\x12p\n" +
-	"\bLogBatch\x12\x1b.logbook.v1.LogBatchRequest\x1a\x1c.logbook.v1.LogBatchResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/api/2.0/mlflow/runs/log-batch\x12t\n" +
+	"\bLogBatch\x12\x1b.logbook.v1.LogBatchRequest\x1a\x1c.logbook.v1.LogBatchResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/api/2.0/mlflow/runs/log-batch\x12c\n" +
+	"\x12CreatePromptlabRun\x12%.logbook.v1.CreatePromptlabRunRequest\x1a&.logbook.v1.CreatePromptlabRunResponse\x12t\n" +
 	"\tLogInputs\x12\x1c.logbook.v1.LogInputsRequest\x1a\x1d.logbook.v1.LogInputsResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/api/2.0/mlflow/runs/log-inputs\x12p\n" +
 	"\bLogModel\x12\x1b.logbook.v1.LogModelRequest\x1a\x1c.logbook.v1.LogModelResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/api/2.0/mlflow/runs/log-model\x12t\n" +
 	"\n" +
@@ -3245,7 +3459,7 @@ func file_logbook_v1_tracking_service_proto_rawDescGZIP() []byte {
 	return file_logbook_v1_tracking_service_proto_rawDescData
 }
 
-var file_logbook_v1_tracking_service_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
+var file_logbook_v1_tracking_service_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_logbook_v1_tracking_service_proto_goTypes = []any{
 	(*CreateExperimentRequest)(nil),      // 0: logbook.v1.CreateExperimentRequest
 	(*CreateExperimentResponse)(nil),     // 1: logbook.v1.CreateExperimentResponse
@@ -3265,160 +3479,169 @@ var file_logbook_v1_tracking_service_proto_goTypes = []any{
 	(*DeleteExperimentTagResponse)(nil),  // 15: logbook.v1.DeleteExperimentTagResponse
 	(*CreateRunRequest)(nil),             // 16: logbook.v1.CreateRunRequest
 	(*CreateRunResponse)(nil),            // 17: logbook.v1.CreateRunResponse
-	(*GetRunRequest)(nil),                // 18: logbook.v1.GetRunRequest
-	(*GetRunResponse)(nil),               // 19: logbook.v1.GetRunResponse
-	(*UpdateRunRequest)(nil),             // 20: logbook.v1.UpdateRunRequest
-	(*UpdateRunResponse)(nil),            // 21: logbook.v1.UpdateRunResponse
-	(*DeleteRunRequest)(nil),             // 22: logbook.v1.DeleteRunRequest
-	(*DeleteRunResponse)(nil),            // 23: logbook.v1.DeleteRunResponse
-	(*RestoreRunRequest)(nil),            // 24: logbook.v1.RestoreRunRequest
-	(*RestoreRunResponse)(nil),           // 25: logbook.v1.RestoreRunResponse
-	(*LogMetricRequest)(nil),             // 26: logbook.v1.LogMetricRequest
-	(*LogMetricResponse)(nil),            // 27: logbook.v1.LogMetricResponse
-	(*LogParamRequest)(nil),              // 28: logbook.v1.LogParamRequest
-	(*LogParamResponse)(nil),             // 29: logbook.v1.LogParamResponse
-	(*SetTagRequest)(nil),                // 30: logbook.v1.SetTagRequest
-	(*SetTagResponse)(nil),               // 31: logbook.v1.SetTagResponse
-	(*DeleteTagRequest)(nil),             // 32: logbook.v1.DeleteTagRequest
-	(*DeleteTagResponse)(nil),            // 33: logbook.v1.DeleteTagResponse
-	(*LogBatchRequest)(nil),              // 34: logbook.v1.LogBatchRequest
-	(*LogBatchResponse)(nil),             // 35: logbook.v1.LogBatchResponse
-	(*LogInputsRequest)(nil),             // 36: logbook.v1.LogInputsRequest
-	(*LogInputsResponse)(nil),            // 37: logbook.v1.LogInputsResponse
-	(*LogModelRequest)(nil),              // 38: logbook.v1.LogModelRequest
-	(*LogModelResponse)(nil),             // 39: logbook.v1.LogModelResponse
-	(*LogOutputsRequest)(nil),            // 40: logbook.v1.LogOutputsRequest
-	(*LogOutputsResponse)(nil),           // 41: logbook.v1.LogOutputsResponse
-	(*CreateLoggedModelRequest)(nil),     // 42: logbook.v1.CreateLoggedModelRequest
-	(*CreateLoggedModelResponse)(nil),    // 43: logbook.v1.CreateLoggedModelResponse
-	(*GetLoggedModelRequest)(nil),        // 44: logbook.v1.GetLoggedModelRequest
-	(*GetLoggedModelResponse)(nil),       // 45: logbook.v1.GetLoggedModelResponse
-	(*FinalizeLoggedModelRequest)(nil),   // 46: logbook.v1.FinalizeLoggedModelRequest
-	(*FinalizeLoggedModelResponse)(nil),  // 47: logbook.v1.FinalizeLoggedModelResponse
-	(*DeleteLoggedModelRequest)(nil),     // 48: logbook.v1.DeleteLoggedModelRequest
-	(*DeleteLoggedModelResponse)(nil),    // 49: logbook.v1.DeleteLoggedModelResponse
-	(*SetLoggedModelTagsRequest)(nil),    // 50: logbook.v1.SetLoggedModelTagsRequest
-	(*SetLoggedModelTagsResponse)(nil),   // 51: logbook.v1.SetLoggedModelTagsResponse
-	(*DeleteLoggedModelTagRequest)(nil),  // 52: logbook.v1.DeleteLoggedModelTagRequest
-	(*DeleteLoggedModelTagResponse)(nil), // 53: logbook.v1.DeleteLoggedModelTagResponse
-	(*LogLoggedModelParamsRequest)(nil),  // 54: logbook.v1.LogLoggedModelParamsRequest
-	(*LogLoggedModelParamsResponse)(nil), // 55: logbook.v1.LogLoggedModelParamsResponse
-	(*GetMetricHistoryRequest)(nil),      // 56: logbook.v1.GetMetricHistoryRequest
-	(*GetMetricHistoryResponse)(nil),     // 57: logbook.v1.GetMetricHistoryResponse
-	(*GetServerStatusRequest)(nil),       // 58: logbook.v1.GetServerStatusRequest
-	(*GetServerStatusResponse)(nil),      // 59: logbook.v1.GetServerStatusResponse
-	(*ExperimentTag)(nil),                // 60: logbook.v1.ExperimentTag
-	(*Experiment)(nil),                   // 61: logbook.v1.Experiment
-	(*RunTag)(nil),                       // 62: logbook.v1.RunTag
-	(*Run)(nil),                          // 63: logbook.v1.Run
-	(RunStatus)(0),                       // 64: logbook.v1.RunStatus
-	(*RunInfo)(nil),                      // 65: logbook.v1.RunInfo
-	(*Metric)(nil),                       // 66: logbook.v1.Metric
-	(*Param)(nil),                        // 67: logbook.v1.Param
-	(*DatasetInput)(nil),                 // 68: logbook.v1.DatasetInput
-	(*ModelInput)(nil),                   // 69: logbook.v1.ModelInput
-	(*ModelOutput)(nil),                  // 70: logbook.v1.ModelOutput
-	(*LoggedModelParameter)(nil),         // 71: logbook.v1.LoggedModelParameter
-	(*LoggedModelTag)(nil),               // 72: logbook.v1.LoggedModelTag
-	(*LoggedModel)(nil),                  // 73: logbook.v1.LoggedModel
-	(LoggedModelStatus)(0),               // 74: logbook.v1.LoggedModelStatus
-	(*StoreStatus)(nil),                  // 75: logbook.v1.StoreStatus
-	(*ArtifactStoreStatus)(nil),          // 76: logbook.v1.ArtifactStoreStatus
-	(*EntityCounts)(nil),                 // 77: logbook.v1.EntityCounts
+	(*CreatePromptlabRunRequest)(nil),    // 18: logbook.v1.CreatePromptlabRunRequest
+	(*CreatePromptlabRunResponse)(nil),   // 19: logbook.v1.CreatePromptlabRunResponse
+	(*GetRunRequest)(nil),                // 20: logbook.v1.GetRunRequest
+	(*GetRunResponse)(nil),               // 21: logbook.v1.GetRunResponse
+	(*UpdateRunRequest)(nil),             // 22: logbook.v1.UpdateRunRequest
+	(*UpdateRunResponse)(nil),            // 23: logbook.v1.UpdateRunResponse
+	(*DeleteRunRequest)(nil),             // 24: logbook.v1.DeleteRunRequest
+	(*DeleteRunResponse)(nil),            // 25: logbook.v1.DeleteRunResponse
+	(*RestoreRunRequest)(nil),            // 26: logbook.v1.RestoreRunRequest
+	(*RestoreRunResponse)(nil),           // 27: logbook.v1.RestoreRunResponse
+	(*LogMetricRequest)(nil),             // 28: logbook.v1.LogMetricRequest
+	(*LogMetricResponse)(nil),            // 29: logbook.v1.LogMetricResponse
+	(*LogParamRequest)(nil),              // 30: logbook.v1.LogParamRequest
+	(*LogParamResponse)(nil),             // 31: logbook.v1.LogParamResponse
+	(*SetTagRequest)(nil),                // 32: logbook.v1.SetTagRequest
+	(*SetTagResponse)(nil),               // 33: logbook.v1.SetTagResponse
+	(*DeleteTagRequest)(nil),             // 34: logbook.v1.DeleteTagRequest
+	(*DeleteTagResponse)(nil),            // 35: logbook.v1.DeleteTagResponse
+	(*LogBatchRequest)(nil),              // 36: logbook.v1.LogBatchRequest
+	(*LogBatchResponse)(nil),             // 37: logbook.v1.LogBatchResponse
+	(*LogInputsRequest)(nil),             // 38: logbook.v1.LogInputsRequest
+	(*LogInputsResponse)(nil),            // 39: logbook.v1.LogInputsResponse
+	(*LogModelRequest)(nil),              // 40: logbook.v1.LogModelRequest
+	(*LogModelResponse)(nil),             // 41: logbook.v1.LogModelResponse
+	(*LogOutputsRequest)(nil),            // 42: logbook.v1.LogOutputsRequest
+	(*LogOutputsResponse)(nil),           // 43: logbook.v1.LogOutputsResponse
+	(*CreateLoggedModelRequest)(nil),     // 44: logbook.v1.CreateLoggedModelRequest
+	(*CreateLoggedModelResponse)(nil),    // 45: logbook.v1.CreateLoggedModelResponse
+	(*GetLoggedModelRequest)(nil),        // 46: logbook.v1.GetLoggedModelRequest
+	(*GetLoggedModelResponse)(nil),       // 47: logbook.v1.GetLoggedModelResponse
+	(*FinalizeLoggedModelRequest)(nil),   // 48: logbook.v1.FinalizeLoggedModelRequest
+	(*FinalizeLoggedModelResponse)(nil),  // 49: logbook.v1.FinalizeLoggedModelResponse
+	(*DeleteLoggedModelRequest)(nil),     // 50: logbook.v1.DeleteLoggedModelRequest
+	(*DeleteLoggedModelResponse)(nil),    // 51: logbook.v1.DeleteLoggedModelResponse
+	(*SetLoggedModelTagsRequest)(nil),    // 52: logbook.v1.SetLoggedModelTagsRequest
+	(*SetLoggedModelTagsResponse)(nil),   // 53: logbook.v1.SetLoggedModelTagsResponse
+	(*DeleteLoggedModelTagRequest)(nil),  // 54: logbook.v1.DeleteLoggedModelTagRequest
+	(*DeleteLoggedModelTagResponse)(nil), // 55: logbook.v1.DeleteLoggedModelTagResponse
+	(*LogLoggedModelParamsRequest)(nil),  // 56: logbook.v1.LogLoggedModelParamsRequest
+	(*LogLoggedModelParamsResponse)(nil), // 57: logbook.v1.LogLoggedModelParamsResponse
+	(*GetMetricHistoryRequest)(nil),      // 58: logbook.v1.GetMetricHistoryRequest
+	(*GetMetricHistoryResponse)(nil),     // 59: logbook.v1.GetMetricHistoryResponse
+	(*GetServerStatusRequest)(nil),       // 60: logbook.v1.GetServerStatusRequest
+	(*GetServerStatusResponse)(nil),      // 61: logbook.v1.GetServerStatusResponse
+	(*ExperimentTag)(nil),                // 62: logbook.v1.ExperimentTag
+	(*Experiment)(nil),                   // 63: logbook.v1.Experiment
+	(*RunTag)(nil),                       // 64: logbook.v1.RunTag
+	(*Run)(nil),                          // 65: logbook.v1.Run
+	(*Param)(nil),                        // 66: logbook.v1.Param
+	(RunStatus)(0),                       // 67: logbook.v1.RunStatus
+	(*RunInfo)(nil),                      // 68: logbook.v1.RunInfo
+	(*Metric)(nil),                       // 69: logbook.v1.Metric
+	(*DatasetInput)(nil),                 // 70: logbook.v1.DatasetInput
+	(*ModelInput)(nil),                   // 71: logbook.v1.ModelInput
+	(*ModelOutput)(nil),                  // 72: logbook.v1.ModelOutput
+	(*LoggedModelParameter)(nil),         // 73: logbook.v1.LoggedModelParameter
+	(*LoggedModelTag)(nil),               // 74: logbook.v1.LoggedModelTag
+	(*LoggedModel)(nil),                  // 75: logbook.v1.LoggedModel
+	(LoggedModelStatus)(0),               // 76: logbook.v1.LoggedModelStatus
+	(*StoreStatus)(nil),                  // 77: logbook.v1.StoreStatus
+	(*ArtifactStoreStatus)(nil),          // 78: logbook.v1.ArtifactStoreStatus
+	(*EntityCounts)(nil),                 // 79: logbook.v1.EntityCounts
 }
 var file_logbook_v1_tracking_service_proto_depIdxs = []int32{
-	60, // 0: logbook.v1.CreateExperimentRequest.tags:type_name -> logbook.v1.ExperimentTag
-	61, // 1: logbook.v1.GetExperimentResponse.experiment:type_name -> logbook.v1.Experiment
-	61, // 2: logbook.v1.GetExperimentByNameResponse.experiment:type_name -> logbook.v1.Experiment
-	62, // 3: logbook.v1.CreateRunRequest.tags:type_name -> logbook.v1.RunTag
-	63, // 4: logbook.v1.CreateRunResponse.run:type_name -> logbook.v1.Run
-	63, // 5: logbook.v1.GetRunResponse.run:type_name -> logbook.v1.Run
-	64, // 6: logbook.v1.UpdateRunRequest.status:type_name -> logbook.v1.RunStatus
-	65, // 7: logbook.v1.UpdateRunResponse.run_info:type_name -> logbook.v1.RunInfo
-	66, // 8: logbook.v1.LogBatchRequest.metrics:type_name -> logbook.v1.Metric
-	67, // 9: logbook.v1.LogBatchRequest.params:type_name -> logbook.v1.Param
-	62, // 10: logbook.v1.LogBatchRequest.tags:type_name -> logbook.v1.RunTag
-	68, // 11: logbook.v1.LogInputsRequest.datasets:type_name -> logbook.v1.DatasetInput
-	69, // 12: logbook.v1.LogInputsRequest.models:type_name -> logbook.v1.ModelInput
-	70, // 13: logbook.v1.LogOutputsRequest.models:type_name -> logbook.v1.ModelOutput
-	71, // 14: logbook.v1.CreateLoggedModelRequest.params:type_name -> logbook.v1.LoggedModelParameter
-	72, // 15: logbook.v1.CreateLoggedModelRequest.tags:type_name -> logbook.v1.LoggedModelTag
-	73, // 16: logbook.v1.CreateLoggedModelResponse.model:type_name -> logbook.v1.LoggedModel
-	73, // 17: logbook.v1.GetLoggedModelResponse.model:type_name -> logbook.v1.LoggedModel
-	74, // 18: logbook.v1.FinalizeLoggedModelRequest.status:type_name -> logbook.v1.LoggedModelStatus
-	73, // 19: logbook.v1.FinalizeLoggedModelResponse.model:type_name -> logbook.v1.LoggedModel
-	72, // 20: logbook.v1.SetLoggedModelTagsRequest.tags:type_name -> logbook.v1.LoggedModelTag
-	73, // 21: logbook.v1.SetLoggedModelTagsResponse.model:type_name -> logbook.v1.LoggedModel
-	71, // 22: logbook.v1.LogLoggedModelParamsRequest.params:type_name -> logbook.v1.LoggedModelParameter
-	66, // 23: logbook.v1.GetMetricHistoryResponse.metrics:type_name -> logbook.v1.Metric
-	75, // 24: logbook.v1.GetServerStatusResponse.store:type_name -> logbook.v1.StoreStatus
-	76, // 25: logbook.v1.GetServerStatusResponse.artifacts:type_name -> logbook.v1.ArtifactStoreStatus
-	77, // 26: logbook.v1.GetServerStatusResponse.counts:type_name -> logbook.v1.EntityCounts
-	0,  // 27: logbook.v1.TrackingService.CreateExperiment:input_type -> logbook.v1.CreateExperimentRequest
-	2,  // 28: logbook.v1.TrackingService.GetExperiment:input_type -> logbook.v1.GetExperimentRequest
-	4,  // 29: logbook.v1.TrackingService.GetExperimentByName:input_type -> logbook.v1.GetExperimentByNameRequest
-	6,  // 30: logbook.v1.TrackingService.UpdateExperiment:input_type -> logbook.v1.UpdateExperimentRequest
-	8,  // 31: logbook.v1.TrackingService.DeleteExperiment:input_type -> logbook.v1.DeleteExperimentRequest
-	10, // 32: logbook.v1.TrackingService.RestoreExperiment:input_type -> logbook.v1.RestoreExperimentRequest
-	12, // 33: logbook.v1.TrackingService.SetExperimentTag:input_type -> logbook.v1.SetExperimentTagRequest
-	14, // 34: logbook.v1.TrackingService.DeleteExperimentTag:input_type -> logbook.v1.DeleteExperimentTagRequest
-	16, // 35: logbook.v1.TrackingService.CreateRun:input_type -> logbook.v1.CreateRunRequest
-	18, // 36: logbook.v1.TrackingService.GetRun:input_type -> logbook.v1.GetRunRequest
-	20, // 37: logbook.v1.TrackingService.UpdateRun:input_type -> logbook.v1.UpdateRunRequest
-	22, // 38: logbook.v1.TrackingService.DeleteRun:input_type -> logbook.v1.DeleteRunRequest
-	24, // 39: logbook.v1.TrackingService.RestoreRun:input_type -> logbook.v1.RestoreRunRequest
-	26, // 40: logbook.v1.TrackingService.LogMetric:input_type -> logbook.v1.LogMetricRequest
-	28, // 41: logbook.v1.TrackingService.LogParam:input_type -> logbook.v1.LogParamRequest
-	30, // 42: logbook.v1.TrackingService.SetTag:input_type -> logbook.v1.SetTagRequest
-	32, // 43: logbook.v1.TrackingService.DeleteTag:input_type -> logbook.v1.DeleteTagRequest
-	34, // 44: logbook.v1.TrackingService.LogBatch:input_type -> logbook.v1.LogBatchRequest
-	36, // 45: logbook.v1.TrackingService.LogInputs:input_type -> logbook.v1.LogInputsRequest
-	38, // 46: logbook.v1.TrackingService.LogModel:input_type -> logbook.v1.LogModelRequest
-	40, // 47: logbook.v1.TrackingService.LogOutputs:input_type -> logbook.v1.LogOutputsRequest
-	42, // 48: logbook.v1.TrackingService.CreateLoggedModel:input_type -> logbook.v1.CreateLoggedModelRequest
-	44, // 49: logbook.v1.TrackingService.GetLoggedModel:input_type -> logbook.v1.GetLoggedModelRequest
-	46, // 50: logbook.v1.TrackingService.FinalizeLoggedModel:input_type -> logbook.v1.FinalizeLoggedModelRequest
-	48, // 51: logbook.v1.TrackingService.DeleteLoggedModel:input_type -> logbook.v1.DeleteLoggedModelRequest
-	50, // 52: logbook.v1.TrackingService.SetLoggedModelTags:input_type -> logbook.v1.SetLoggedModelTagsRequest
-	52, // 53: logbook.v1.TrackingService.DeleteLoggedModelTag:input_type -> logbook.v1.DeleteLoggedModelTagRequest
-	54, // 54: logbook.v1.TrackingService.LogLoggedModelParams:input_type -> logbook.v1.LogLoggedModelParamsRequest
-	56, // 55: logbook.v1.TrackingService.GetMetricHistory:input_type -> logbook.v1.GetMetricHistoryRequest
-	58, // 56: logbook.v1.TrackingService.GetServerStatus:input_type -> logbook.v1.GetServerStatusRequest
-	1,  // 57: logbook.v1.TrackingService.CreateExperiment:output_type -> logbook.v1.CreateExperimentResponse
-	3,  // 58: logbook.v1.TrackingService.GetExperiment:output_type -> logbook.v1.GetExperimentResponse
-	5,  // 59: logbook.v1.TrackingService.GetExperimentByName:output_type -> logbook.v1.GetExperimentByNameResponse
-	7,  // 60: logbook.v1.TrackingService.UpdateExperiment:output_type -> logbook.v1.UpdateExperimentResponse
-	9,  // 61: logbook.v1.TrackingService.DeleteExperiment:output_type -> logbook.v1.DeleteExperimentResponse
-	11, // 62: logbook.v1.TrackingService.RestoreExperiment:output_type -> logbook.v1.RestoreExperimentResponse
-	13, // 63: logbook.v1.TrackingService.SetExperimentTag:output_type -> logbook.v1.SetExperimentTagResponse
-	15, // 64: logbook.v1.TrackingService.DeleteExperimentTag:output_type -> logbook.v1.DeleteExperimentTagResponse
-	17, // 65: logbook.v1.TrackingService.CreateRun:output_type -> logbook.v1.CreateRunResponse
-	19, // 66: logbook.v1.TrackingService.GetRun:output_type -> logbook.v1.GetRunResponse
-	21, // 67: logbook.v1.TrackingService.UpdateRun:output_type -> logbook.v1.UpdateRunResponse
-	23, // 68: logbook.v1.TrackingService.DeleteRun:output_type -> logbook.v1.DeleteRunResponse
-	25, // 69: logbook.v1.TrackingService.RestoreRun:output_type -> logbook.v1.RestoreRunResponse
-	27, // 70: logbook.v1.TrackingService.LogMetric:output_type -> logbook.v1.LogMetricResponse
-	29, // 71: logbook.v1.TrackingService.LogParam:output_type -> logbook.v1.LogParamResponse
-	31, // 72: logbook.v1.TrackingService.SetTag:output_type -> logbook.v1.SetTagResponse
-	33, // 73: logbook.v1.TrackingService.DeleteTag:output_type -> logbook.v1.DeleteTagResponse
-	35, // 74: logbook.v1.TrackingService.LogBatch:output_type -> logbook.v1.LogBatchResponse
-	37, // 75: logbook.v1.TrackingService.LogInputs:output_type -> logbook.v1.LogInputsResponse
-	39, // 76: logbook.v1.TrackingService.LogModel:output_type -> logbook.v1.LogModelResponse
-	41, // 77: logbook.v1.TrackingService.LogOutputs:output_type -> logbook.v1.LogOutputsResponse
-	43, // 78: logbook.v1.TrackingService.CreateLoggedModel:output_type -> logbook.v1.CreateLoggedModelResponse
-	45, // 79: logbook.v1.TrackingService.GetLoggedModel:output_type -> logbook.v1.GetLoggedModelResponse
-	47, // 80: logbook.v1.TrackingService.FinalizeLoggedModel:output_type -> logbook.v1.FinalizeLoggedModelResponse
-	49, // 81: logbook.v1.TrackingService.DeleteLoggedModel:output_type -> logbook.v1.DeleteLoggedModelResponse
-	51, // 82: logbook.v1.TrackingService.SetLoggedModelTags:output_type -> logbook.v1.SetLoggedModelTagsResponse
-	53, // 83: logbook.v1.TrackingService.DeleteLoggedModelTag:output_type -> logbook.v1.DeleteLoggedModelTagResponse
-	55, // 84: logbook.v1.TrackingService.LogLoggedModelParams:output_type -> logbook.v1.LogLoggedModelParamsResponse
-	57, // 85: logbook.v1.TrackingService.GetMetricHistory:output_type -> logbook.v1.GetMetricHistoryResponse
-	59, // 86: logbook.v1.TrackingService.GetServerStatus:output_type -> logbook.v1.GetServerStatusResponse
-	57, // [57:87] is the sub-list for method output_type
-	27, // [27:57] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	62, // 0: logbook.v1.CreateExperimentRequest.tags:type_name -> logbook.v1.ExperimentTag
+	63, // 1: logbook.v1.GetExperimentResponse.experiment:type_name -> logbook.v1.Experiment
+	63, // 2: logbook.v1.GetExperimentByNameResponse.experiment:type_name -> logbook.v1.Experiment
+	64, // 3: logbook.v1.CreateRunRequest.tags:type_name -> logbook.v1.RunTag
+	65, // 4: logbook.v1.CreateRunResponse.run:type_name -> logbook.v1.Run
+	64, // 5: logbook.v1.CreatePromptlabRunRequest.tags:type_name -> logbook.v1.RunTag
+	66, // 6: logbook.v1.CreatePromptlabRunRequest.prompt_parameters:type_name -> logbook.v1.Param
+	66, // 7: logbook.v1.CreatePromptlabRunRequest.model_parameters:type_name -> logbook.v1.Param
+	66, // 8: logbook.v1.CreatePromptlabRunRequest.model_output_parameters:type_name -> logbook.v1.Param
+	65, // 9: logbook.v1.CreatePromptlabRunResponse.run:type_name -> logbook.v1.Run
+	65, // 10: logbook.v1.GetRunResponse.run:type_name -> logbook.v1.Run
+	67, // 11: logbook.v1.UpdateRunRequest.status:type_name -> logbook.v1.RunStatus
+	68, // 12: logbook.v1.UpdateRunResponse.run_info:type_name -> logbook.v1.RunInfo
+	69, // 13: logbook.v1.LogBatchRequest.metrics:type_name -> logbook.v1.Metric
+	66, // 14: logbook.v1.LogBatchRequest.params:type_name -> logbook.v1.Param
+	64, // 15: logbook.v1.LogBatchRequest.tags:type_name -> logbook.v1.RunTag
+	70, // 16: logbook.v1.LogInputsRequest.datasets:type_name -> logbook.v1.DatasetInput
+	71, // 17: logbook.v1.LogInputsRequest.models:type_name -> logbook.v1.ModelInput
+	72, // 18: logbook.v1.LogOutputsRequest.models:type_name -> logbook.v1.ModelOutput
+	73, // 19: logbook.v1.CreateLoggedModelRequest.params:type_name -> logbook.v1.LoggedModelParameter
+	74, // 20: logbook.v1.CreateLoggedModelRequest.tags:type_name -> logbook.v1.LoggedModelTag
+	75, // 21: logbook.v1.CreateLoggedModelResponse.model:type_name -> logbook.v1.LoggedModel
+	75, // 22: logbook.v1.GetLoggedModelResponse.model:type_name -> logbook.v1.LoggedModel
+	76, // 23: logbook.v1.FinalizeLoggedModelRequest.status:type_name -> logbook.v1.LoggedModelStatus
+	75, // 24: logbook.v1.FinalizeLoggedModelResponse.model:type_name -> logbook.v1.LoggedModel
+	74, // 25: logbook.v1.SetLoggedModelTagsRequest.tags:type_name -> logbook.v1.LoggedModelTag
+	75, // 26: logbook.v1.SetLoggedModelTagsResponse.model:type_name -> logbook.v1.LoggedModel
+	73, // 27: logbook.v1.LogLoggedModelParamsRequest.params:type_name -> logbook.v1.LoggedModelParameter
+	69, // 28: logbook.v1.GetMetricHistoryResponse.metrics:type_name -> logbook.v1.Metric
+	77, // 29: logbook.v1.GetServerStatusResponse.store:type_name -> logbook.v1.StoreStatus
+	78, // 30: logbook.v1.GetServerStatusResponse.artifacts:type_name -> logbook.v1.ArtifactStoreStatus
+	79, // 31: logbook.v1.GetServerStatusResponse.counts:type_name -> logbook.v1.EntityCounts
+	0,  // 32: logbook.v1.TrackingService.CreateExperiment:input_type -> logbook.v1.CreateExperimentRequest
+	2,  // 33: logbook.v1.TrackingService.GetExperiment:input_type -> logbook.v1.GetExperimentRequest
+	4,  // 34: logbook.v1.TrackingService.GetExperimentByName:input_type -> logbook.v1.GetExperimentByNameRequest
+	6,  // 35: logbook.v1.TrackingService.UpdateExperiment:input_type -> logbook.v1.UpdateExperimentRequest
+	8,  // 36: logbook.v1.TrackingService.DeleteExperiment:input_type -> logbook.v1.DeleteExperimentRequest
+	10, // 37: logbook.v1.TrackingService.RestoreExperiment:input_type -> logbook.v1.RestoreExperimentRequest
+	12, // 38: logbook.v1.TrackingService.SetExperimentTag:input_type -> logbook.v1.SetExperimentTagRequest
+	14, // 39: logbook.v1.TrackingService.DeleteExperimentTag:input_type -> logbook.v1.DeleteExperimentTagRequest
+	16, // 40: logbook.v1.TrackingService.CreateRun:input_type -> logbook.v1.CreateRunRequest
+	20, // 41: logbook.v1.TrackingService.GetRun:input_type -> logbook.v1.GetRunRequest
+	22, // 42: logbook.v1.TrackingService.UpdateRun:input_type -> logbook.v1.UpdateRunRequest
+	24, // 43: logbook.v1.TrackingService.DeleteRun:input_type -> logbook.v1.DeleteRunRequest
+	26, // 44: logbook.v1.TrackingService.RestoreRun:input_type -> logbook.v1.RestoreRunRequest
+	28, // 45: logbook.v1.TrackingService.LogMetric:input_type -> logbook.v1.LogMetricRequest
+	30, // 46: logbook.v1.TrackingService.LogParam:input_type -> logbook.v1.LogParamRequest
+	32, // 47: logbook.v1.TrackingService.SetTag:input_type -> logbook.v1.SetTagRequest
+	34, // 48: logbook.v1.TrackingService.DeleteTag:input_type -> logbook.v1.DeleteTagRequest
+	36, // 49: logbook.v1.TrackingService.LogBatch:input_type -> logbook.v1.LogBatchRequest
+	18, // 50: logbook.v1.TrackingService.CreatePromptlabRun:input_type -> logbook.v1.CreatePromptlabRunRequest
+	38, // 51: logbook.v1.TrackingService.LogInputs:input_type -> logbook.v1.LogInputsRequest
+	40, // 52: logbook.v1.TrackingService.LogModel:input_type -> logbook.v1.LogModelRequest
+	42, // 53: logbook.v1.TrackingService.LogOutputs:input_type -> logbook.v1.LogOutputsRequest
+	44, // 54: logbook.v1.TrackingService.CreateLoggedModel:input_type -> logbook.v1.CreateLoggedModelRequest
+	46, // 55: logbook.v1.TrackingService.GetLoggedModel:input_type -> logbook.v1.GetLoggedModelRequest
+	48, // 56: logbook.v1.TrackingService.FinalizeLoggedModel:input_type -> logbook.v1.FinalizeLoggedModelRequest
+	50, // 57: logbook.v1.TrackingService.DeleteLoggedModel:input_type -> logbook.v1.DeleteLoggedModelRequest
+	52, // 58: logbook.v1.TrackingService.SetLoggedModelTags:input_type -> logbook.v1.SetLoggedModelTagsRequest
+	54, // 59: logbook.v1.TrackingService.DeleteLoggedModelTag:input_type -> logbook.v1.DeleteLoggedModelTagRequest
+	56, // 60: logbook.v1.TrackingService.LogLoggedModelParams:input_type -> logbook.v1.LogLoggedModelParamsRequest
+	58, // 61: logbook.v1.TrackingService.GetMetricHistory:input_type -> logbook.v1.GetMetricHistoryRequest
+	60, // 62: logbook.v1.TrackingService.GetServerStatus:input_type -> logbook.v1.GetServerStatusRequest
+	1,  // 63: logbook.v1.TrackingService.CreateExperiment:output_type -> logbook.v1.CreateExperimentResponse
+	3,  // 64: logbook.v1.TrackingService.GetExperiment:output_type -> logbook.v1.GetExperimentResponse
+	5,  // 65: logbook.v1.TrackingService.GetExperimentByName:output_type -> logbook.v1.GetExperimentByNameResponse
+	7,  // 66: logbook.v1.TrackingService.UpdateExperiment:output_type -> logbook.v1.UpdateExperimentResponse
+	9,  // 67: logbook.v1.TrackingService.DeleteExperiment:output_type -> logbook.v1.DeleteExperimentResponse
+	11, // 68: logbook.v1.TrackingService.RestoreExperiment:output_type -> logbook.v1.RestoreExperimentResponse
+	13, // 69: logbook.v1.TrackingService.SetExperimentTag:output_type -> logbook.v1.SetExperimentTagResponse
+	15, // 70: logbook.v1.TrackingService.DeleteExperimentTag:output_type -> logbook.v1.DeleteExperimentTagResponse
+	17, // 71: logbook.v1.TrackingService.CreateRun:output_type -> logbook.v1.CreateRunResponse
+	21, // 72: logbook.v1.TrackingService.GetRun:output_type -> logbook.v1.GetRunResponse
+	23, // 73: logbook.v1.TrackingService.UpdateRun:output_type -> logbook.v1.UpdateRunResponse
+	25, // 74: logbook.v1.TrackingService.DeleteRun:output_type -> logbook.v1.DeleteRunResponse
+	27, // 75: logbook.v1.TrackingService.RestoreRun:output_type -> logbook.v1.RestoreRunResponse
+	29, // 76: logbook.v1.TrackingService.LogMetric:output_type -> logbook.v1.LogMetricResponse
+	31, // 77: logbook.v1.TrackingService.LogParam:output_type -> logbook.v1.LogParamResponse
+	33, // 78: logbook.v1.TrackingService.SetTag:output_type -> logbook.v1.SetTagResponse
+	35, // 79: logbook.v1.TrackingService.DeleteTag:output_type -> logbook.v1.DeleteTagResponse
+	37, // 80: logbook.v1.TrackingService.LogBatch:output_type -> logbook.v1.LogBatchResponse
+	19, // 81: logbook.v1.TrackingService.CreatePromptlabRun:output_type -> logbook.v1.CreatePromptlabRunResponse
+	39, // 82: logbook.v1.TrackingService.LogInputs:output_type -> logbook.v1.LogInputsResponse
+	41, // 83: logbook.v1.TrackingService.LogModel:output_type -> logbook.v1.LogModelResponse
+	43, // 84: logbook.v1.TrackingService.LogOutputs:output_type -> logbook.v1.LogOutputsResponse
+	45, // 85: logbook.v1.TrackingService.CreateLoggedModel:output_type -> logbook.v1.CreateLoggedModelResponse
+	47, // 86: logbook.v1.TrackingService.GetLoggedModel:output_type -> logbook.v1.GetLoggedModelResponse
+	49, // 87: logbook.v1.TrackingService.FinalizeLoggedModel:output_type -> logbook.v1.FinalizeLoggedModelResponse
+	51, // 88: logbook.v1.TrackingService.DeleteLoggedModel:output_type -> logbook.v1.DeleteLoggedModelResponse
+	53, // 89: logbook.v1.TrackingService.SetLoggedModelTags:output_type -> logbook.v1.SetLoggedModelTagsResponse
+	55, // 90: logbook.v1.TrackingService.DeleteLoggedModelTag:output_type -> logbook.v1.DeleteLoggedModelTagResponse
+	57, // 91: logbook.v1.TrackingService.LogLoggedModelParams:output_type -> logbook.v1.LogLoggedModelParamsResponse
+	59, // 92: logbook.v1.TrackingService.GetMetricHistory:output_type -> logbook.v1.GetMetricHistoryResponse
+	61, // 93: logbook.v1.TrackingService.GetServerStatus:output_type -> logbook.v1.GetServerStatusResponse
+	63, // [63:94] is the sub-list for method output_type
+	32, // [32:63] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_logbook_v1_tracking_service_proto_init() }
@@ -3433,20 +3656,21 @@ func file_logbook_v1_tracking_service_proto_init() {
 	file_logbook_v1_tracking_service_proto_msgTypes[6].OneofWrappers = []any{}
 	file_logbook_v1_tracking_service_proto_msgTypes[12].OneofWrappers = []any{}
 	file_logbook_v1_tracking_service_proto_msgTypes[16].OneofWrappers = []any{}
-	file_logbook_v1_tracking_service_proto_msgTypes[20].OneofWrappers = []any{}
-	file_logbook_v1_tracking_service_proto_msgTypes[26].OneofWrappers = []any{}
+	file_logbook_v1_tracking_service_proto_msgTypes[18].OneofWrappers = []any{}
+	file_logbook_v1_tracking_service_proto_msgTypes[22].OneofWrappers = []any{}
 	file_logbook_v1_tracking_service_proto_msgTypes[28].OneofWrappers = []any{}
 	file_logbook_v1_tracking_service_proto_msgTypes[30].OneofWrappers = []any{}
-	file_logbook_v1_tracking_service_proto_msgTypes[42].OneofWrappers = []any{}
-	file_logbook_v1_tracking_service_proto_msgTypes[56].OneofWrappers = []any{}
-	file_logbook_v1_tracking_service_proto_msgTypes[59].OneofWrappers = []any{}
+	file_logbook_v1_tracking_service_proto_msgTypes[32].OneofWrappers = []any{}
+	file_logbook_v1_tracking_service_proto_msgTypes[44].OneofWrappers = []any{}
+	file_logbook_v1_tracking_service_proto_msgTypes[58].OneofWrappers = []any{}
+	file_logbook_v1_tracking_service_proto_msgTypes[61].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logbook_v1_tracking_service_proto_rawDesc), len(file_logbook_v1_tracking_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   60,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

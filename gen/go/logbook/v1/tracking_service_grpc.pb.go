@@ -37,6 +37,7 @@ const (
 	TrackingService_SetTag_FullMethodName               = "/logbook.v1.TrackingService/SetTag"
 	TrackingService_DeleteTag_FullMethodName            = "/logbook.v1.TrackingService/DeleteTag"
 	TrackingService_LogBatch_FullMethodName             = "/logbook.v1.TrackingService/LogBatch"
+	TrackingService_CreatePromptlabRun_FullMethodName   = "/logbook.v1.TrackingService/CreatePromptlabRun"
 	TrackingService_LogInputs_FullMethodName            = "/logbook.v1.TrackingService/LogInputs"
 	TrackingService_LogModel_FullMethodName             = "/logbook.v1.TrackingService/LogModel"
 	TrackingService_LogOutputs_FullMethodName           = "/logbook.v1.TrackingService/LogOutputs"
@@ -82,6 +83,11 @@ type TrackingServiceClient interface {
 	// Logs up to 1000 metrics, 100 params and 100 tags (1000 entities in all) at once.
 	// The batch is validated whole first: a batch that fails validation writes nothing.
 	LogBatch(ctx context.Context, in *LogBatchRequest, opts ...grpc.CallOption) (*LogBatchResponse, error)
+	// The MLflow UI's prompt lab: a finished run holding a prompt template evaluated once, with MLflow 3.17.2's params,
+	// tags and artifacts (a prompt-lab model and `eval_results_table.json`). Not an RPC in MLflow, whose route takes
+	// parameter values of any JSON type: over HTTP it is a hand-written route (POST /ajax-api/2.0/mlflow/runs/
+	// create-promptlab-run) that turns them into text as Python's str() does and calls this.
+	CreatePromptlabRun(ctx context.Context, in *CreatePromptlabRunRequest, opts ...grpc.CallOption) (*CreatePromptlabRunResponse, error)
 	LogInputs(ctx context.Context, in *LogInputsRequest, opts ...grpc.CallOption) (*LogInputsResponse, error)
 	// Appends a model description to the run's `mlflow.log-model.history` tag.
 	LogModel(ctx context.Context, in *LogModelRequest, opts ...grpc.CallOption) (*LogModelResponse, error)
@@ -294,6 +300,16 @@ func (c *trackingServiceClient) LogBatch(ctx context.Context, in *LogBatchReques
 	return out, nil
 }
 
+func (c *trackingServiceClient) CreatePromptlabRun(ctx context.Context, in *CreatePromptlabRunRequest, opts ...grpc.CallOption) (*CreatePromptlabRunResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePromptlabRunResponse)
+	err := c.cc.Invoke(ctx, TrackingService_CreatePromptlabRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *trackingServiceClient) LogInputs(ctx context.Context, in *LogInputsRequest, opts ...grpc.CallOption) (*LogInputsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LogInputsResponse)
@@ -445,6 +461,11 @@ type TrackingServiceServer interface {
 	// Logs up to 1000 metrics, 100 params and 100 tags (1000 entities in all) at once.
 	// The batch is validated whole first: a batch that fails validation writes nothing.
 	LogBatch(context.Context, *LogBatchRequest) (*LogBatchResponse, error)
+	// The MLflow UI's prompt lab: a finished run holding a prompt template evaluated once, with MLflow 3.17.2's params,
+	// tags and artifacts (a prompt-lab model and `eval_results_table.json`). Not an RPC in MLflow, whose route takes
+	// parameter values of any JSON type: over HTTP it is a hand-written route (POST /ajax-api/2.0/mlflow/runs/
+	// create-promptlab-run) that turns them into text as Python's str() does and calls this.
+	CreatePromptlabRun(context.Context, *CreatePromptlabRunRequest) (*CreatePromptlabRunResponse, error)
 	LogInputs(context.Context, *LogInputsRequest) (*LogInputsResponse, error)
 	// Appends a model description to the run's `mlflow.log-model.history` tag.
 	LogModel(context.Context, *LogModelRequest) (*LogModelResponse, error)
@@ -530,6 +551,9 @@ func (UnimplementedTrackingServiceServer) DeleteTag(context.Context, *DeleteTagR
 }
 func (UnimplementedTrackingServiceServer) LogBatch(context.Context, *LogBatchRequest) (*LogBatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LogBatch not implemented")
+}
+func (UnimplementedTrackingServiceServer) CreatePromptlabRun(context.Context, *CreatePromptlabRunRequest) (*CreatePromptlabRunResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePromptlabRun not implemented")
 }
 func (UnimplementedTrackingServiceServer) LogInputs(context.Context, *LogInputsRequest) (*LogInputsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LogInputs not implemented")
@@ -912,6 +936,24 @@ func _TrackingService_LogBatch_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TrackingService_CreatePromptlabRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePromptlabRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TrackingServiceServer).CreatePromptlabRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TrackingService_CreatePromptlabRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TrackingServiceServer).CreatePromptlabRun(ctx, req.(*CreatePromptlabRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TrackingService_LogInputs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(LogInputsRequest)
 	if err := dec(in); err != nil {
@@ -1206,6 +1248,10 @@ var TrackingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LogBatch",
 			Handler:    _TrackingService_LogBatch_Handler,
+		},
+		{
+			MethodName: "CreatePromptlabRun",
+			Handler:    _TrackingService_CreatePromptlabRun_Handler,
 		},
 		{
 			MethodName: "LogInputs",

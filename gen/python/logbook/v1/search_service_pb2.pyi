@@ -579,6 +579,135 @@ class GetMetricHistoryBulkIntervalResponse(_message.Message):
 Global___GetMetricHistoryBulkIntervalResponse: _TypeAlias = GetMetricHistoryBulkIntervalResponse  # noqa: Y015
 
 @_typing.final
+class GetMetricHistoryBulkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    METRIC_KEY_FIELD_NUMBER: _builtins.int
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    metric_key: _builtins.str
+    """Required."""
+    max_results: _builtins.int
+    """At most this many points in all; default and cap 25000."""
+    @_builtins.property
+    def run_id(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Required: 1 to 100 runs (an unknown run has no points). Singular, as MLflow's query parameter is."""
+
+    def __init__(
+        self,
+        *,
+        run_id: _abc.Iterable[_builtins.str] | None = ...,
+        metric_key: _builtins.str = ...,
+        max_results: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_results", b"_max_results", "max_results", b"max_results"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_results", b"_max_results", "max_results", b"max_results", "metric_key", b"metric_key", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_results: _TypeAlias = _typing.Literal["max_results"]  # noqa: Y015
+    _WhichOneofArgType__max_results: _TypeAlias = _typing.Literal["_max_results", b"_max_results"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_results) -> _WhichOneofReturnType__max_results | None: ...
+
+Global___GetMetricHistoryBulkRequest: _TypeAlias = GetMetricHistoryBulkRequest  # noqa: Y015
+
+@_typing.final
+class GetMetricHistoryBulkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METRICS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def metrics(self) -> _containers.RepeatedCompositeFieldContainer[_run_pb2.Metric]:
+        """Each point with run_id set."""
+
+    def __init__(
+        self,
+        *,
+        metrics: _abc.Iterable[_run_pb2.Metric] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["metrics", b"metrics"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMetricHistoryBulkResponse: _TypeAlias = GetMetricHistoryBulkResponse  # noqa: Y015
+
+@_typing.final
+class SearchDatasetsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERIMENT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def experiment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Required: 1 to 20 experiments."""
+
+    def __init__(
+        self,
+        *,
+        experiment_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["experiment_ids", b"experiment_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchDatasetsRequest: _TypeAlias = SearchDatasetsRequest  # noqa: Y015
+
+@_typing.final
+class DatasetSummary(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERIMENT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    experiment_id: _builtins.str
+    name: _builtins.str
+    digest: _builtins.str
+    context: _builtins.str
+    """The input's `mlflow.data.context` tag ("training", "eval", …), when it has one."""
+    def __init__(
+        self,
+        *,
+        experiment_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        digest: _builtins.str = ...,
+        context: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_context", b"_context", "context", b"context"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_context", b"_context", "context", b"context", "digest", b"digest", "experiment_id", b"experiment_id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__context: _TypeAlias = _typing.Literal["context"]  # noqa: Y015
+    _WhichOneofArgType__context: _TypeAlias = _typing.Literal["_context", b"_context"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__context) -> _WhichOneofReturnType__context | None: ...
+
+Global___DatasetSummary: _TypeAlias = DatasetSummary  # noqa: Y015
+
+@_typing.final
+class SearchDatasetsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATASET_SUMMARIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dataset_summaries(self) -> _containers.RepeatedCompositeFieldContainer[Global___DatasetSummary]:
+        """At most 1000, as MLflow answers."""
+
+    def __init__(
+        self,
+        *,
+        dataset_summaries: _abc.Iterable[Global___DatasetSummary] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dataset_summaries", b"dataset_summaries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchDatasetsResponse: _TypeAlias = SearchDatasetsResponse  # noqa: Y015
+
+@_typing.final
 class SearchRegisteredModelsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -89,6 +89,16 @@ class SearchServiceStub:
                 request_serializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkIntervalRequest.SerializeToString,
                 response_deserializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkIntervalResponse.FromString,
                 _registered_method=True)
+        self.GetMetricHistoryBulk = channel.unary_unary(
+                '/logbook.v1.SearchService/GetMetricHistoryBulk',
+                request_serializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkResponse.FromString,
+                _registered_method=True)
+        self.SearchDatasets = channel.unary_unary(
+                '/logbook.v1.SearchService/SearchDatasets',
+                request_serializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -174,6 +184,22 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMetricHistoryBulk(self, request, context):
+        """MLflow's older bulk history (GET /ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=…&metric_key=…): every
+        point of one metric of several runs, by run id, then timestamp, step and value. Not an RPC in MLflow, so over HTTP
+        it is a hand-written route with MLflow's query parameters and its answer shape (`{"metrics": []}` when empty).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchDatasets(self, request, context):
+        """The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -226,6 +252,16 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.GetMetricHistoryBulkInterval,
                     request_deserializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkIntervalRequest.FromString,
                     response_serializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkIntervalResponse.SerializeToString,
+            ),
+            'GetMetricHistoryBulk': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetricHistoryBulk,
+                    request_deserializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkResponse.SerializeToString,
+            ),
+            'SearchDatasets': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchDatasets,
+                    request_deserializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -503,6 +539,60 @@ class SearchService:
             '/logbook.v1.SearchService/GetMetricHistoryBulkInterval',
             logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkIntervalRequest.SerializeToString,
             logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkIntervalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetricHistoryBulk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/logbook.v1.SearchService/GetMetricHistoryBulk',
+            logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkRequest.SerializeToString,
+            logbook_dot_v1_dot_search__service__pb2.GetMetricHistoryBulkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchDatasets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/logbook.v1.SearchService/SearchDatasets',
+            logbook_dot_v1_dot_search__service__pb2.SearchDatasetsRequest.SerializeToString,
+            logbook_dot_v1_dot_search__service__pb2.SearchDatasetsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -401,6 +401,96 @@ class CreateRunResponse(_message.Message):
 Global___CreateRunResponse: _TypeAlias = CreateRunResponse  # noqa: Y015
 
 @_typing.final
+class CreatePromptlabRunRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERIMENT_ID_FIELD_NUMBER: _builtins.int
+    RUN_NAME_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
+    PROMPT_PARAMETERS_FIELD_NUMBER: _builtins.int
+    MODEL_ROUTE_FIELD_NUMBER: _builtins.int
+    MODEL_PARAMETERS_FIELD_NUMBER: _builtins.int
+    MODEL_INPUT_FIELD_NUMBER: _builtins.int
+    MODEL_OUTPUT_FIELD_NUMBER: _builtins.int
+    MODEL_OUTPUT_PARAMETERS_FIELD_NUMBER: _builtins.int
+    MLFLOW_VERSION_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    experiment_id: _builtins.str
+    """Required."""
+    run_name: _builtins.str
+    prompt_template: _builtins.str
+    """Required: the prompt, with `{{ name }}` placeholders."""
+    model_route: _builtins.str
+    """Required: the gateway route that answered."""
+    model_input: _builtins.str
+    """Required: the prompt as sent."""
+    model_output: _builtins.str
+    mlflow_version: _builtins.str
+    """Required: the MLflow version of the UI that made the run."""
+    user_id: _builtins.str
+    """Defaults to "unknown"."""
+    start_time: _builtins.int
+    """Milliseconds since the Unix epoch; defaults to now."""
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedCompositeFieldContainer[_run_pb2.RunTag]: ...
+    @_builtins.property
+    def prompt_parameters(self) -> _containers.RepeatedCompositeFieldContainer[_run_pb2.Param]:
+        """Required: the placeholders' values."""
+
+    @_builtins.property
+    def model_parameters(self) -> _containers.RepeatedCompositeFieldContainer[_run_pb2.Param]: ...
+    @_builtins.property
+    def model_output_parameters(self) -> _containers.RepeatedCompositeFieldContainer[_run_pb2.Param]: ...
+    def __init__(
+        self,
+        *,
+        experiment_id: _builtins.str = ...,
+        run_name: _builtins.str = ...,
+        tags: _abc.Iterable[_run_pb2.RunTag] | None = ...,
+        prompt_template: _builtins.str = ...,
+        prompt_parameters: _abc.Iterable[_run_pb2.Param] | None = ...,
+        model_route: _builtins.str = ...,
+        model_parameters: _abc.Iterable[_run_pb2.Param] | None = ...,
+        model_input: _builtins.str = ...,
+        model_output: _builtins.str = ...,
+        model_output_parameters: _abc.Iterable[_run_pb2.Param] | None = ...,
+        mlflow_version: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        start_time: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_start_time", b"_start_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_start_time", b"_start_time", "experiment_id", b"experiment_id", "mlflow_version", b"mlflow_version", "model_input", b"model_input", "model_output", b"model_output", "model_output_parameters", b"model_output_parameters", "model_parameters", b"model_parameters", "model_route", b"model_route", "prompt_parameters", b"prompt_parameters", "prompt_template", b"prompt_template", "run_name", b"run_name", "start_time", b"start_time", "tags", b"tags", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__start_time: _TypeAlias = _typing.Literal["start_time"]  # noqa: Y015
+    _WhichOneofArgType__start_time: _TypeAlias = _typing.Literal["_start_time", b"_start_time"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__start_time) -> _WhichOneofReturnType__start_time | None: ...
+
+Global___CreatePromptlabRunRequest: _TypeAlias = CreatePromptlabRunRequest  # noqa: Y015
+
+@_typing.final
+class CreatePromptlabRunResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def run(self) -> _run_pb2.Run: ...
+    def __init__(
+        self,
+        *,
+        run: _run_pb2.Run | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePromptlabRunResponse: _TypeAlias = CreatePromptlabRunResponse  # noqa: Y015
+
+@_typing.final
 class GetRunRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -127,6 +127,11 @@ class TrackingServiceStub:
                 request_serializer=logbook_dot_v1_dot_tracking__service__pb2.LogBatchRequest.SerializeToString,
                 response_deserializer=logbook_dot_v1_dot_tracking__service__pb2.LogBatchResponse.FromString,
                 _registered_method=True)
+        self.CreatePromptlabRun = channel.unary_unary(
+                '/logbook.v1.TrackingService/CreatePromptlabRun',
+                request_serializer=logbook_dot_v1_dot_tracking__service__pb2.CreatePromptlabRunRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_tracking__service__pb2.CreatePromptlabRunResponse.FromString,
+                _registered_method=True)
         self.LogInputs = channel.unary_unary(
                 '/logbook.v1.TrackingService/LogInputs',
                 request_serializer=logbook_dot_v1_dot_tracking__service__pb2.LogInputsRequest.SerializeToString,
@@ -308,6 +313,16 @@ class TrackingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePromptlabRun(self, request, context):
+        """The MLflow UI's prompt lab: a finished run holding a prompt template evaluated once, with MLflow 3.17.2's params,
+        tags and artifacts (a prompt-lab model and `eval_results_table.json`). Not an RPC in MLflow, whose route takes
+        parameter values of any JSON type: over HTTP it is a hand-written route (POST /ajax-api/2.0/mlflow/runs/
+        create-promptlab-run) that turns them into text as Python's str() does and calls this.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def LogInputs(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -482,6 +497,11 @@ def add_TrackingServiceServicer_to_server(servicer, server):
                     servicer.LogBatch,
                     request_deserializer=logbook_dot_v1_dot_tracking__service__pb2.LogBatchRequest.FromString,
                     response_serializer=logbook_dot_v1_dot_tracking__service__pb2.LogBatchResponse.SerializeToString,
+            ),
+            'CreatePromptlabRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePromptlabRun,
+                    request_deserializer=logbook_dot_v1_dot_tracking__service__pb2.CreatePromptlabRunRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_tracking__service__pb2.CreatePromptlabRunResponse.SerializeToString,
             ),
             'LogInputs': grpc.unary_unary_rpc_method_handler(
                     servicer.LogInputs,
@@ -1033,6 +1053,33 @@ class TrackingService:
             '/logbook.v1.TrackingService/LogBatch',
             logbook_dot_v1_dot_tracking__service__pb2.LogBatchRequest.SerializeToString,
             logbook_dot_v1_dot_tracking__service__pb2.LogBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePromptlabRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/logbook.v1.TrackingService/CreatePromptlabRun',
+            logbook_dot_v1_dot_tracking__service__pb2.CreatePromptlabRunRequest.SerializeToString,
+            logbook_dot_v1_dot_tracking__service__pb2.CreatePromptlabRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -190,6 +190,38 @@ export interface GetMetricHistoryBulkIntervalResponse {
   metrics: Metric[];
 }
 
+export interface GetMetricHistoryBulkRequest {
+  /** Required: 1 to 100 runs (an unknown run has no points). Singular, as MLflow's query parameter is. */
+  runId: string[];
+  /** Required. */
+  metricKey: string;
+  /** At most this many points in all; default and cap 25000. */
+  maxResults?: number | undefined;
+}
+
+export interface GetMetricHistoryBulkResponse {
+  /** Each point with run_id set. */
+  metrics: Metric[];
+}
+
+export interface SearchDatasetsRequest {
+  /** Required: 1 to 20 experiments. */
+  experimentIds: string[];
+}
+
+export interface DatasetSummary {
+  experimentId: string;
+  name: string;
+  digest: string;
+  /** The input's `mlflow.data.context` tag ("training", "eval", …), when it has one. */
+  context?: string | undefined;
+}
+
+export interface SearchDatasetsResponse {
+  /** At most 1000, as MLflow answers. */
+  datasetSummaries: DatasetSummary[];
+}
+
 export interface SearchRegisteredModelsRequest {
   filter: string;
   /** Default 100, at most 1000. */
@@ -2485,6 +2517,455 @@ export const GetMetricHistoryBulkIntervalResponse: MessageFns<GetMetricHistoryBu
   },
 };
 
+function createBaseGetMetricHistoryBulkRequest(): GetMetricHistoryBulkRequest {
+  return { runId: [], metricKey: "", maxResults: undefined };
+}
+
+export const GetMetricHistoryBulkRequest: MessageFns<GetMetricHistoryBulkRequest> = {
+  encode(message: GetMetricHistoryBulkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runId) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.metricKey !== "") {
+      writer.uint32(18).string(message.metricKey);
+    }
+    if (message.maxResults !== undefined) {
+      writer.uint32(24).int32(message.maxResults);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMetricHistoryBulkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMetricHistoryBulkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.metricKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxResults = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMetricHistoryBulkRequest {
+    return {
+      runId: globalThis.Array.isArray(object?.runId)
+        ? object.runId.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.run_id)
+        ? object.run_id.map((e: any) => globalThis.String(e))
+        : [],
+      metricKey: isSet(object.metricKey)
+        ? globalThis.String(object.metricKey)
+        : isSet(object.metric_key)
+        ? globalThis.String(object.metric_key)
+        : "",
+      maxResults: isSet(object.maxResults)
+        ? globalThis.Number(object.maxResults)
+        : isSet(object.max_results)
+        ? globalThis.Number(object.max_results)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetMetricHistoryBulkRequest): unknown {
+    const obj: any = {};
+    if (message.runId?.length) {
+      obj.runId = message.runId;
+    }
+    if (message.metricKey !== "") {
+      obj.metricKey = message.metricKey;
+    }
+    if (message.maxResults !== undefined) {
+      obj.maxResults = Math.round(message.maxResults);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMetricHistoryBulkRequest>): GetMetricHistoryBulkRequest {
+    return GetMetricHistoryBulkRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMetricHistoryBulkRequest>): GetMetricHistoryBulkRequest {
+    const message = createBaseGetMetricHistoryBulkRequest();
+    message.runId = object.runId?.map((e) => e) || [];
+    message.metricKey = object.metricKey ?? "";
+    message.maxResults = object.maxResults ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetMetricHistoryBulkResponse(): GetMetricHistoryBulkResponse {
+  return { metrics: [] };
+}
+
+export const GetMetricHistoryBulkResponse: MessageFns<GetMetricHistoryBulkResponse> = {
+  encode(message: GetMetricHistoryBulkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.metrics) {
+      Metric.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMetricHistoryBulkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMetricHistoryBulkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metrics.push(Metric.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMetricHistoryBulkResponse {
+    return {
+      metrics: globalThis.Array.isArray(object?.metrics) ? object.metrics.map((e: any) => Metric.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetMetricHistoryBulkResponse): unknown {
+    const obj: any = {};
+    if (message.metrics?.length) {
+      obj.metrics = message.metrics.map((e) => Metric.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMetricHistoryBulkResponse>): GetMetricHistoryBulkResponse {
+    return GetMetricHistoryBulkResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMetricHistoryBulkResponse>): GetMetricHistoryBulkResponse {
+    const message = createBaseGetMetricHistoryBulkResponse();
+    message.metrics = object.metrics?.map((e) => Metric.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSearchDatasetsRequest(): SearchDatasetsRequest {
+  return { experimentIds: [] };
+}
+
+export const SearchDatasetsRequest: MessageFns<SearchDatasetsRequest> = {
+  encode(message: SearchDatasetsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.experimentIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchDatasetsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchDatasetsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experimentIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchDatasetsRequest {
+    return {
+      experimentIds: globalThis.Array.isArray(object?.experimentIds)
+        ? object.experimentIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.experiment_ids)
+        ? object.experiment_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SearchDatasetsRequest): unknown {
+    const obj: any = {};
+    if (message.experimentIds?.length) {
+      obj.experimentIds = message.experimentIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchDatasetsRequest>): SearchDatasetsRequest {
+    return SearchDatasetsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchDatasetsRequest>): SearchDatasetsRequest {
+    const message = createBaseSearchDatasetsRequest();
+    message.experimentIds = object.experimentIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDatasetSummary(): DatasetSummary {
+  return { experimentId: "", name: "", digest: "", context: undefined };
+}
+
+export const DatasetSummary: MessageFns<DatasetSummary> = {
+  encode(message: DatasetSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.experimentId !== "") {
+      writer.uint32(10).string(message.experimentId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.digest !== "") {
+      writer.uint32(26).string(message.digest);
+    }
+    if (message.context !== undefined) {
+      writer.uint32(34).string(message.context);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DatasetSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDatasetSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experimentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.context = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DatasetSummary {
+    return {
+      experimentId: isSet(object.experimentId)
+        ? globalThis.String(object.experimentId)
+        : isSet(object.experiment_id)
+        ? globalThis.String(object.experiment_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      context: isSet(object.context) ? globalThis.String(object.context) : undefined,
+    };
+  },
+
+  toJSON(message: DatasetSummary): unknown {
+    const obj: any = {};
+    if (message.experimentId !== "") {
+      obj.experimentId = message.experimentId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.context !== undefined) {
+      obj.context = message.context;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DatasetSummary>): DatasetSummary {
+    return DatasetSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DatasetSummary>): DatasetSummary {
+    const message = createBaseDatasetSummary();
+    message.experimentId = object.experimentId ?? "";
+    message.name = object.name ?? "";
+    message.digest = object.digest ?? "";
+    message.context = object.context ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSearchDatasetsResponse(): SearchDatasetsResponse {
+  return { datasetSummaries: [] };
+}
+
+export const SearchDatasetsResponse: MessageFns<SearchDatasetsResponse> = {
+  encode(message: SearchDatasetsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.datasetSummaries) {
+      DatasetSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchDatasetsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchDatasetsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.datasetSummaries.push(DatasetSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchDatasetsResponse {
+    return {
+      datasetSummaries: globalThis.Array.isArray(object?.datasetSummaries)
+        ? object.datasetSummaries.map((e: any) => DatasetSummary.fromJSON(e))
+        : globalThis.Array.isArray(object?.dataset_summaries)
+        ? object.dataset_summaries.map((e: any) => DatasetSummary.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SearchDatasetsResponse): unknown {
+    const obj: any = {};
+    if (message.datasetSummaries?.length) {
+      obj.datasetSummaries = message.datasetSummaries.map((e) => DatasetSummary.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchDatasetsResponse>): SearchDatasetsResponse {
+    return SearchDatasetsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchDatasetsResponse>): SearchDatasetsResponse {
+    const message = createBaseSearchDatasetsResponse();
+    message.datasetSummaries = object.datasetSummaries?.map((e) => DatasetSummary.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseSearchRegisteredModelsRequest(): SearchRegisteredModelsRequest {
   return { filter: "", maxResults: undefined, orderBy: [], pageToken: "" };
 }
@@ -3558,6 +4039,34 @@ export const SearchServiceService = {
     responseDeserialize: (value: Buffer): GetMetricHistoryBulkIntervalResponse =>
       GetMetricHistoryBulkIntervalResponse.decode(value),
   },
+  /**
+   * MLflow's older bulk history (GET /ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=…&metric_key=…): every
+   * point of one metric of several runs, by run id, then timestamp, step and value. Not an RPC in MLflow, so over HTTP
+   * it is a hand-written route with MLflow's query parameters and its answer shape (`{"metrics": []}` when empty).
+   */
+  getMetricHistoryBulk: {
+    path: "/logbook.v1.SearchService/GetMetricHistoryBulk" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMetricHistoryBulkRequest): Buffer =>
+      Buffer.from(GetMetricHistoryBulkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMetricHistoryBulkRequest => GetMetricHistoryBulkRequest.decode(value),
+    responseSerialize: (value: GetMetricHistoryBulkResponse): Buffer =>
+      Buffer.from(GetMetricHistoryBulkResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMetricHistoryBulkResponse => GetMetricHistoryBulkResponse.decode(value),
+  },
+  /** The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context. */
+  searchDatasets: {
+    path: "/logbook.v1.SearchService/SearchDatasets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchDatasetsRequest): Buffer =>
+      Buffer.from(SearchDatasetsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchDatasetsRequest => SearchDatasetsRequest.decode(value),
+    responseSerialize: (value: SearchDatasetsResponse): Buffer =>
+      Buffer.from(SearchDatasetsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchDatasetsResponse => SearchDatasetsResponse.decode(value),
+  },
 } as const;
 
 export interface SearchServiceServer extends UntypedServiceImplementation {
@@ -3599,6 +4108,14 @@ export interface SearchServiceServer extends UntypedServiceImplementation {
     GetMetricHistoryBulkIntervalRequest,
     GetMetricHistoryBulkIntervalResponse
   >;
+  /**
+   * MLflow's older bulk history (GET /ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=…&metric_key=…): every
+   * point of one metric of several runs, by run id, then timestamp, step and value. Not an RPC in MLflow, so over HTTP
+   * it is a hand-written route with MLflow's query parameters and its answer shape (`{"metrics": []}` when empty).
+   */
+  getMetricHistoryBulk: handleUnaryCall<GetMetricHistoryBulkRequest, GetMetricHistoryBulkResponse>;
+  /** The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context. */
+  searchDatasets: handleUnaryCall<SearchDatasetsRequest, SearchDatasetsResponse>;
 }
 
 export interface SearchServiceClient extends Client {
@@ -3762,6 +4279,42 @@ export interface SearchServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetMetricHistoryBulkIntervalResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * MLflow's older bulk history (GET /ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=…&metric_key=…): every
+   * point of one metric of several runs, by run id, then timestamp, step and value. Not an RPC in MLflow, so over HTTP
+   * it is a hand-written route with MLflow's query parameters and its answer shape (`{"metrics": []}` when empty).
+   */
+  getMetricHistoryBulk(
+    request: GetMetricHistoryBulkRequest,
+    callback: (error: ServiceError | null, response: GetMetricHistoryBulkResponse) => void,
+  ): ClientUnaryCall;
+  getMetricHistoryBulk(
+    request: GetMetricHistoryBulkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMetricHistoryBulkResponse) => void,
+  ): ClientUnaryCall;
+  getMetricHistoryBulk(
+    request: GetMetricHistoryBulkRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMetricHistoryBulkResponse) => void,
+  ): ClientUnaryCall;
+  /** The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context. */
+  searchDatasets(
+    request: SearchDatasetsRequest,
+    callback: (error: ServiceError | null, response: SearchDatasetsResponse) => void,
+  ): ClientUnaryCall;
+  searchDatasets(
+    request: SearchDatasetsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchDatasetsResponse) => void,
+  ): ClientUnaryCall;
+  searchDatasets(
+    request: SearchDatasetsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchDatasetsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SearchServiceClient = makeGenericClientConstructor(
@@ -3815,6 +4368,11 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.LeaderboardModelVersion": LeaderboardModelVersion,
     ".logbook.v1.GetMetricHistoryBulkIntervalRequest": GetMetricHistoryBulkIntervalRequest,
     ".logbook.v1.GetMetricHistoryBulkIntervalResponse": GetMetricHistoryBulkIntervalResponse,
+    ".logbook.v1.GetMetricHistoryBulkRequest": GetMetricHistoryBulkRequest,
+    ".logbook.v1.GetMetricHistoryBulkResponse": GetMetricHistoryBulkResponse,
+    ".logbook.v1.SearchDatasetsRequest": SearchDatasetsRequest,
+    ".logbook.v1.DatasetSummary": DatasetSummary,
+    ".logbook.v1.SearchDatasetsResponse": SearchDatasetsResponse,
     ".logbook.v1.SearchRegisteredModelsRequest": SearchRegisteredModelsRequest,
     ".logbook.v1.SearchRegisteredModelsResponse": SearchRegisteredModelsResponse,
     ".logbook.v1.SearchModelVersionsRequest": SearchModelVersionsRequest,
@@ -3862,6 +4420,11 @@ export const protoMetadata: ProtoMetadata = {
           "GetMetricHistoryBulkInterval": {
             "http": HttpRule.decode(
               Buffer.from("EjEvYXBpLzIuMC9tbGZsb3cvbWV0cmljcy9nZXQtaGlzdG9yeS1idWxrLWludGVydmFs", "base64"),
+            ),
+          },
+          "SearchDatasets": {
+            "http": HttpRule.decode(
+              Buffer.from("OgEqIisvYXBpLzIuMC9tbGZsb3cvZXhwZXJpbWVudHMvc2VhcmNoLWRhdGFzZXRz", "base64"),
             ),
           },
         },

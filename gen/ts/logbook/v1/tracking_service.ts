@@ -136,6 +136,34 @@ export interface CreateRunResponse {
   run?: Run | undefined;
 }
 
+export interface CreatePromptlabRunRequest {
+  /** Required. */
+  experimentId: string;
+  runName: string;
+  tags: RunTag[];
+  /** Required: the prompt, with `{{ name }}` placeholders. */
+  promptTemplate: string;
+  /** Required: the placeholders' values. */
+  promptParameters: Param[];
+  /** Required: the gateway route that answered. */
+  modelRoute: string;
+  modelParameters: Param[];
+  /** Required: the prompt as sent. */
+  modelInput: string;
+  modelOutput: string;
+  modelOutputParameters: Param[];
+  /** Required: the MLflow version of the UI that made the run. */
+  mlflowVersion: string;
+  /** Defaults to "unknown". */
+  userId: string;
+  /** Milliseconds since the Unix epoch; defaults to now. */
+  startTime?: bigint | undefined;
+}
+
+export interface CreatePromptlabRunResponse {
+  run?: Run | undefined;
+}
+
 export interface GetRunRequest {
   runId: string;
   /** Deprecated alias of run_id, accepted when run_id is empty. */
@@ -1746,6 +1774,401 @@ export const CreateRunResponse: MessageFns<CreateRunResponse> = {
   },
   fromPartial(object: DeepPartial<CreateRunResponse>): CreateRunResponse {
     const message = createBaseCreateRunResponse();
+    message.run = (object.run !== undefined && object.run !== null) ? Run.fromPartial(object.run) : undefined;
+    return message;
+  },
+};
+
+function createBaseCreatePromptlabRunRequest(): CreatePromptlabRunRequest {
+  return {
+    experimentId: "",
+    runName: "",
+    tags: [],
+    promptTemplate: "",
+    promptParameters: [],
+    modelRoute: "",
+    modelParameters: [],
+    modelInput: "",
+    modelOutput: "",
+    modelOutputParameters: [],
+    mlflowVersion: "",
+    userId: "",
+    startTime: undefined,
+  };
+}
+
+export const CreatePromptlabRunRequest: MessageFns<CreatePromptlabRunRequest> = {
+  encode(message: CreatePromptlabRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.experimentId !== "") {
+      writer.uint32(10).string(message.experimentId);
+    }
+    if (message.runName !== "") {
+      writer.uint32(18).string(message.runName);
+    }
+    for (const v of message.tags) {
+      RunTag.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.promptTemplate !== "") {
+      writer.uint32(34).string(message.promptTemplate);
+    }
+    for (const v of message.promptParameters) {
+      Param.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.modelRoute !== "") {
+      writer.uint32(50).string(message.modelRoute);
+    }
+    for (const v of message.modelParameters) {
+      Param.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.modelInput !== "") {
+      writer.uint32(66).string(message.modelInput);
+    }
+    if (message.modelOutput !== "") {
+      writer.uint32(74).string(message.modelOutput);
+    }
+    for (const v of message.modelOutputParameters) {
+      Param.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.mlflowVersion !== "") {
+      writer.uint32(90).string(message.mlflowVersion);
+    }
+    if (message.userId !== "") {
+      writer.uint32(98).string(message.userId);
+    }
+    if (message.startTime !== undefined) {
+      if (BigInt.asIntN(64, message.startTime) !== message.startTime) {
+        throw new globalThis.Error("value provided for field message.startTime of type int64 too large");
+      }
+      writer.uint32(104).int64(message.startTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePromptlabRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePromptlabRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.experimentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tags.push(RunTag.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.promptTemplate = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.promptParameters.push(Param.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.modelRoute = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.modelParameters.push(Param.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.modelInput = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.modelOutput = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.modelOutputParameters.push(Param.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.mlflowVersion = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.startTime = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatePromptlabRunRequest {
+    return {
+      experimentId: isSet(object.experimentId)
+        ? globalThis.String(object.experimentId)
+        : isSet(object.experiment_id)
+        ? globalThis.String(object.experiment_id)
+        : "",
+      runName: isSet(object.runName)
+        ? globalThis.String(object.runName)
+        : isSet(object.run_name)
+        ? globalThis.String(object.run_name)
+        : "",
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => RunTag.fromJSON(e)) : [],
+      promptTemplate: isSet(object.promptTemplate)
+        ? globalThis.String(object.promptTemplate)
+        : isSet(object.prompt_template)
+        ? globalThis.String(object.prompt_template)
+        : "",
+      promptParameters: globalThis.Array.isArray(object?.promptParameters)
+        ? object.promptParameters.map((e: any) => Param.fromJSON(e))
+        : globalThis.Array.isArray(object?.prompt_parameters)
+        ? object.prompt_parameters.map((e: any) => Param.fromJSON(e))
+        : [],
+      modelRoute: isSet(object.modelRoute)
+        ? globalThis.String(object.modelRoute)
+        : isSet(object.model_route)
+        ? globalThis.String(object.model_route)
+        : "",
+      modelParameters: globalThis.Array.isArray(object?.modelParameters)
+        ? object.modelParameters.map((e: any) => Param.fromJSON(e))
+        : globalThis.Array.isArray(object?.model_parameters)
+        ? object.model_parameters.map((e: any) => Param.fromJSON(e))
+        : [],
+      modelInput: isSet(object.modelInput)
+        ? globalThis.String(object.modelInput)
+        : isSet(object.model_input)
+        ? globalThis.String(object.model_input)
+        : "",
+      modelOutput: isSet(object.modelOutput)
+        ? globalThis.String(object.modelOutput)
+        : isSet(object.model_output)
+        ? globalThis.String(object.model_output)
+        : "",
+      modelOutputParameters: globalThis.Array.isArray(object?.modelOutputParameters)
+        ? object.modelOutputParameters.map((e: any) => Param.fromJSON(e))
+        : globalThis.Array.isArray(object?.model_output_parameters)
+        ? object.model_output_parameters.map((e: any) => Param.fromJSON(e))
+        : [],
+      mlflowVersion: isSet(object.mlflowVersion)
+        ? globalThis.String(object.mlflowVersion)
+        : isSet(object.mlflow_version)
+        ? globalThis.String(object.mlflow_version)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      startTime: isSet(object.startTime)
+        ? BigInt(object.startTime)
+        : isSet(object.start_time)
+        ? BigInt(object.start_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreatePromptlabRunRequest): unknown {
+    const obj: any = {};
+    if (message.experimentId !== "") {
+      obj.experimentId = message.experimentId;
+    }
+    if (message.runName !== "") {
+      obj.runName = message.runName;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags.map((e) => RunTag.toJSON(e));
+    }
+    if (message.promptTemplate !== "") {
+      obj.promptTemplate = message.promptTemplate;
+    }
+    if (message.promptParameters?.length) {
+      obj.promptParameters = message.promptParameters.map((e) => Param.toJSON(e));
+    }
+    if (message.modelRoute !== "") {
+      obj.modelRoute = message.modelRoute;
+    }
+    if (message.modelParameters?.length) {
+      obj.modelParameters = message.modelParameters.map((e) => Param.toJSON(e));
+    }
+    if (message.modelInput !== "") {
+      obj.modelInput = message.modelInput;
+    }
+    if (message.modelOutput !== "") {
+      obj.modelOutput = message.modelOutput;
+    }
+    if (message.modelOutputParameters?.length) {
+      obj.modelOutputParameters = message.modelOutputParameters.map((e) => Param.toJSON(e));
+    }
+    if (message.mlflowVersion !== "") {
+      obj.mlflowVersion = message.mlflowVersion;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreatePromptlabRunRequest>): CreatePromptlabRunRequest {
+    return CreatePromptlabRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreatePromptlabRunRequest>): CreatePromptlabRunRequest {
+    const message = createBaseCreatePromptlabRunRequest();
+    message.experimentId = object.experimentId ?? "";
+    message.runName = object.runName ?? "";
+    message.tags = object.tags?.map((e) => RunTag.fromPartial(e)) || [];
+    message.promptTemplate = object.promptTemplate ?? "";
+    message.promptParameters = object.promptParameters?.map((e) => Param.fromPartial(e)) || [];
+    message.modelRoute = object.modelRoute ?? "";
+    message.modelParameters = object.modelParameters?.map((e) => Param.fromPartial(e)) || [];
+    message.modelInput = object.modelInput ?? "";
+    message.modelOutput = object.modelOutput ?? "";
+    message.modelOutputParameters = object.modelOutputParameters?.map((e) => Param.fromPartial(e)) || [];
+    message.mlflowVersion = object.mlflowVersion ?? "";
+    message.userId = object.userId ?? "";
+    message.startTime = (object.startTime !== undefined && object.startTime !== null)
+      ? BigInt(object.startTime)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreatePromptlabRunResponse(): CreatePromptlabRunResponse {
+  return { run: undefined };
+}
+
+export const CreatePromptlabRunResponse: MessageFns<CreatePromptlabRunResponse> = {
+  encode(message: CreatePromptlabRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      Run.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePromptlabRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePromptlabRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = Run.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatePromptlabRunResponse {
+    return { run: isSet(object.run) ? Run.fromJSON(object.run) : undefined };
+  },
+
+  toJSON(message: CreatePromptlabRunResponse): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = Run.toJSON(message.run);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreatePromptlabRunResponse>): CreatePromptlabRunResponse {
+    return CreatePromptlabRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreatePromptlabRunResponse>): CreatePromptlabRunResponse {
+    const message = createBaseCreatePromptlabRunResponse();
     message.run = (object.run !== undefined && object.run !== null) ? Run.fromPartial(object.run) : undefined;
     return message;
   },
@@ -5589,6 +6012,23 @@ export const TrackingServiceService = {
     responseSerialize: (value: LogBatchResponse): Buffer => Buffer.from(LogBatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogBatchResponse => LogBatchResponse.decode(value),
   },
+  /**
+   * The MLflow UI's prompt lab: a finished run holding a prompt template evaluated once, with MLflow 3.17.2's params,
+   * tags and artifacts (a prompt-lab model and `eval_results_table.json`). Not an RPC in MLflow, whose route takes
+   * parameter values of any JSON type: over HTTP it is a hand-written route (POST /ajax-api/2.0/mlflow/runs/
+   * create-promptlab-run) that turns them into text as Python's str() does and calls this.
+   */
+  createPromptlabRun: {
+    path: "/logbook.v1.TrackingService/CreatePromptlabRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreatePromptlabRunRequest): Buffer =>
+      Buffer.from(CreatePromptlabRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreatePromptlabRunRequest => CreatePromptlabRunRequest.decode(value),
+    responseSerialize: (value: CreatePromptlabRunResponse): Buffer =>
+      Buffer.from(CreatePromptlabRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreatePromptlabRunResponse => CreatePromptlabRunResponse.decode(value),
+  },
   logInputs: {
     path: "/logbook.v1.TrackingService/LogInputs" as const,
     requestStream: false as const,
@@ -5757,6 +6197,13 @@ export interface TrackingServiceServer extends UntypedServiceImplementation {
    * The batch is validated whole first: a batch that fails validation writes nothing.
    */
   logBatch: handleUnaryCall<LogBatchRequest, LogBatchResponse>;
+  /**
+   * The MLflow UI's prompt lab: a finished run holding a prompt template evaluated once, with MLflow 3.17.2's params,
+   * tags and artifacts (a prompt-lab model and `eval_results_table.json`). Not an RPC in MLflow, whose route takes
+   * parameter values of any JSON type: over HTTP it is a hand-written route (POST /ajax-api/2.0/mlflow/runs/
+   * create-promptlab-run) that turns them into text as Python's str() does and calls this.
+   */
+  createPromptlabRun: handleUnaryCall<CreatePromptlabRunRequest, CreatePromptlabRunResponse>;
   logInputs: handleUnaryCall<LogInputsRequest, LogInputsResponse>;
   /** Appends a model description to the run's `mlflow.log-model.history` tag. */
   logModel: handleUnaryCall<LogModelRequest, LogModelResponse>;
@@ -6063,6 +6510,27 @@ export interface TrackingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LogBatchResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The MLflow UI's prompt lab: a finished run holding a prompt template evaluated once, with MLflow 3.17.2's params,
+   * tags and artifacts (a prompt-lab model and `eval_results_table.json`). Not an RPC in MLflow, whose route takes
+   * parameter values of any JSON type: over HTTP it is a hand-written route (POST /ajax-api/2.0/mlflow/runs/
+   * create-promptlab-run) that turns them into text as Python's str() does and calls this.
+   */
+  createPromptlabRun(
+    request: CreatePromptlabRunRequest,
+    callback: (error: ServiceError | null, response: CreatePromptlabRunResponse) => void,
+  ): ClientUnaryCall;
+  createPromptlabRun(
+    request: CreatePromptlabRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreatePromptlabRunResponse) => void,
+  ): ClientUnaryCall;
+  createPromptlabRun(
+    request: CreatePromptlabRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreatePromptlabRunResponse) => void,
+  ): ClientUnaryCall;
   logInputs(
     request: LogInputsRequest,
     callback: (error: ServiceError | null, response: LogInputsResponse) => void,
@@ -6311,6 +6779,8 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.DeleteExperimentTagResponse": DeleteExperimentTagResponse,
     ".logbook.v1.CreateRunRequest": CreateRunRequest,
     ".logbook.v1.CreateRunResponse": CreateRunResponse,
+    ".logbook.v1.CreatePromptlabRunRequest": CreatePromptlabRunRequest,
+    ".logbook.v1.CreatePromptlabRunResponse": CreatePromptlabRunResponse,
     ".logbook.v1.GetRunRequest": GetRunRequest,
     ".logbook.v1.GetRunResponse": GetRunResponse,
     ".logbook.v1.UpdateRunRequest": UpdateRunRequest,

@@ -1,16 +1,16 @@
 /**
- * JSON values as MLflow's messages show them: `json.dumps(value, sort_keys=True, separators=(",", ":"))` of what
- * Python's `json.loads` made of the request (mlflow/utils/validation.py `invalid_value`). So a float keeps its
- * point (`9.0`, `1e+16`), keys are sorted, non-ASCII is escaped, NaN and ±Infinity are bare words.
+ * Values written as MLflow's Python writes them: `json.dumps` (its messages echo request values with
+ * `json.dumps(value, sort_keys=True, separators=(",", ":"))`, mlflow/utils/validation.py `invalid_value`; its files
+ * and tags use the default separators), `repr` of floats and `str()` of parameter values. So a float keeps its point
+ * (`9.0`, `1e+16`), non-ASCII is escaped, NaN and ±Infinity are bare words.
  */
-import type { JsonValue } from "./json-text.js";
 
 /** A number that was written as a float (`9.0`, `1e2`): Python reads it as a float whatever its value. */
 export class WrittenFloat {
   constructor(readonly value: number) {}
 }
 
-export type PythonJsonValue = JsonValue | WrittenFloat | PythonJsonValue[] | { [key: string]: PythonJsonValue };
+export type PythonJsonValue = null | boolean | number | bigint | string | WrittenFloat | PythonJsonValue[] | { [key: string]: PythonJsonValue };
 
 /** Python's `repr(float)`: the shortest round-trip digits, exponent form below 1e-4 and from 1e16 on. */
 export function pythonFloat(n: number): string {
@@ -39,6 +39,14 @@ function pythonString(s: string): string {
 
 /** `json.dumps(value, sort_keys=True, separators=(",", ":"))`; an integral JS number counts as an int. */
 export function pythonJson(v: PythonJsonValue): string {
+  return pythonDumps(v, { sortKeys: true, compact: true });
+}
+
+/**
+ * `json.dumps(value)` with its options: default separators `", "` and `": "` (compact: `","` and `":"`), keys in
+ * insertion order unless `sortKeys`, `indent` spaces per level when given.
+ */
+export function pythonDumps(v: PythonJsonValue, options: { sortKeys?: boolean; compact?: boolean; indent?: number } = {}, depth = 0): string {
   if (v === null) return "null";
   if (v instanceof WrittenFloat) return pythonFloat(v.value);
   switch (typeof v) {
@@ -53,11 +61,28 @@ export function pythonJson(v: PythonJsonValue): string {
     default:
       break;
   }
-  if (Array.isArray(v)) return `[${v.map(pythonJson).join(",")}]`;
+  const { indent } = options;
+  const itemSep = indent !== undefined ? "," : options.compact ? "," : ", ";
+  const keySep = options.compact ? ":" : ": ";
+  const open = indent !== undefined ? `\n${" ".repeat(indent * (depth + 1))}` : "";
+  const close = indent !== undefined ? `\n${" ".repeat(indent * depth)}` : "";
+  const join = (items: string[], l: string, r: string) => (items.length === 0 ? `${l}${r}` : `${l}${open}${items.join(itemSep + open)}${close}${r}`);
+  if (Array.isArray(v)) return join(v.map((item) => pythonDumps(item, options, depth + 1)), "[", "]");
   const obj = v as { [key: string]: PythonJsonValue };
   // sort_keys compares code points; JS sorts strings by UTF-16 units, the same order outside astral keys.
-  const keys = Object.keys(obj).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${keys.map((k) => `${pythonString(k)}:${pythonJson(obj[k]!)}`).join(",")}}`;
+  const keys = options.sortKeys ? Object.keys(obj).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : Object.keys(obj);
+  return join(keys.map((k) => `${pythonString(k)}${keySep}${pythonDumps(obj[k]!, options, depth + 1)}`), "{", "}");
+}
+
+/** Python's `str()` of a JSON scalar (MLflow's prompt-lab parameter values): `True`, `None`, `0.5`, `10`. */
+export function pythonStr(v: PythonJsonValue): string {
+  if (v === null) return "None";
+  if (typeof v === "string") return v;
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (v instanceof WrittenFloat) return pythonFloat(v.value);
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : pythonFloat(v);
+  if (typeof v === "bigint") return v.toString();
+  return pythonDumps(v); // lists and dicts: close to Python's repr, which no caller relies on
 }
 
 /** Python's name for the type of a value, as MLflow's hints say it. */
