@@ -225,17 +225,17 @@ describe("Metric family: doubles and int64", () => {
 
 describe("wrong JSON types: MLflow's messages", () => {
   const cases: Array<[string, string, string]> = [
-    ["logbook.v1.CreateExperimentRequest", '{"name": 5}', "Invalid value 5 for parameter 'name' supplied: Hint: Value was of type 'int'."],
-    ["logbook.v1.CreateExperimentRequest", '{"name": true}', "Invalid value true for parameter 'name' supplied: Hint: Value was of type 'bool'."],
-    ["logbook.v1.CreateExperimentRequest", '{"name": ["a"]}', "Invalid value [\"a\"] for parameter 'name' supplied: Hint: Value was of type 'list'."],
-    ["logbook.v1.CreateExperimentRequest", '{"name": {"a": 1}}', "Invalid value {\"a\":1} for parameter 'name' supplied: Hint: Value was of type 'dict'."],
-    ["logbook.v1.CreateExperimentRequest", '{"tags": {}}', "Invalid value {} for parameter 'tags' supplied: Hint: Value was of type 'dict'. Expected a list."],
-    ["logbook.v1.CreateExperimentRequest", '{"tags": [{"key": 1}]}', "for parameter 'tags[0].key' supplied: Hint: Value was of type 'int'"],
-    ["logbook.v1.CreateExperimentRequest", '{"tags": [null]}', "for parameter 'tags[0]' supplied: Hint: Value was of type 'NoneType'"],
-    ["logbook.v1.CreateExperimentRequest", '{"tags": ["x"]}', "for parameter 'tags[0]' supplied: Hint: Value was of type 'str'. Expected an object."],
+    ["logbook.v1.CreateExperimentRequest", '{"name": 5}', "Invalid value 5 for parameter 'name' supplied:  Hint: Value was of type 'int'."],
+    ["logbook.v1.CreateExperimentRequest", '{"name": true}', "Invalid value true for parameter 'name' supplied:  Hint: Value was of type 'bool'."],
+    ["logbook.v1.CreateExperimentRequest", '{"name": ["a"]}', "Invalid value [\"a\"] for parameter 'name' supplied:  Hint: Value was of type 'list'."],
+    ["logbook.v1.CreateExperimentRequest", '{"name": {"a": 1}}', "Invalid value {\"a\":1} for parameter 'name' supplied:  Hint: Value was of type 'dict'."],
+    ["logbook.v1.CreateExperimentRequest", '{"tags": {}}', "Invalid value {} for parameter 'tags' supplied:  Hint: Value was of type 'dict'."],
+    ["logbook.v1.CreateExperimentRequest", '{"tags": [{"key": 1}]}', "for parameter 'tags[0].key' supplied:  Hint: Value was of type 'int'"],
+    ["logbook.v1.CreateExperimentRequest", '{"tags": [null]}', "for parameter 'tags[0]' supplied:  Hint: Value was of type 'NoneType'"],
+    ["logbook.v1.CreateExperimentRequest", '{"tags": ["x"]}', "for parameter 'tags[0]' supplied:  Hint: Value was of type 'str'."],
     ["logbook.v1.LogMetricRequest", '{"value": "high"}', "Invalid value \"high\" for parameter 'value' supplied: not a number"],
     ["logbook.v1.LogMetricRequest", '{"value": [1]}', "Hint: Value was of type 'list'"],
-    ["logbook.v1.CreateRunRequest", '{"start_time": 1.25}', "Invalid value 1.25 for parameter 'start_time' supplied: Hint: Value was of type 'float'."],
+    ["logbook.v1.CreateRunRequest", '{"start_time": 1.25}', "Invalid value 1.25 for parameter 'start_time' supplied:  Hint: Value was of type 'float'."],
     ["logbook.v1.CreateExperimentRequest", "[]", "The request body must be a JSON object, got a list"],
     ["logbook.v1.CreateExperimentRequest", '"x"', "The request body must be a JSON object, got a string"],
   ];
@@ -247,7 +247,7 @@ describe("wrong JSON types: MLflow's messages", () => {
 
   it("ends with MLflow's pointer to the API docs", () => {
     expect(decodeError("logbook.v1.CreateExperimentRequest", '{"name": 5}').message).toBe(
-      "Invalid value 5 for parameter 'name' supplied: Hint: Value was of type 'int'. Expected a string. " +
+      "Invalid value 5 for parameter 'name' supplied:  Hint: Value was of type 'int'. " +
         "See the API docs for more information about request parameters.",
     );
   });

@@ -131,7 +131,7 @@ export class JsonCodec {
     if (typeof json !== "object" || Array.isArray(json)) {
       throw param === ""
         ? new AppError(ErrorCode.INVALID_PARAMETER_VALUE, `The request body must be a JSON object, got ${describe(json)}`)
-        : wrongType(param, json, "an object");
+        : wrongType(param, json);
     }
     const plan = this.plan(desc);
     const oneofs = new Map<string, string>();
@@ -160,17 +160,17 @@ export class JsonCodec {
   decodeField(field: DescField, v: JsonValue, param: string): unknown {
     switch (field.fieldKind) {
       case "list": {
-        if (!Array.isArray(v)) throw wrongType(param, v, "a list");
+        if (!Array.isArray(v)) throw wrongType(param, v);
         return v.map((item, i) => this.decodeSingular(field, item, `${param}[${i}]`));
       }
       case "map": {
-        if (typeof v !== "object" || v === null || Array.isArray(v)) throw wrongType(param, v, "an object");
+        if (typeof v !== "object" || v === null || Array.isArray(v)) throw wrongType(param, v);
         const jsMap = this.plan(field.parent).byName.get(field.name)!.jsMap;
         const out: Map<unknown, unknown> | ProtoObject = jsMap ? new Map() : {};
         for (const [k, item] of Object.entries(v)) {
           const p = `${param}[${k}]`;
           const key = readScalar(field.mapKey, k, p);
-          if (item === null) throw wrongType(p, item, "a value");
+          if (item === null) throw wrongType(p, item);
           const value =
             field.mapKind === "message"
               ? this.decodeMessage(field.message, item, p)
@@ -188,7 +188,7 @@ export class JsonCodec {
   }
 
   private decodeSingular(field: DescField, v: JsonValue, param: string): unknown {
-    if (v === null) throw wrongType(param, v, "a value"); // a null list element (a null field is skipped earlier)
+    if (v === null) throw wrongType(param, v); // a null list element (a null field is skipped earlier)
     if (field.message) return this.decodeMessage(field.message, v, param);
     if (field.enum) return readEnum(this.enumNames(field.enum), v, param);
     return readScalar(field.scalar!, v, param, this.numericStrings.has(field.name));

@@ -34,11 +34,12 @@ export class InvalidValueError extends AppError {
  * MLflow's wording for a value of the wrong JSON type:
  * `Invalid value 5 for parameter 'name' supplied: Hint: Value was of type 'int'. …`
  */
-export function wrongType(param: string, value: JsonValue, expected: string): InvalidValueError {
+export function wrongType(param: string, value: JsonValue): InvalidValueError {
   return new InvalidValueError(
     param,
     value,
-    (shown, type) => `Invalid value ${shown} for parameter '${param}' supplied: Hint: Value was of type '${type}'. Expected ${expected}. ${API_DOCS}`,
+    // MLflow's exact text (validation.py invalid_value + handlers.py's " Hint: …", hence the two spaces).
+    (shown, type) => `Invalid value ${shown} for parameter '${param}' supplied:  Hint: Value was of type '${type}'. ${API_DOCS}`,
   );
 }
 
@@ -129,24 +130,24 @@ export function readScalar(t: ScalarType, v: JsonValue, param: string, numericSt
     case ScalarType.STRING:
       if (typeof v === "string") return v;
       if (numericString && (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))) return String(v);
-      throw wrongType(param, v, "a string");
+      throw wrongType(param, v);
     case ScalarType.BOOL:
       if (typeof v === "boolean") return v;
       if (typeof v === "string" && BOOL_TEXT.test(v.trim())) return v.trim().toLowerCase() === "true";
-      throw wrongType(param, v, "a boolean (true or false)");
+      throw wrongType(param, v);
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
       return readFloat(t, v, param);
     case ScalarType.BYTES:
-      if (typeof v !== "string") throw wrongType(param, v, "a base64 string");
+      if (typeof v !== "string") throw wrongType(param, v);
       if (!BASE64_TEXT.test(v)) throw badValue(param, v, "not valid base64");
       return Buffer.from(v, "base64");
     default: {
       const range = intRange(t)!;
-      if (typeof v !== "number" && typeof v !== "bigint" && typeof v !== "string") throw wrongType(param, v, "an integer");
+      if (typeof v !== "number" && typeof v !== "bigint" && typeof v !== "string") throw wrongType(param, v);
       const n = integerOf(v);
       if (n === undefined) {
-        throw typeof v === "string" ? badValue(param, v, "not an integer") : wrongType(param, v, "an integer");
+        throw typeof v === "string" ? badValue(param, v, "not an integer") : wrongType(param, v);
       }
       if (n < range.min || n > range.max) throw badValue(param, v, `out of range [${range.min}, ${range.max}]`);
       return range.wide ? n : Number(n);
@@ -165,7 +166,7 @@ function readFloat(t: ScalarType, v: JsonValue, param: string): number {
       n = special[2]!.toLowerCase() === "nan" ? Number.NaN : special[1] === "-" ? -Infinity : Infinity;
     } else if (FLOAT_TEXT.test(s)) n = Number(s);
     else throw badValue(param, v, "not a number");
-  } else throw wrongType(param, v, "a number");
+  } else throw wrongType(param, v);
   if (t === ScalarType.FLOAT && Number.isFinite(n) && Math.abs(n) > FLOAT32_MAX) {
     throw badValue(param, v, "out of range for a 32-bit float");
   }
@@ -184,7 +185,7 @@ export function readEnum(names: EnumNames, v: JsonValue, param: string): number 
   }
   const allowed = `one of ${names.wireNames.join(", ")}`;
   if (typeof v === "string") throw badValue(param, v, `expected ${allowed}`);
-  throw wrongType(param, v, allowed);
+  throw wrongType(param, v);
 }
 
 /** A ts-proto scalar as MLflow JSON: int64 family as numbers (bigint), NaN/±Infinity as strings. */

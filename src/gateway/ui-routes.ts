@@ -45,9 +45,9 @@ function text(body: { [key: string]: Json }, name: string): string {
 function keyValues(body: { [key: string]: Json }, name: string): { key: string; value: string }[] {
   const v = body[name];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw wrongType(name, v as JsonValue, "a list");
+  if (!Array.isArray(v)) throw wrongType(name, v as JsonValue);
   return v.map((item, i) => {
-    if (item === null || typeof item !== "object" || Array.isArray(item) || item instanceof WrittenFloat) throw wrongType(`${name}[${i}]`, item as JsonValue, "an object");
+    if (item === null || typeof item !== "object" || Array.isArray(item) || item instanceof WrittenFloat) throw wrongType(`${name}[${i}]`, item as JsonValue);
     return { key: text(item, "key"), value: text(item, "value") };
   });
 }
@@ -59,7 +59,7 @@ function promptlabRequest(body: Json): CreatePromptlabRunRequest {
   let startTime: bigint | undefined;
   if (start !== undefined && start !== null) {
     const n = start instanceof WrittenFloat ? start.value : start;
-    if ((typeof n !== "number" || !Number.isSafeInteger(n)) && typeof n !== "bigint") throw wrongType("start_time", start as JsonValue, "an integer");
+    if ((typeof n !== "number" || !Number.isSafeInteger(n)) && typeof n !== "bigint") throw wrongType("start_time", start as JsonValue);
     startTime = BigInt(n);
   }
   return {

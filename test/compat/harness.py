@@ -60,10 +60,11 @@ def with_database(uri: str, database: str) -> str:
 class LogbookServer:
     """One Logbook process: `start()` waits for the HTTP listening line, `stop()` sends SIGTERM and waits."""
 
-    def __init__(self, store_kind: str, data_dir: Path, store_uri: str | None = None):
+    def __init__(self, store_kind: str, data_dir: Path, store_uri: str | None = None, extra_args: tuple[str, ...] = ()):
         self.store_kind = store_kind
         self.data_dir = data_dir
         self.store_uri = store_uri
+        self.extra_args = extra_args
         self.http_port: int | None = None
         self.grpc_port: int | None = None
         self.process: subprocess.Popen[str] | None = None
@@ -76,6 +77,11 @@ class LogbookServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def cwd(self) -> Path:
+        """The server's working directory (relative artifact locations resolve against it)."""
+        return self.data_dir
 
     def start(self) -> "LogbookServer":
         if not LOGBOOK_CLI.exists():
@@ -90,6 +96,7 @@ class LogbookServer:
         ]
         if self.store_uri:
             args += ["--store", self.store_uri]
+        args += list(self.extra_args)
         stderr = open(self._stderr_path, "w")
         try:
             self.process = subprocess.Popen(
@@ -177,8 +184,9 @@ class MlflowServer:
 
     store_kind = "mlflow"
 
-    def __init__(self, work_dir: Path):
+    def __init__(self, work_dir: Path, extra_args: tuple[str, ...] = ()):
         self.work_dir = work_dir
+        self.extra_args = extra_args
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.log_path = work_dir / "mlflow-server.log"
@@ -187,12 +195,17 @@ class MlflowServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def cwd(self) -> Path:
+        return self.work_dir
+
     def start(self) -> "MlflowServer":
         mlflow_bin = Path(sys.executable).parent / "mlflow"
         args = [
             str(mlflow_bin), "server",
             "--backend-store-uri", f"sqlite:///{self.work_dir / 'mlflow.db'}",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+            *self.extra_args,
         ]
         with open(self.log_path, "w") as log:
             # Its own process group: `mlflow server` runs uvicorn as a child; stop() signals the whole group.
@@ -249,7 +262,9 @@ class MlflowServer:
             return ""
 
 
-def start_logbook(store_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> LogbookServer:
+def start_logbook(
+    store_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str, extra_args: tuple[str, ...] = ()
+) -> LogbookServer:
     data_dir = tmp_path_factory.mktemp(f"logbook-{store_kind}")
     store_uri = None
     if store_kind == "mongodb":
@@ -262,7 +277,7 @@ def start_logbook(store_kind: str, tmp_path_factory: pytest.TempPathFactory, lab
         # A fresh database per module; names stay within FerretDB's [A-Za-z0-9_-]{1,63}.
         label = re.sub(r"[^A-Za-z0-9_]", "_", label)[:32]
         store_uri = with_database(base, f"compat_{label}_{uuid.uuid4().hex[:8]}")
-    return LogbookServer(store_kind, data_dir, store_uri).start()
+    return LogbookServer(store_kind, data_dir, store_uri, extra_args).start()
 
 
 def unique(prefix: str) -> str:

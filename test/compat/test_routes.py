@@ -51,12 +51,6 @@ NOT_SERVED_YET: dict[str, NotServed] = {
             "GET /api/2.0/mlflow-artifacts/presigned/<path:artifact_path>",  # getPresignedDownloadUrl
         ),
     ),
-    "dataset summaries": NotServed(
-        # The proto path has no leading slash ("mlflow/experiments/search-datasets"); MLflow's server routes
-        # it as /ajax-api/2.0/mlflow/experiments/search-datasets by hand, and this check adds the slash.
-        "none: a UI helper (the experiment page's dataset filter)",
-        ("POST /api/2.0/mlflow/experiments/search-datasets",),  # searchDatasets
-    ),
     "traces and assessments": NotServed(
         "none: GenAI tracing is outside Logbook's scope",
         (
@@ -217,8 +211,6 @@ OTHER_ROUTES_NOT_SERVED_YET: dict[str, NotServed] = {
             "GET /build/<path:filename>",
             "GET /graphql",
             "POST /graphql",
-            "GET /ajax-api/2.0/mlflow/metrics/get-history-bulk",
-            "POST /ajax-api/2.0/mlflow/upload-artifact",
             "GET /ajax-api/2.0/mlflow/logged-models/<model_id>/artifacts/files",
             "GET /ajax-api/3.0/mlflow/ui-telemetry",
             "POST /ajax-api/3.0/mlflow/ui-telemetry",
@@ -259,9 +251,6 @@ OTHER_ROUTES_NOT_SERVED_YET: dict[str, NotServed] = {
             "POST /ajax-api/3.0/mlflow/scorer/invoke",
             "POST /ajax-api/3.0/mlflow/issues/invoke",
             "POST /ajax-api/3.0/mlflow/genai/evaluate/invoke",
-            "POST /ajax-api/2.0/mlflow/runs/create-promptlab-run",
-            "GET /ajax-api/2.0/mlflow/gateway-proxy",
-            "POST /ajax-api/2.0/mlflow/gateway-proxy",
             "GET /ajax-api/3.0/mlflow/get-trace-artifact",
             "GET /ajax-api/2.0/mlflow/get-trace-artifact",
         ),
