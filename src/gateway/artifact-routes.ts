@@ -181,8 +181,14 @@ export interface ArtifactRoutesOptions {
   logger: Logger;
 }
 
-/** MLflow's answer on a proxy route when it runs with `--no-serve-artifacts` (`rule`: its Flask URL rule). */
-function servingDisabled(rule: string): RawRoute["handler"] {
+/**
+ * MLflow 3.17.2's answers on the proxy routes with `--no-serve-artifacts`: its FastAPI artifact router (file uploads
+ * and downloads) answers JSON, its Flask handlers (deletion, listing) text naming the route's rule.
+ */
+const ROUTER_DISABLED = JSON.stringify({ detail: "Artifact serving is disabled. Run `mlflow server` with `--serve-artifacts` to enable." });
+const routerDisabled: RawRoute["handler"] = async (_request, reply) => reply.code(503).type("application/json").send(ROUTER_DISABLED);
+
+function handlerDisabled(rule: string): RawRoute["handler"] {
   const text =
     `Endpoint: ${rule} disabled due to the mlflow server running with \`--no-serve-artifacts\`. ` +
     "To enable artifacts server functionality, run `mlflow server` with `--serve-artifacts`";
@@ -194,9 +200,12 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
   const routes: RawRoute[] = [];
   for (const prefix of PROXY_PREFIXES) {
     if (opts.serveArtifacts === false) {
-      const file = servingDisabled(`${prefix}/<path:artifact_path>`);
-      for (const method of ["PUT", "GET", "DELETE"] as const) routes.push({ method, url: `${prefix}/*`, handler: file });
-      routes.push({ method: "GET", url: prefix, handler: servingDisabled(prefix) });
+      routes.push(
+        { method: "PUT", url: `${prefix}/*`, handler: routerDisabled },
+        { method: "GET", url: `${prefix}/*`, handler: routerDisabled },
+        { method: "DELETE", url: `${prefix}/*`, handler: handlerDisabled(`${prefix}/<path:artifact_path>`) },
+        { method: "GET", url: prefix, handler: handlerDisabled(prefix) },
+      );
       continue;
     }
     routes.push(
