@@ -5,7 +5,7 @@
  * Pure functions; the checks that need stored runs and logged models live in the registry service.
  */
 import { posix } from "node:path";
-import { invalidParameter } from "./errors.js";
+import { AppError, ErrorCode, invalidParameter } from "./errors.js";
 
 export interface ParsedUri {
   /** Lower-cased; "" when there is none. */
@@ -50,14 +50,18 @@ export function unquote(value: string): string {
 
 const unquotePlus = (value: string) => unquote(value.replaceAll("+", " "));
 
-/** A local path or `file:` URI (MLflow's is_local_uri); a `file:` URI naming another host is refused. */
+/**
+ * A local path or `file:` URI (MLflow's is_local_uri); a `file:` URI naming another host is refused — with MLflow's
+ * message and, as MLflow 3.17.2 raises it without an error code, INTERNAL_ERROR (HTTP 500; its own tests expect that).
+ */
 export function isLocalUri(uri: string): boolean {
   const { scheme, netloc } = parseUri(uri);
   if (scheme === "") return true;
   if (scheme !== "file") return false;
   const host = hostnameOf(netloc);
   if (host && host !== "." && !host.startsWith("localhost") && !host.startsWith("127.0.0.1")) {
-    throw invalidParameter(
+    throw new AppError(
+      ErrorCode.INTERNAL_ERROR,
       `${uri} is not a valid remote uri. For remote access on windows, please consider using a different scheme such as SMB (e.g. smb://<hostname>/<path>).`,
     );
   }
