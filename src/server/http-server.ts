@@ -27,7 +27,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   const artifactService = opts.services.find((s) => s.name === "logbook.v1.ArtifactService");
   const searchService = opts.services.find((s) => s.name === "logbook.v1.SearchService");
   const trackingService = opts.services.find((s) => s.name === "logbook.v1.TrackingService");
-  const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle" });
+  // ignoreDuplicateSlashes: MLflow's server (werkzeug) merges them, and its tests call `//model-versions/get-artifact`.
+  const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle", ignoreDuplicateSlashes: true });
   await app.register(gatewayPlugin, {
     services: opts.services,
     descriptorSet: opts.descriptorSet,

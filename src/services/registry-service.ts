@@ -11,6 +11,10 @@ import type { RegistryServiceService } from "../../gen/ts/logbook/v1/registry.js
 import { resolveModelVersionSource, versionByAlias } from "./model-version-source.js";
 import { modelVersionToProto, registeredModelToProto, registryTagFromProto } from "./registry-convert.js";
 import type { ServiceImplementation } from "./rpc.js";
+import { pythonDumps } from "../domain/python-format.js";
+
+/** The logged-model tag listing the registered versions made from it. */
+const MODEL_VERSIONS_TAG = "mlflow.modelVersions";
 
 export interface RegistryDeps {
   store: Store;
@@ -45,6 +49,30 @@ export function createRegistryService(deps: RegistryDeps): ServiceImplementation
     const stage = rv.parseStage(req.stage);
     rv.validateArchiveExisting(req.stage, stage, archiveExisting);
     return { modelVersion: modelVersionToProto(await store.transitionModelVersionStage(name, version, stage, archiveExisting, now())) };
+  }
+
+  /**
+   * As MLflow's create_model_version handler (`set_model_versions_tags`): a version made from a logged model is listed
+   * in the model's `mlflow.modelVersions` tag, a JSON list written as Python's json.dumps writes it. Read, then
+   * written, as MLflow does: two versions of one logged model created at the same instant can lose an entry.
+   */
+  async function recordVersionOnLoggedModel(modelId: string, name: string, version: number): Promise<void> {
+    const model = await store.getLoggedModel(modelId);
+    const entry = { name, version };
+    const stored = model.tags.find((t: Tag) => t.key === MODEL_VERSIONS_TAG)?.value;
+    let list: { name: string; version: number }[] = [entry];
+    if (stored) {
+      try {
+        const parsed = JSON.parse(stored) as unknown;
+        if (Array.isArray(parsed)) {
+          const known = parsed.some((e) => typeof e === "object" && e !== null && e.name === name && e.version === version);
+          list = known ? (parsed as typeof list) : [...(parsed as typeof list), entry];
+        }
+      } catch {
+        list = [entry];
+      }
+    }
+    await store.setLoggedModelTags(modelId, [{ key: MODEL_VERSIONS_TAG, value: pythonDumps(list) }], now());
   }
 
   return {
@@ -114,6 +142,7 @@ export function createRegistryService(deps: RegistryDeps): ServiceImplementation
         ...(resolved.storageLocation ? { storageLocation: resolved.storageLocation } : {}),
         now: now(),
       });
+      if (resolved.modelId) await recordVersionOnLoggedModel(resolved.modelId, version.name, version.version);
       return { modelVersion: modelVersionToProto(version) };
     },
 

@@ -275,3 +275,23 @@ def test_gateway_proxy_answers_an_empty_gateway(logbook):
         assert r.status_code == 200, r.text
         assert r.headers["content-type"].startswith("application/json")
         assert r.json() == {"endpoints": []}
+
+
+# ---- details MLflow's own server tests check ------------------------------------------------------------------
+
+
+def test_duplicate_slashes_are_merged_as_mlflow_does(logbook):
+    r = requests.get(f"{logbook.url}//model-versions/get-artifact", params={"name": "m", "version": 1, "path": "../x"}, timeout=60)
+    assert_error(r, "Invalid path")
+
+
+def test_a_version_made_from_a_logged_model_is_listed_on_it(logbook, client):
+    name = unique("from-logged-model")
+    client.create_registered_model(name)
+    model = client.create_logged_model(experiment_id=client.create_experiment(unique("lm")))
+    client.create_model_version(name=name, source=model.artifact_location, model_id=model.model_id)
+    assert client.get_logged_model(model.model_id).tags["mlflow.modelVersions"] == json.dumps([{"name": name, "version": 1}])
+    client.create_model_version(name=name, source=model.artifact_location, model_id=model.model_id)
+    assert client.get_logged_model(model.model_id).tags["mlflow.modelVersions"] == json.dumps(
+        [{"name": name, "version": 1}, {"name": name, "version": 2}]
+    )
