@@ -28,7 +28,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   const searchService = opts.services.find((s) => s.name === "logbook.v1.SearchService");
   const trackingService = opts.services.find((s) => s.name === "logbook.v1.TrackingService");
   // ignoreDuplicateSlashes: MLflow's server (werkzeug) merges them, and its tests call `//model-versions/get-artifact`.
-  const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle", ignoreDuplicateSlashes: true });
+  const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle", routerOptions: { ignoreDuplicateSlashes: true } });
   await app.register(gatewayPlugin, {
     services: opts.services,
     descriptorSet: opts.descriptorSet,
