@@ -284,6 +284,38 @@ describe.each(backends)("Logged model contract: $name", (backend) => {
       expect(listed?.metrics).toEqual(metrics);
     });
 
+    it("links a point re-logged with the model's id although the run already has it, once per model", async () => {
+      // What `mlflow.<flavor>.log_model` does: the run's metrics of the step, logged again with the new model's id.
+      const [first, second] = [await createModel(), await createModel()];
+      const run = await createRun();
+      const point: Metric = { key: "acc", value: 0.9, timestamp: NOW + 1, step: 0 };
+      const other: Metric = { key: "loss", value: 0.3, timestamp: NOW + 1, step: 0 };
+      await store.logBatch(run, { metrics: [point, other], params: [], tags: [] });
+      await store.logBatch(run, { metrics: [{ ...point, modelId: first.modelId }], params: [], tags: [] });
+      await store.logBatch(run, { metrics: [{ ...point, modelId: second.modelId, datasetName: "eval", datasetDigest: "d1" }], params: [], tags: [] });
+      await store.logBatch(run, { metrics: [{ ...point, modelId: first.modelId }, { ...other, modelId: first.modelId }], params: [], tags: [] });
+
+      expect((await store.getLoggedModel(first.modelId)).metrics).toEqual([
+        { ...other, modelId: first.modelId, runId: run },
+        { ...point, modelId: first.modelId, runId: run },
+      ]);
+      expect((await store.getLoggedModel(second.modelId)).metrics).toEqual([
+        { ...point, modelId: second.modelId, datasetName: "eval", datasetDigest: "d1", runId: run },
+      ]);
+      // The run's own history keeps each point once, as first logged.
+      expect((await store.getMetricHistory(run, "acc", {})).metrics).toEqual([point]);
+      expect((await store.getRun(run)).data.metrics.find((m) => m.key === "acc")).toEqual(point);
+      // Searches see the links too: an equality (MongoDB asks the links for it) and an order by the metric.
+      const byAccuracy = async (comparator: "=" | ">") => {
+        const filter = [{ type: "metric", key: "acc", comparator, value: comparator === "=" ? 0.9 : 0.5 }] as never;
+        const { items } = await store.searchLoggedModels({ experimentIds: ["0"], filter, datasets: [], order: BY_CREATION }, { maxResults: 100 });
+        return items.map((m) => m.modelId).sort();
+      };
+      const both = [first.modelId, second.modelId].sort();
+      expect(await byAccuracy("=")).toEqual(both);
+      expect(await byAccuracy(">")).toEqual(both);
+    });
+
     it("shows the live model versions made from it as registrations, by name then version", async () => {
       const model = await createModel();
       const unrelated = await createModel();

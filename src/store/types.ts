@@ -79,7 +79,10 @@ export interface RunStore {
   setRunLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void>;
   /**
    * Writes metrics, params and tags to an active run in bulk (one write per kind, no per-point round trip).
-   * Identical metric points (key, value, timestamp, step) are stored once; the run's latest value per key
+   * Identical metric points (key, value, timestamp, step) are stored once; a point carrying a `modelId` also links that
+   * logged model to it (once per model and point), whether or not the run already had the point — MLflow's
+   * `log_model` re-logs the run's metrics with the new model's id —, and keeps its `datasetName`/`digest` on the link.
+   * The run's latest value per key
    * follows `compareMetricRecency` whatever the arrival order, also under concurrent writers.
    * A param already logged with another value → INVALID_PARAMETER_VALUE (paramChangedMessage) and, when
    * detected before writing (the normal case), nothing of the batch is written. Tags are upserted.
@@ -248,7 +251,8 @@ export interface NewLoggedModel {
 /**
  * MLflow 3 logged models. A deleted logged model is gone for every method (RESOURCE_DOES_NOT_EXIST
  * loggedModelNotFound), as in MLflow. Every returned model is whole: tags, params, linked metrics (every metric point
- * logged through logBatch with `modelId` equal to its id, in history order, each with its run id) and registrations
+ * logged through logBatch with `modelId` equal to its id — its links, see logBatch —, in history order, each with its
+ * run id) and registrations
  * (the live model versions whose `modelId` is its id, ordered by name then version).
  */
 export interface LoggedModelStore {

@@ -5,7 +5,7 @@
  * server-selection timeout makes calls fail fast (TEMPORARILY_UNAVAILABLE) while the database is down.
  */
 import { type Collection, type CommandStartedEvent, type Db, MongoClient } from "mongodb";
-import type { CounterDoc, ExperimentDoc, HistoryDoc, LatestMetricDoc, RunDoc, RunInputDoc } from "./mapping.js";
+import type { CounterDoc, ExperimentDoc, HistoryDoc, LatestMetricDoc, ModelMetricDoc, RunDoc, RunInputDoc } from "./mapping.js";
 import type { LeaseOptions } from "./registry-lease.js";
 import type { LeaseDoc, LoggedModelDoc, ModelVersionDoc, RegisteredModelDoc } from "./registry-mapping.js";
 
@@ -40,6 +40,7 @@ export interface Collections {
   registeredModels: Collection<RegisteredModelDoc>;
   modelVersions: Collection<ModelVersionDoc>;
   loggedModels: Collection<LoggedModelDoc>;
+  modelMetrics: Collection<ModelMetricDoc>;
   leases: Collection<LeaseDoc>;
 }
 
@@ -96,6 +97,7 @@ export function openConnection(options: MongoStoreOptions): Connection {
       registeredModels: db.collection<RegisteredModelDoc>("registered_models"),
       modelVersions: db.collection<ModelVersionDoc>("model_versions"),
       loggedModels: db.collection<LoggedModelDoc>("logged_models"),
+      modelMetrics: db.collection<ModelMetricDoc>("logged_model_metrics"),
       leases: db.collection<LeaseDoc>("registry_leases"),
     },
   };

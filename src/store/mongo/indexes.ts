@@ -38,8 +38,11 @@
  *                     a registered model and its versions, or of a logged model, runs holding it.
  * - `logged_models`   `_id` = the model id ("m-" + 32 hex); experiment, name, times, status, artifact URI;
  *                     `tags`/`params: {<key>: value}`; `has_model_type`/`has_source_run_id`; `deleted` flag (deleted
- *                     ones are invisible). Linked metrics are the metric_history points carrying `model_id`; `metrics`
- *                     and `datasets` summarise them for searches (logged-model-metrics.ts).
+ *                     ones are invisible). Linked metrics: below; `metrics` and `datasets`
+ *                     summarise them for searches (logged-model-metrics.ts).
+ * - `logged_model_metrics` one document per (logged model, metric point) link, `_id` = "<model>:<history _id>"
+ *                     (value-encoding.ts modelMetricId): a link is stored once, and a point can link several models;
+ *                     the point's fields as the re-logging call sent them, `model_id`.
  */
 import type { IndexDescription } from "mongodb";
 import type { Collections } from "./connection.js";
@@ -73,17 +76,10 @@ export const INDEXES: Spec[] = [
   // find({$or: [{run_id, key, rk: {$gt: stored rk}}, …]}), one index range per clause. History's `_id` is in
   // history order (timestamp first), so recency needs an index of its own.
   { collection: "history", key: { run_id: 1, key: 1, rk: 1 }, name: "run_key_recency" },
-  // A logged model's linked metrics: find({model_id: {$in: ids}}). Sparse: most points carry no model id.
-  { collection: "history", key: { model_id: 1 }, name: "model_id", sparse: true },
-  // MongoDB only — a logged-model search's `metrics.<key> = v`: distinct("model_id", {key, v, model_id: {$exists}}),
-  // over the linked points only.
-  {
-    collection: "history",
-    key: { key: 1, v: 1, model_id: 1 },
-    name: "linked_key_value",
-    partialFilterExpression: { model_id: { $exists: true } },
-    mongodbOnly: true,
-  },
+  // A logged model's linked metrics: find({model_id: {$in: ids}}).
+  { collection: "modelMetrics", key: { model_id: 1 }, name: "model_id" },
+  // MongoDB only — a logged-model search's `metrics.<key> = v`: distinct("model_id", {key, v}) over the links.
+  { collection: "modelMetrics", key: { key: 1, v: 1, model_id: 1 }, name: "key_value_model", mongodbOnly: true },
   // createRegisteredModel/renameRegisteredModel: a name is taken once (duplicate → RESOURCE_ALREADY_EXISTS);
   // every registry call resolves the name: findOne({name}).
   { collection: "registeredModels", key: { name: 1 }, name: "name_unique", unique: true },

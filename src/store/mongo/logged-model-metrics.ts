@@ -1,15 +1,15 @@
 /**
- * Linked-metric summaries on logged-model documents, for searches. A logged model's linked metrics are the
- * metric_history points carrying its id (the source of truth, read whole by getLoggedModel); a search filters and
+ * Linked-metric summaries on logged-model documents, for searches. A logged model's linked metrics are its links in
+ * logged_model_metrics (the source of truth, read whole by getLoggedModel); a search filters and
  * sorts models in one `find` on `logged_models`, so each model document also carries, per metric key and scope — any
  * dataset (`a`), one dataset name (`n.<name>`), one name and digest (`d.<name>.<digest>`) — the lowest and highest
  * value, whether a NaN was logged and the latest point (MetricScopeSummary in registry-mapping.ts), and which datasets
  * it has points on. Constant size per key and scope, however many points.
  *
- * Written by LogBatch after the points are in history, under the model's lease (registry-lease.ts: the same lock as
+ * Written by LogBatch after the points and links are stored, under the model's lease (registry-lease.ts: the same lock as
  * every other write of a logged model, so FerretDB's read-then-write updates lose nothing): one read of the touched
  * keys' summaries, one update. Merging is idempotent, so a batch sent again (a client retrying after an error)
- * repairs a summary a crash left behind. `summarize` rebuilds them from history (init(), for documents written before).
+ * repairs a summary a crash left behind. `summarize` rebuilds them from the links (init(), for documents written before).
  */
 import type { Metric } from "../../domain/entities.js";
 import { compareCodePoints } from "../../domain/filter/run-order.js";
@@ -113,11 +113,11 @@ export async function linkMetrics(c: Collections, leases: Leases, runId: string,
   }
 }
 
-/** Every given model's summaries rebuilt from metric_history (models written before summaries existed). */
+/** Every given model's summaries rebuilt from its links (models written before summaries existed). */
 export async function summarize(c: Collections, leases: Leases, modelIds: readonly string[]): Promise<void> {
   for (const modelId of modelIds) {
     await leases.hold(modelId, async () => {
-      const points = await c.history
+      const points = await c.modelMetrics
         .find({ model_id: modelId }, { projection: { key: 1, v: 1, x: 1, ts: 1, step: 1, run_id: 1, dataset_name: 1, dataset_digest: 1 } })
         .toArray();
       const linked: LinkedPoint[] = [];

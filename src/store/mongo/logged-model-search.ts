@@ -4,14 +4,14 @@
  * clauses and orders read the linked-metric summaries each model document carries (logged-model-metrics.ts):
  * `> v` is "the highest value > v", `< v` "the lowest < v", `!= v` "a NaN, or a lowest or highest other than v" — the
  * same "some linked point compares true" MLflow answers. `= v` cannot be answered from a summary, so it is one more
- * query: the ids of the models with such a point (`distinct` on metric_history).
+ * query: the ids of the models with such a point (`distinct` on logged_model_metrics).
  */
 import type { Document, Filter } from "mongodb";
 import type { LoggedModelClause, LoggedModelDataset, LoggedModelOrderTerm } from "../../domain/filter/logged-model-search.js";
 import type { SearchStore } from "../types.js";
 import type { Collections } from "./connection.js";
 import { encodeFieldKey, keyPath } from "./key-fields.js";
-import type { HistoryDoc } from "./mapping.js";
+import type { ModelMetricDoc } from "./mapping.js";
 import { metricSortKey } from "./logged-model-metrics.js";
 import { wholeLoggedModels } from "./logged-model-store.js";
 import { type SortColumn, allOf, fieldClause, findPage } from "./search-query.js";
@@ -63,7 +63,7 @@ function metricFilter(c: Extract<LoggedModelClause, { type: "metric" }>, dataset
   );
 }
 
-/** The history points on one of the datasets (a digest narrows its name). */
+/** The linked points on one of the datasets (a digest narrows its name). */
 const onDatasets = (datasets: readonly LoggedModelDataset[]): Document[] =>
   datasets.length === 0
     ? []
@@ -91,8 +91,8 @@ export function createLoggedModelSearch(c: Collections): Pick<SearchStore, "sear
       for (const clause of query.filter) {
         if (clause.type === "metric" && clause.comparator === "=") {
           // One query per `=` clause: the models with a point of that value (-0 stored as 0 matches 0).
-          const filter = allOf([{ key: clause.key, v: clause.value, model_id: { $exists: true } }, ...onDatasets(query.datasets)]);
-          const ids = await c.history.distinct("model_id", filter as Filter<HistoryDoc>);
+          const filter = allOf([{ key: clause.key, v: clause.value }, ...onDatasets(query.datasets)]);
+          const ids = await c.modelMetrics.distinct("model_id", filter as Filter<ModelMetricDoc>);
           parts.push({ _id: { $in: ids.filter((id): id is string => typeof id === "string") } });
         } else if (clause.type === "metric") parts.push(metricFilter(clause, query.datasets));
         else if (clause.type === "attribute") parts.push(fieldClause(FIELD[clause.key], clause));

@@ -3,8 +3,8 @@
  * one field per key (key-fields.ts), a `deleted` flag that hides it from every read, and the linked-metric summaries
  * searches filter and sort by (logged-model-metrics.ts)). Every update of one — finalize, delete, tags,
  * params — runs under the model's lease (registry-lease.ts), so a concurrent tag and param write cannot lose each
- * other on FerretDB, whose updates write the whole document back. Linked metrics are the metric_history points
- * logged with `model_id` = its id (index history.model_id); registrations are the live model versions whose
+ * other on FerretDB, whose updates write the whole document back. Linked metrics are its links in
+ * logged_model_metrics (index model_id), written by logBatch; registrations are the live model versions whose
  * `model_id` is its id (index model_versions.model_id), with the name they carry.
  */
 import { experimentNotActive, experimentNotFound } from "../../domain/messages.js";
@@ -14,14 +14,14 @@ import type { LoggedModelStore } from "../types.js";
 import type { Collections } from "./connection.js";
 import { METRIC_PROJECTION } from "./latest-metrics.js";
 import { hasKey, keyPath, toKeyFields, valueOfKey, withKeys } from "./key-fields.js";
-import { type HistoryDoc, metricFromDoc } from "./mapping.js";
+import { type ModelMetricDoc, metricFromDoc } from "./mapping.js";
 import type { Leases } from "./registry-lease.js";
 import { WHOLE_READ } from "./search-query.js";
 import { type LiveVersionDoc, type LoggedModelDoc, loggedModelFromDoc } from "./registry-mapping.js";
 
-/** The history-order part of a history `_id` (value-encoding.ts historySuffix: timestamp, step, value). */
+/** The history-order part of a link's `_id`, which ends in its point's historySuffix (timestamp, step, value). */
 const HISTORY_POSITION_LENGTH = 44;
-const position = (doc: Pick<HistoryDoc, "_id">) => doc._id.slice(-HISTORY_POSITION_LENGTH);
+const position = (doc: Pick<ModelMetricDoc, "_id">) => doc._id.slice(-HISTORY_POSITION_LENGTH);
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** `items` by `key`, each group in the order of `items`. */
@@ -40,7 +40,7 @@ export async function wholeLoggedModels(c: Collections, docs: LoggedModelDoc[]):
   if (docs.length === 0) return [];
   const ids = docs.map((d) => d._id);
   const [points, versions] = await Promise.all([
-    c.history.find({ model_id: { $in: ids } }, { ...WHOLE_READ, projection: { ...METRIC_PROJECTION, run_id: 1 } }).toArray(),
+    c.modelMetrics.find({ model_id: { $in: ids } }, { ...WHOLE_READ, projection: { ...METRIC_PROJECTION, run_id: 1 } }).toArray(),
     c.modelVersions.find({ model_id: { $in: ids }, deleted: false }, { ...WHOLE_READ, projection: { name: 1, version: 1, model_id: 1 } }).toArray(),
   ]);
   points.sort((a, b) => compare(position(a), position(b)) || compare(a.key, b.key) || compare(a.run_id, b.run_id));

@@ -17,7 +17,7 @@ import type {
 } from "../../domain/entities.js";
 import { AppError } from "../../domain/errors.js";
 import { type KeyFields, fromKeyFields } from "./key-fields.js";
-import { type EncodedValue, decodeValue, encodeValue, historyId, latestMetricId, recencyKey, valueSortKey } from "./value-encoding.js";
+import { type EncodedValue, decodeValue, encodeValue, historyId, latestMetricId, modelMetricId, recencyKey, valueSortKey } from "./value-encoding.js";
 
 /** A tag or param: key and value as array elements, so a key is never a field name. */
 export interface KeyValueDoc {
@@ -85,6 +85,15 @@ export interface HistoryDoc extends MetricFields {
   _id: string;
   /** recencyKey(point): settling finds the points of a key newer than its stored latest by `rk` (indexes.ts). */
   rk: string;
+}
+
+/**
+ * A logged model's link to a metric point (logged_model_metrics): `_id` = modelMetricId(model, point), so a link is
+ * stored once per model and point; the point's fields as the re-logging call sent them.
+ */
+export interface ModelMetricDoc extends MetricFields {
+  _id: string;
+  model_id: string;
 }
 
 /** The latest point of one (run, key); `_id` = latestMetricId(run, key). */
@@ -240,6 +249,11 @@ function metricFields(runId: string, m: Metric): MetricFields {
 
 export function historyDocOf(runId: string, m: Metric): HistoryDoc {
   return { _id: historyId(runId, m), ...metricFields(runId, m), rk: recencyKey(m) };
+}
+
+/** The link of `m`'s model (`m.modelId`, set) to the point. */
+export function modelMetricDocOf(runId: string, m: Metric & { modelId: string }): ModelMetricDoc {
+  return { _id: modelMetricId(m.modelId, runId, m), ...metricFields(runId, m), model_id: m.modelId };
 }
 
 export function latestDocOf(runId: string, experimentId: string, m: Metric): LatestMetricDoc {

@@ -255,6 +255,26 @@ describe("MongoDB store: stored documents", () => {
     expect(Object.keys(stored!.tags as object).sort()).toEqual(keys.filter((k) => k !== "a.b").map(encodeFieldKey).sort());
     for (const field of Object.keys(stored!.tags as object)) expect(field).toMatch(/^[^.$][^.]*$/);
   });
+
+  it("carries model links made before logged_model_metrics (history points carrying a model id) over, once", async () => {
+    uri = mongoTestUri("carry_over");
+    await setUp();
+    const { runId } = (await store.createRun({ runId: newRunId(), experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
+    const model = await store.createLoggedModel({ modelId: `m-${randomBytes(16).toString("hex")}`, experimentId: "0", name: "m", params: [], tags: [], now: NOW });
+    const linked: Metric = { ...point("acc", 0.5, NOW + 1, 1), modelId: model.modelId, datasetName: "eval" };
+    // A database from before: the point stored with its model id, no link, not marked carried over.
+    await db.collection("metric_history").insertOne(historyDocOf(runId, linked) as unknown as Document);
+    await db.collection("counters").deleteOne({ _id: "logged_model_metrics_carried_over" } as Document);
+    expect((await store.getLoggedModel(model.modelId)).metrics).toEqual([]);
+
+    const restarted = open(uri);
+    await restarted.init();
+    expect((await restarted.getLoggedModel(model.modelId)).metrics).toEqual([{ ...linked, runId }]);
+    // Done once: a link removed afterwards is not made again by the next start-up.
+    await db.collection("logged_model_metrics").deleteMany({});
+    await open(uri).init();
+    expect((await restarted.getLoggedModel(model.modelId)).metrics).toEqual([]);
+  });
 });
 
 describe("MongoDB store: latest-metric settling", () => {

@@ -22,6 +22,7 @@ import { upgradeLayout } from "./layout.js";
 import { linkMetrics } from "./logged-model-metrics.js";
 import { createLoggedModelSearch } from "./logged-model-search.js";
 import { createLoggedModelStore } from "./logged-model-store.js";
+import { carryOverModelLinks } from "./metric-store.js";
 import { createLeases } from "./registry-lease.js";
 import { createRegistryReads } from "./registry-reads.js";
 import { createRegistrySearch } from "./registry-search.js";
@@ -51,6 +52,8 @@ export function createMongoStore(options: MongoStoreOptions): Store {
     async init(): Promise<void> {
       await client.connect();
       await ensureIndexes(collections, await detectServer(db));
+      // Links first: the layout upgrade summarises logged models' metrics from them.
+      await carryOverModelLinks(collections);
       await upgradeLayout(collections, leases);
       await ensureDefaultExperiment(collections, Date.now(), options.defaultArtifactRoot);
     },

@@ -141,3 +141,8 @@ export function historyPosition(timestamp: number, step: number, valueKey: strin
 export function historyId(runId: string, m: Pick<Metric, "key" | "step" | "timestamp" | "value">): string {
   return historyPrefix(runId, m.key) + historySuffix(m);
 }
+
+/** The `_id` of a logged model's link to a point: the model, then the point's historyId (so it ends in its suffix). */
+export function modelMetricId(modelId: string, runId: string, m: Pick<Metric, "key" | "step" | "timestamp" | "value">): string {
+  return `${escapeIdPart(modelId)}:${historyId(runId, m)}`;
+}

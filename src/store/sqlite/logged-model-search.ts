@@ -1,6 +1,6 @@
 /**
- * The logged-model search on SQLite, filtered, ordered and keyset-paged in SQL. Linked metrics are metric_history
- * points carrying the model's id (the metric_history_by_model index): a metric clause is an EXISTS over them, a metric
+ * The logged-model search on SQLite, filtered, ordered and keyset-paged in SQL. Linked metrics are the model's links
+ * (logged_model_metrics, keyed by model id first): a metric clause is an EXISTS over them, a metric
  * order term the model's latest point of the key (on the term's dataset) as a correlated subquery.
  */
 import type { Database } from "better-sqlite3";
@@ -43,7 +43,7 @@ function clauseToSql(c: LoggedModelClause, datasets: readonly LoggedModelDataset
   const test = c.comparator === "!=" ? `(h.is_nan = 1 OR ${value.sql})` : `h.is_nan = 0 AND ${value.sql}`;
   const scope = datasets.length > 0 ? onDatasets(datasets) : { sql: "1", params: [] };
   return {
-    sql: `EXISTS (SELECT 1 FROM metric_history h WHERE h.model_id = m.model_id AND h.key = ? AND ${scope.sql} AND ${test})`,
+    sql: `EXISTS (SELECT 1 FROM logged_model_metrics h WHERE h.model_id = m.model_id AND h.key = ? AND ${scope.sql} AND ${test})`,
     params: [c.key, ...scope.params, ...value.params],
   };
 }
@@ -53,7 +53,7 @@ function orderColumn(t: LoggedModelOrderTerm): OrderColumn {
   const scope = t.datasetName === undefined ? { sql: "1", params: [] } : onDatasets([{ name: t.datasetName, digest: t.datasetDigest }]);
   // The latest point: highest timestamp, then step, then the smallest run id, then the smallest value; NaN is no value.
   return {
-    sql: `(SELECT CASE WHEN h.is_nan = 0 THEN h.value END FROM metric_history h
+    sql: `(SELECT CASE WHEN h.is_nan = 0 THEN h.value END FROM logged_model_metrics h
        WHERE h.model_id = m.model_id AND h.key = ? AND ${scope.sql}
        ORDER BY h.timestamp DESC, h.step DESC, h.run_id, h.is_nan, h.value, h.is_negative_zero LIMIT 1)`,
     params: [t.key, ...scope.params],
@@ -74,7 +74,7 @@ export function createLoggedModelSearch(db: Database): Pick<Synchronous<SearchSt
     ];
     if (query.datasets.length > 0 && !query.filter.some((c) => c.type === "metric")) {
       const scope = onDatasets(query.datasets);
-      where.push({ sql: `EXISTS (SELECT 1 FROM metric_history h WHERE h.model_id = m.model_id AND ${scope.sql})`, params: scope.params });
+      where.push({ sql: `EXISTS (SELECT 1 FROM logged_model_metrics h WHERE h.model_id = m.model_id AND ${scope.sql})`, params: scope.params });
     }
     const rows = readKeysetPage<LoggedModelRow>(
       prepare,

@@ -1,8 +1,8 @@
 /**
  * MLflow 3 logged models on SQLite. Mutations are IMMEDIATE transactions; reads are deferred ones (one snapshot).
  * A deleted model keeps its row with lifecycle_stage 'deleted' (as in MLflow) and is unknown to every method.
- * Linked metrics are not copied: they are the metric_history points whose model_id is the model's, read through the
- * metric_history_by_model index; registrations are the model versions whose model_id it is.
+ * Linked metrics are the model's links in logged_model_metrics (written by logBatch for every point carrying a model
+ * id); registrations are the model versions whose model_id it is.
  */
 import type { Database } from "better-sqlite3";
 import type { LifecycleStage, Metric, Tag } from "../../domain/entities.js";
@@ -34,10 +34,10 @@ export const MODEL_COLUMNS = `model_id, experiment_id, name, creation_time, last
 export function createLoggedModelReader(db: Database): (row: LoggedModelRow) => LoggedModel {
   const selectTags = db.prepare<[string], Tag>("SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key");
   const selectParams = db.prepare<[string], Tag>("SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key");
-  // metric_history_by_model serves both the filter and the order.
+  // logged_model_metrics' primary key serves both the filter and the order.
   const selectMetrics = db.prepare<[string], MetricRow & { run_id: string }>(
     `SELECT run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest
-     FROM metric_history WHERE model_id = ?
+     FROM logged_model_metrics WHERE model_id = ?
      ORDER BY timestamp, step, is_nan, value, is_negative_zero, run_id, key`,
   );
   const selectRegistrations = db.prepare<[string], { name: string; version: number }>(

@@ -2,6 +2,7 @@
  * LogBatch and metric history on SQLite. A batch is one IMMEDIATE transaction of bulk inserts through
  * statements prepared once; no point is read before it is written:
  * - history: insert, ignoring a point whose full key (run, key, step, timestamp, value) is already there;
+ * - a point with a model id: also a link of that model to it (logged_model_metrics), even when the run had the point;
  * - latest: one upsert per key of the batch that replaces the stored point only when the new one is
  *   later (row-value comparison in the same order as `compareMetricRecency`), so arrival order and
  *   concurrent writers cannot move it backwards.
@@ -52,6 +53,12 @@ export function createMetricStore(db: Database, runState: RunState, logOrder: Lo
     `INSERT INTO metric_history (${POINT_COLUMNS}) VALUES (${POINT_VALUES})
      ON CONFLICT (run_id, key, ${HISTORY_ORDER}) DO NOTHING`,
   );
+  // A logged model's link to a point (logged_model_metrics): made once per model, whoever stored the point first.
+  const insertModelLink = db.prepare<[PointRow]>(
+    `INSERT INTO logged_model_metrics (model_id, ${HISTORY_ORDER}, run_id, key, dataset_name, dataset_digest)
+     VALUES (@model_id, @timestamp, @step, @is_nan, @value, @is_negative_zero, @run_id, @key, @dataset_name, @dataset_digest)
+     ON CONFLICT DO NOTHING`,
+  );
   // A NaN counts as lower than every number at the same step and timestamp, hence `1 - is_nan`.
   const upsertLatest = db.prepare<[PointRow & { seq: number }]>(
     `INSERT INTO latest_metrics (${POINT_COLUMNS}, seq) VALUES (${POINT_VALUES}, @seq)
@@ -87,7 +94,11 @@ export function createMetricStore(db: Database, runState: RunState, logOrder: Lo
       }
     }
     for (const tag of batch.tags) upsertTag.run(runId, tag.key, tag.value, seq++);
-    for (const metric of batch.metrics) insertPoint.run(metricToRow(runId, metric));
+    for (const metric of batch.metrics) {
+      const row = metricToRow(runId, metric);
+      insertPoint.run(row);
+      if (row.model_id !== null) insertModelLink.run(row);
+    }
     for (const metric of latestPerKey(batch.metrics)) upsertLatest.run({ ...metricToRow(runId, metric), seq: seq++ });
   });
 

@@ -247,6 +247,29 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE run_tags ADD COLUMN seq INTEGER;
   ALTER TABLE latest_metrics ADD COLUMN seq INTEGER;
   `,
+  // 5: a logged model's metrics as links of their own, as MLflow keeps them (logged_model_metrics): a point re-logged
+  // with a model id links it although the run already has that point, and one point can link several models.
+  // The links made so far were the history points carrying a model id.
+  `
+  CREATE TABLE logged_model_metrics (
+    model_id         TEXT NOT NULL,
+    timestamp        INTEGER NOT NULL,
+    step             INTEGER NOT NULL,
+    is_nan           INTEGER NOT NULL CHECK (is_nan IN (0, 1)),
+    value            REAL NOT NULL,
+    is_negative_zero INTEGER NOT NULL CHECK (is_negative_zero IN (0, 1)),
+    run_id           TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    key              TEXT NOT NULL,
+    dataset_name     TEXT,
+    dataset_digest   TEXT,
+    -- A model's links in history order (then run, key): getLoggedModel reads them with no sort of its own.
+    PRIMARY KEY (model_id, timestamp, step, is_nan, value, is_negative_zero, run_id, key)
+  ) WITHOUT ROWID;
+  INSERT INTO logged_model_metrics
+    SELECT model_id, timestamp, step, is_nan, value, is_negative_zero, run_id, key, dataset_name, dataset_digest
+    FROM metric_history WHERE model_id IS NOT NULL;
+  DROP INDEX metric_history_by_model;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

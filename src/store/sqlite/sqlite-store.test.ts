@@ -67,6 +67,27 @@ describe("SQLite store", () => {
     expect(String((err.cause as Error).message)).toContain(`schema version ${SCHEMA_VERSION + 1}`);
   });
 
+  it("carries the model links of a database from before logged_model_metrics over to it", async () => {
+    const store = openStore();
+    await store.init();
+    const run = await store.createRun({ runId: "b".repeat(32), experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: [] });
+    const model = await store.createLoggedModel({ modelId: `m-${"c".repeat(32)}`, experimentId: "0", name: "m", params: [], tags: [], now: 1 });
+    const linked = { key: "acc", value: 0.5, timestamp: 2, step: 1, modelId: model.modelId, datasetName: "eval", datasetDigest: "d" };
+    await store.logBatch(run.info.runId, { metrics: [linked, { key: "acc", value: 0.1, timestamp: 1, step: 0 }], params: [], tags: [] });
+    await store.close();
+    // The last schema before the links had a table of their own: they were the history points carrying a model id.
+    const raw = openRaw();
+    raw.exec(`DROP TABLE logged_model_metrics;
+      CREATE INDEX metric_history_by_model ON metric_history
+        (model_id, timestamp, step, is_nan, value, is_negative_zero, run_id, key) WHERE model_id IS NOT NULL;`);
+    raw.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    raw.close();
+
+    const again = openStore();
+    await again.init();
+    expect((await again.getLoggedModel(model.modelId)).metrics).toEqual([{ ...linked, runId: run.info.runId }]);
+  });
+
   it("answers TEMPORARILY_UNAVAILABLE before init, and without the driver's text while another writer holds the lock", async () => {
     const store = openStore(50);
     expect((await rejection(store.getExperiment("0"))).code).toBe(ErrorCode.TEMPORARILY_UNAVAILABLE);
@@ -109,8 +130,8 @@ describe("SQLite store", () => {
       ["SELECT experiment_id FROM experiment_tags WHERE key = ? AND value = ?", /USING COVERING INDEX experiment_tags_by_key_value/],
       // A logged model's linked metrics, in history order with no sort of their own.
       [
-        "SELECT run_id, key FROM metric_history WHERE model_id = ? ORDER BY timestamp, step, is_nan, value, is_negative_zero, run_id, key",
-        /^SEARCH metric_history USING COVERING INDEX metric_history_by_model \(model_id=\?\)$/,
+        "SELECT run_id, key FROM logged_model_metrics WHERE model_id = ? ORDER BY timestamp, step, is_nan, value, is_negative_zero, run_id, key",
+        /^SEARCH logged_model_metrics USING PRIMARY KEY \(model_id=\?\)$/,
       ],
       ["SELECT version FROM model_versions WHERE run_id IN (SELECT value FROM json_each(?))", /USING COVERING INDEX model_versions_by_run \(run_id=\?\)/],
       ["SELECT version FROM model_versions WHERE model_id = ?", /USING COVERING INDEX model_versions_by_logged_model \(model_id=\?\)/],
