@@ -26,5 +26,6 @@ export default tseslint.config(
   layer(["src/services/**/*.ts"], ["**/store/sqlite/**", "**/store/mongo/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "services are transport- and backend-free (DESIGN.md §2)"),
   layer(["src/gateway/**/*.ts"], ["**/store/**", "**/grpc/**", "**/server/**", "@grpc/*", "mongodb", "better-sqlite3"], "the gateway calls services in process, never a store or gRPC (DESIGN.md §1)"),
   layer(["clients/typescript/**/*.ts", "examples/typescript/**/*.ts"], ["**/src/server/**", "**/src/services/**", "**/src/store/**", "**/src/domain/**", "**/src/grpc/**", "**/src/gateway/**", "**/src/artifacts/**"], "the TypeScript SDK is a client: it uses gen/ts and @grpc/grpc-js, never the server's src/ (tests reach the server through test/harness)"),
+  layer(["src/graphql/**/*.ts"], ["**/store/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "GraphQL resolvers call services only; the HTTP route lives in src/gateway"),
   layer(["src/grpc/**/*.ts"], ["**/store/**", "**/gateway/**", "**/server/**", "fastify", "mongodb", "better-sqlite3"], "gRPC adapters call services only"),
 );

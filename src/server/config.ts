@@ -3,6 +3,7 @@
  * then environment, then default (commander's Option.env). The server never reads MONGODB_URI.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
 
 export interface ServerConfig {
   host: string;
@@ -27,6 +28,13 @@ export interface ServerConfig {
   healthIntervalMs: number;
   /** How long a graceful shutdown waits for in-flight calls before cancelling them, in seconds. */
   shutdownTimeoutS: number;
+  /** Serve MLflow's web UI (index.html at `/`, its files under `/static-files/`); default off. */
+  ui?: boolean;
+  /** The UI bundle's directory (holding index.html); unset: the `mlflow` package of the first python3 on PATH. */
+  uiDir?: string;
+  /** MLflow's GraphQL limits: root fields of one query, aliases of one selection set (default 10 each). */
+  graphqlMaxRootFields?: number;
+  graphqlMaxAliases?: number;
 }
 
 function integer(min: number, max: number) {
@@ -38,6 +46,15 @@ function integer(min: number, max: number) {
 }
 
 const port = integer(0, 65535);
+
+/** A switch that also reads its environment variable: `--ui` alone, `--ui false`, LOGBOOK_UI=true|false|1|0. */
+function boolean(raw: string | boolean): boolean {
+  if (typeof raw === "boolean") return raw;
+  const value = raw.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(value)) return true;
+  if (["false", "0", "no", "off", ""].includes(value)) return false;
+  throw new InvalidArgumentError("expected true or false");
+}
 
 /** Adds the server options to a command; `resolveConfig` reads them back. */
 export function addServerOptions(cmd: Command): Command {
@@ -95,6 +112,30 @@ export function addServerOptions(cmd: Command): Command {
         .env("LOGBOOK_SHUTDOWN_TIMEOUT_S")
         .default(30)
         .argParser(integer(0, 3600)),
+    )
+    .addOption(
+      new Option("--ui [enabled]", "serve the MLflow web UI (needs its bundle: pip install mlflow==3.17.2, or --ui-dir)")
+        .env("LOGBOOK_UI")
+        .default(false)
+        .preset(true)
+        .argParser(boolean),
+    )
+    .addOption(
+      new Option("--ui-dir <dir>", "the MLflow UI bundle (default: mlflow/server/js/build of the first python3 on PATH with mlflow)").env(
+        "LOGBOOK_UI_DIR",
+      ),
+    )
+    .addOption(
+      new Option("--graphql-max-root-fields <n>", "most root fields of one GraphQL query (MLflow's limit)")
+        .env("LOGBOOK_GRAPHQL_MAX_ROOT_FIELDS")
+        .default(DEFAULT_MAX_ROOT_FIELDS)
+        .argParser(integer(1, 1000)),
+    )
+    .addOption(
+      new Option("--graphql-max-aliases <n>", "most aliases in one selection set of a GraphQL query (MLflow's limit)")
+        .env("LOGBOOK_GRAPHQL_MAX_ALIASES")
+        .default(DEFAULT_MAX_ALIASES)
+        .argParser(integer(0, 1000)),
     );
 }
 
@@ -120,5 +161,9 @@ export function resolveConfig(opts: Record<string, unknown>, env: NodeJS.Process
     logLevel: String(opts.logLevel),
     healthIntervalMs: Number(opts.healthIntervalMs),
     shutdownTimeoutS: Number(opts.shutdownTimeoutS),
+    ui: opts.ui === true,
+    ...(typeof opts.uiDir === "string" && opts.uiDir ? { uiDir: opts.uiDir } : {}),
+    graphqlMaxRootFields: Number(opts.graphqlMaxRootFields),
+    graphqlMaxAliases: Number(opts.graphqlMaxAliases),
   };
 }

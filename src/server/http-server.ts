@@ -7,7 +7,14 @@ import type { Logger } from "pino";
 import { artifactRawRoutes } from "../gateway/artifact-routes.js";
 import { type UiRoutesOptions, uiRawRoutes } from "../gateway/ui-routes.js";
 import { gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
-import type { RegisteredService } from "../services/rpc.js";
+import { graphqlRoutes } from "../gateway/graphql-route.js";
+import { type GraphqlExecutor, createGraphqlExecutor } from "../graphql/graphql-executor.js";
+import type { QueryLimits } from "../graphql/query-limits.js";
+import type { ArtifactServiceFunctions } from "../services/artifact-service.js";
+import { type RegisteredService, implementationOf } from "../services/rpc.js";
+import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service.js";
+import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import type { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 
@@ -20,7 +27,18 @@ export interface HttpServerOptions {
   /** false: the artifact proxy routes answer 503, as MLflow's `--no-serve-artifacts`. Default true. */
   serveArtifacts?: boolean;
   health: StoreHealth;
+  /** MLflow's GraphQL limits (`--graphql-max-root-fields`, `--graphql-max-aliases`). */
+  graphqlLimits: QueryLimits;
   logger: Logger;
+}
+
+/** GraphQL over the same service functions as gRPC and REST. */
+function graphqlExecutor(opts: HttpServerOptions): GraphqlExecutor {
+  const tracking = implementationOf(opts.services, TrackingServiceService);
+  const search = implementationOf(opts.services, SearchServiceService);
+  const artifacts = implementationOf(opts.services, ArtifactServiceService) as ArtifactServiceFunctions | undefined;
+  if (!tracking || !search || !artifacts) throw new Error("GraphQL needs the Tracking, Search and Artifact services");
+  return createGraphqlExecutor({ services: { tracking, search, artifacts }, limits: opts.graphqlLimits, logger: opts.logger });
 }
 
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
@@ -70,6 +88,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
             logger: opts.logger,
           })
         : []),
+      // MLflow's GraphQL endpoint (the web UI's run and experiment pages).
+      ...graphqlRoutes({ execute: graphqlExecutor(opts), maxBodyBytes: opts.maxBodyBytes, logger: opts.logger }),
     ],
   });
   return app;

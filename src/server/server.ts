@@ -20,6 +20,7 @@ import { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 import type { ServerRuntime } from "../services/server-runtime.js";
 import { openArtifactRoots, type OpenedArtifactStore } from "../artifacts/open.js";
+import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
 
 export interface Logbook {
   grpcPort: number;
@@ -86,7 +87,19 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
 
   const descriptorSet = readFileSync(descriptorSetPath());
   new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
-  const http = await createHttpServer({ services, descriptorSet, storeKind: store.status.kind, serveArtifacts, maxBodyBytes: config.maxBodyBytes, health, logger });
+  const http = await createHttpServer({
+    services,
+    descriptorSet,
+    storeKind: store.status.kind,
+    serveArtifacts,
+    maxBodyBytes: config.maxBodyBytes,
+    health,
+    graphqlLimits: {
+      maxRootFields: config.graphqlMaxRootFields ?? DEFAULT_MAX_ROOT_FIELDS,
+      maxAliases: config.graphqlMaxAliases ?? DEFAULT_MAX_ALIASES,
+    },
+    logger,
+  });
 
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.host}:${config.grpcPort}`, ServerCredentials.createInsecure(), (err, port) =>

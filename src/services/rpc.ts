@@ -48,6 +48,11 @@ export interface RegisteredService<D = Record<string, MethodDefinition>> {
   implementation: ServiceImplementation<D>;
 }
 
+/** The implementation of the registered service with that generated definition, typed by it. */
+export function implementationOf<D>(services: readonly RegisteredService[], definition: D): ServiceImplementation<D> | undefined {
+  return services.find((s) => s.definition === (definition as unknown))?.implementation as ServiceImplementation<D> | undefined;
+}
+
 /** Looks a method up by its gRPC path ("/logbook.v1.TrackingService/GetRun") across registered services. */
 export function findMethod(
   services: readonly RegisteredService[],
