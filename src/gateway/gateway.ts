@@ -156,6 +156,9 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     return reply.code(200).type("application/json").send(stringifyJson(encode(response)));
   };
 
+  // What a raw route hands to `reply.callNotFound()` (a UI file that is not there) is an unknown endpoint too.
+  fastify.setNotFoundHandler((request, reply) => sendError(reply, endpointNotFound(request.method, request.url), logger, request));
+
   fastify.register(async (json) => {
     useRawBodies(json);
     json.setErrorHandler((err, request, reply) => {

@@ -4,8 +4,11 @@
  *   GET /ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=…&metric_key=…&max_results=…   SearchService.GetMetricHistoryBulk
  *   GET|POST /ajax-api/2.0/mlflow/gateway-proxy                                           no AI gateway is configured
  *   POST /ajax-api/2.0/mlflow/runs/create-promptlab-run                                   TrackingService.CreatePromptlabRun
+ *   GET|POST /ajax-api/3.0/mlflow/ui-telemetry                                           telemetry disabled
+ *   GET /ajax-api/3.0/mlflow/assistant/config, …/assistant/providers                     no assistant configured
  * (The UI's artifact upload, /ajax-api/2.0/mlflow/upload-artifact, is with the other artifact routes.)
  */
+import type { FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { CallContext } from "../services/rpc.js";
@@ -153,5 +156,34 @@ export function uiRawRoutes(opts: UiRoutesOptions): RawRoute[] {
       url: "/ajax-api/2.0/mlflow/gateway-proxy",
       handler: async (_request, reply) => reply.code(200).type("application/json").send('{"endpoints":[]}'),
     },
+  ];
+}
+
+/** MLflow's GET /ajax-api/3.0/mlflow/ui-telemetry answer when telemetry is disabled (Logbook sends none). */
+const TELEMETRY_DISABLED = JSON.stringify({ disable_ui_events: [], disable_ui_telemetry: true, ui_rollout_percentage: 0 });
+/** The assistant with nothing configured: no providers, no projects. */
+const ASSISTANT_CONFIG = JSON.stringify({ providers: {}, projects: {}, remote_access_allowed: false });
+const ASSISTANT_PROVIDERS = JSON.stringify({ providers: [], resolved: null, gateway_vendor_options: {} });
+
+const fixed = (body: string): RawRoute["handler"] => (_request, reply) => reply.code(200).type("application/json").send(body);
+
+/** The UI helpers: fixed answers; a posted body is read (within the JSON limit) and dropped. */
+export function uiHelperRoutes(maxBodyBytes: number): RawRoute[] {
+  const drained = async (request: FastifyRequest) => {
+    const stream = request.body instanceof Readable ? request.body : request.raw;
+    await readBody(stream, maxBodyBytes, request.headers["content-length"]);
+  };
+  return [
+    { method: "GET", url: "/ajax-api/3.0/mlflow/ui-telemetry", handler: fixed(TELEMETRY_DISABLED) },
+    {
+      method: "POST",
+      url: "/ajax-api/3.0/mlflow/ui-telemetry",
+      handler: async (request, reply) => {
+        await drained(request);
+        return reply.code(200).type("application/json").send(JSON.stringify({ status: "disabled" }));
+      },
+    },
+    { method: "GET", url: "/ajax-api/3.0/mlflow/assistant/config", handler: fixed(ASSISTANT_CONFIG) },
+    { method: "GET", url: "/ajax-api/3.0/mlflow/assistant/providers", handler: fixed(ASSISTANT_PROVIDERS) },
   ];
 }

@@ -5,9 +5,10 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { artifactRawRoutes } from "../gateway/artifact-routes.js";
-import { type UiRoutesOptions, uiRawRoutes } from "../gateway/ui-routes.js";
+import { type UiRoutesOptions, uiHelperRoutes, uiRawRoutes } from "../gateway/ui-routes.js";
 import { gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
 import { graphqlRoutes } from "../gateway/graphql-route.js";
+import { uiFilesPlugin } from "../gateway/ui-files.js";
 import { type GraphqlExecutor, createGraphqlExecutor } from "../graphql/graphql-executor.js";
 import type { QueryLimits } from "../graphql/query-limits.js";
 import type { ArtifactServiceFunctions } from "../services/artifact-service.js";
@@ -29,6 +30,8 @@ export interface HttpServerOptions {
   health: StoreHealth;
   /** MLflow's GraphQL limits (`--graphql-max-root-fields`, `--graphql-max-aliases`). */
   graphqlLimits: QueryLimits;
+  /** The MLflow UI bundle directory to serve at `/` and `/static-files/` (`--ui`); none: no UI files. */
+  uiDir?: string;
   logger: Logger;
 }
 
@@ -88,9 +91,11 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
             logger: opts.logger,
           })
         : []),
-      // MLflow's GraphQL endpoint (the web UI's run and experiment pages).
+      // MLflow's GraphQL endpoint (the web UI's run and experiment pages), and the UI's helpers.
       ...graphqlRoutes({ execute: graphqlExecutor(opts), maxBodyBytes: opts.maxBodyBytes, logger: opts.logger }),
+      ...uiHelperRoutes(opts.maxBodyBytes),
     ],
   });
+  if (opts.uiDir !== undefined) await app.register(uiFilesPlugin, { dir: opts.uiDir });
   return app;
 }

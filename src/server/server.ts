@@ -21,6 +21,7 @@ import { LOGBOOK_VERSION } from "./version.js";
 import type { ServerRuntime } from "../services/server-runtime.js";
 import { openArtifactRoots, type OpenedArtifactStore } from "../artifacts/open.js";
 import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
+import { SUPPORTED_MLFLOW_VERSION, locateUiBundle } from "./ui-bundle.js";
 
 export interface Logbook {
   grpcPort: number;
@@ -34,6 +35,14 @@ export interface Logbook {
 }
 
 export async function startLogbook(config: ServerConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Logbook> {
+  // Before anything is opened: asking for the UI without a bundle fails the start with what to install.
+  const ui = config.ui ? await locateUiBundle(config.uiDir === undefined ? {} : { uiDir: config.uiDir }) : undefined;
+  if (ui) {
+    logger.info({ ui: ui.dir, source: ui.source, mlflowVersion: ui.mlflowVersion }, "MLflow UI bundle found");
+    if (ui.mlflowVersion !== undefined && ui.mlflowVersion !== SUPPORTED_MLFLOW_VERSION) {
+      logger.warn({ mlflowVersion: ui.mlflowVersion, supported: SUPPORTED_MLFLOW_VERSION }, "the MLflow UI bundle is from another MLflow release; some pages may call endpoints Logbook does not serve");
+    }
+  }
   const serveArtifacts = config.serveArtifacts ?? true;
   // The roots first: the store needs the default artifact root for the experiments it creates.
   const opened = await openArtifactRoots({
@@ -94,6 +103,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     serveArtifacts,
     maxBodyBytes: config.maxBodyBytes,
     health,
+    ...(ui ? { uiDir: ui.dir } : {}),
     graphqlLimits: {
       maxRootFields: config.graphqlMaxRootFields ?? DEFAULT_MAX_ROOT_FIELDS,
       maxAliases: config.graphqlMaxAliases ?? DEFAULT_MAX_ALIASES,
