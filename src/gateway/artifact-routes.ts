@@ -309,10 +309,17 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
     },
   });
   routes.push({ method: "POST", url: "/ajax-api/2.0/mlflow/upload-artifact", handler: (request, reply) => uiUpload(service, request, reply, logger) });
+  // MLflow 3.17.2's fields, with Logbook's truth: no workspaces, no trace archival, single-request uploads and
+  // downloads (no multipart, no presigned URLs), no AI gateway.
   const serverInfo = JSON.stringify({
     store_type: opts.storeKind === "mongodb" ? "MongoStore" : "SqlStore",
+    workspaces_enabled: false,
+    trace_archival_enabled: false,
     multipart_uploads_enabled: false,
     multipart_downloads_enabled: false,
+    presigned_upload_run_id_supported: false,
+    presigned_upload_model_id_supported: false,
+    features_enabled: { gateway: false },
   });
   for (const url of ["/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info"]) {
     routes.push({ method: "GET", url, handler: async (_request, reply) => reply.code(200).type("application/json").send(serverInfo) });

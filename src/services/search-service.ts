@@ -2,7 +2,7 @@
  * logbook.v1.SearchService: run searches (MLflow's SearchRuns, the stream without a page cap, the analysis service's
  * /mlflow/... queries) and leaderboards. Filters and order_by are parsed once here (src/domain/filter) and handed to
  * the store as an AST; every search shares `runQuery`. The registry's and logged models' searches, and the model
- * versions on leaderboard entries, are in registry-search.ts.
+ * versions on leaderboard entries, are in registry-search.ts; the GenAI searches the MLflow UI makes, in genai-search.ts.
  */
 import type { Run } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
@@ -13,6 +13,7 @@ import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
 import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import { createExperimentDataSearch } from "./experiment-data-search.js";
+import { queryTraceMetrics, searchEvaluationDatasets, searchTraces } from "./genai-search.js";
 import { keysetPage } from "./keyset-page.js";
 import { modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
 import type { ServiceImplementation } from "./rpc.js";
@@ -198,6 +199,9 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
 
     searchRegisteredModels: (req) => searchRegisteredModels(store, req),
     searchModelVersions: (req) => searchModelVersions(store, req),
+    searchTraces,
+    queryTraceMetrics,
+    searchEvaluationDatasets,
     searchLoggedModels: (req) => searchLoggedModels(store, req),
 
     async getMetricHistoryBulkInterval(req) {

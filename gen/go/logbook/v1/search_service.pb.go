@@ -1876,7 +1876,7 @@ var File_logbook_v1_search_service_proto protoreflect.FileDescriptor
 const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\n" +
 	"\x1flogbook/v1/search_service.proto\x12\n" +
-	"logbook.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1blogbook/v1/experiment.proto\x1a\x1dlogbook/v1/logged_model.proto\x1a\x1flogbook/v1/model_registry.proto\x1a\x14logbook/v1/run.proto\"\xfc\x01\n" +
+	"logbook.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1blogbook/v1/experiment.proto\x1a\x16logbook/v1/genai.proto\x1a\x1dlogbook/v1/logged_model.proto\x1a\x1flogbook/v1/model_registry.proto\x1a\x14logbook/v1/run.proto\"\xfc\x01\n" +
 	"\x11SearchRunsRequest\x12%\n" +
 	"\x0eexperiment_ids\x18\x01 \x03(\tR\rexperimentIds\x128\n" +
 	"\rrun_view_type\x18\x03 \x01(\x0e2\x14.logbook.v1.ViewTypeR\vrunViewType\x12\x16\n" +
@@ -2053,7 +2053,7 @@ const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\x0f_dataset_digest\"u\n" +
 	"\x1aSearchLoggedModelsResponse\x12/\n" +
 	"\x06models\x18\x01 \x03(\v2\x17.logbook.v1.LoggedModelR\x06models\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xd2\r\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xa4\x11\n" +
 	"\rSearchService\x12s\n" +
 	"\n" +
 	"SearchRuns\x12\x1d.logbook.v1.SearchRunsRequest\x1a\x1e.logbook.v1.SearchRunsResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/api/2.0/mlflow/runs/search\x12\xcc\x01\n" +
@@ -2067,7 +2067,10 @@ const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\x12SearchLoggedModels\x12%.logbook.v1.SearchLoggedModelsRequest\x1a&.logbook.v1.SearchLoggedModelsResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/api/2.0/mlflow/logged-models/search\x12\xbc\x01\n" +
 	"\x1cGetMetricHistoryBulkInterval\x12/.logbook.v1.GetMetricHistoryBulkIntervalRequest\x1a0.logbook.v1.GetMetricHistoryBulkIntervalResponse\"9\x82\xd3\xe4\x93\x023\x121/api/2.0/mlflow/metrics/get-history-bulk-interval\x12i\n" +
 	"\x14GetMetricHistoryBulk\x12'.logbook.v1.GetMetricHistoryBulkRequest\x1a(.logbook.v1.GetMetricHistoryBulkResponse\x12\x8f\x01\n" +
-	"\x0eSearchDatasets\x12!.logbook.v1.SearchDatasetsRequest\x1a\".logbook.v1.SearchDatasetsResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/api/2.0/mlflow/experiments/search-datasetsB\xa9\x01\n" +
+	"\x0eSearchDatasets\x12!.logbook.v1.SearchDatasetsRequest\x1a\".logbook.v1.SearchDatasetsResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/api/2.0/mlflow/experiments/search-datasets\x12{\n" +
+	"\fSearchTraces\x12\x1f.logbook.v1.SearchTracesRequest\x1a .logbook.v1.SearchTracesResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/api/3.0/mlflow/traces/search\x12\x8b\x01\n" +
+	"\x11QueryTraceMetrics\x12$.logbook.v1.QueryTraceMetricsRequest\x1a%.logbook.v1.QueryTraceMetricsResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/api/3.0/mlflow/traces/metrics\x12\xc4\x01\n" +
+	"\x18SearchEvaluationDatasets\x12+.logbook.v1.SearchEvaluationDatasetsRequest\x1a,.logbook.v1.SearchEvaluationDatasetsResponse\"M\x82\xd3\xe4\x93\x02G:\x01*Z!\x12\x1f/api/3.0/mlflow/datasets/search\"\x1f/api/3.0/mlflow/datasets/searchB\xa9\x01\n" +
 	"\x0ecom.logbook.v1B\x12SearchServiceProtoP\x01Z:github.com/logbook-dev/logbook/gen/go/logbook/v1;logbookv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Logbook.V1\xca\x02\n" +
 	"Logbook\\V1\xe2\x02\x16Logbook\\V1\\GPBMetadata\xea\x02\vLogbook::V1b\x06proto3"
@@ -2123,6 +2126,12 @@ var file_logbook_v1_search_service_proto_goTypes = []any{
 	(*RegisteredModel)(nil),                      // 34: logbook.v1.RegisteredModel
 	(*ModelVersion)(nil),                         // 35: logbook.v1.ModelVersion
 	(*LoggedModel)(nil),                          // 36: logbook.v1.LoggedModel
+	(*SearchTracesRequest)(nil),                  // 37: logbook.v1.SearchTracesRequest
+	(*QueryTraceMetricsRequest)(nil),             // 38: logbook.v1.QueryTraceMetricsRequest
+	(*SearchEvaluationDatasetsRequest)(nil),      // 39: logbook.v1.SearchEvaluationDatasetsRequest
+	(*SearchTracesResponse)(nil),                 // 40: logbook.v1.SearchTracesResponse
+	(*QueryTraceMetricsResponse)(nil),            // 41: logbook.v1.QueryTraceMetricsResponse
+	(*SearchEvaluationDatasetsResponse)(nil),     // 42: logbook.v1.SearchEvaluationDatasetsResponse
 }
 var file_logbook_v1_search_service_proto_depIdxs = []int32{
 	30, // 0: logbook.v1.SearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
@@ -2159,20 +2168,26 @@ var file_logbook_v1_search_service_proto_depIdxs = []int32{
 	13, // 31: logbook.v1.SearchService.GetMetricHistoryBulkInterval:input_type -> logbook.v1.GetMetricHistoryBulkIntervalRequest
 	15, // 32: logbook.v1.SearchService.GetMetricHistoryBulk:input_type -> logbook.v1.GetMetricHistoryBulkRequest
 	17, // 33: logbook.v1.SearchService.SearchDatasets:input_type -> logbook.v1.SearchDatasetsRequest
-	1,  // 34: logbook.v1.SearchService.SearchRuns:output_type -> logbook.v1.SearchRunsResponse
-	3,  // 35: logbook.v1.SearchService.SearchExperiments:output_type -> logbook.v1.SearchExperimentsResponse
-	5,  // 36: logbook.v1.SearchService.StreamSearchRuns:output_type -> logbook.v1.StreamSearchRunsResponse
-	7,  // 37: logbook.v1.SearchService.SearchExperimentRuns:output_type -> logbook.v1.SearchExperimentRunsResponse
-	9,  // 38: logbook.v1.SearchService.QueryRuns:output_type -> logbook.v1.QueryRunsResponse
-	11, // 39: logbook.v1.SearchService.Leaderboard:output_type -> logbook.v1.LeaderboardResponse
-	21, // 40: logbook.v1.SearchService.SearchRegisteredModels:output_type -> logbook.v1.SearchRegisteredModelsResponse
-	23, // 41: logbook.v1.SearchService.SearchModelVersions:output_type -> logbook.v1.SearchModelVersionsResponse
-	27, // 42: logbook.v1.SearchService.SearchLoggedModels:output_type -> logbook.v1.SearchLoggedModelsResponse
-	14, // 43: logbook.v1.SearchService.GetMetricHistoryBulkInterval:output_type -> logbook.v1.GetMetricHistoryBulkIntervalResponse
-	16, // 44: logbook.v1.SearchService.GetMetricHistoryBulk:output_type -> logbook.v1.GetMetricHistoryBulkResponse
-	19, // 45: logbook.v1.SearchService.SearchDatasets:output_type -> logbook.v1.SearchDatasetsResponse
-	34, // [34:46] is the sub-list for method output_type
-	22, // [22:34] is the sub-list for method input_type
+	37, // 34: logbook.v1.SearchService.SearchTraces:input_type -> logbook.v1.SearchTracesRequest
+	38, // 35: logbook.v1.SearchService.QueryTraceMetrics:input_type -> logbook.v1.QueryTraceMetricsRequest
+	39, // 36: logbook.v1.SearchService.SearchEvaluationDatasets:input_type -> logbook.v1.SearchEvaluationDatasetsRequest
+	1,  // 37: logbook.v1.SearchService.SearchRuns:output_type -> logbook.v1.SearchRunsResponse
+	3,  // 38: logbook.v1.SearchService.SearchExperiments:output_type -> logbook.v1.SearchExperimentsResponse
+	5,  // 39: logbook.v1.SearchService.StreamSearchRuns:output_type -> logbook.v1.StreamSearchRunsResponse
+	7,  // 40: logbook.v1.SearchService.SearchExperimentRuns:output_type -> logbook.v1.SearchExperimentRunsResponse
+	9,  // 41: logbook.v1.SearchService.QueryRuns:output_type -> logbook.v1.QueryRunsResponse
+	11, // 42: logbook.v1.SearchService.Leaderboard:output_type -> logbook.v1.LeaderboardResponse
+	21, // 43: logbook.v1.SearchService.SearchRegisteredModels:output_type -> logbook.v1.SearchRegisteredModelsResponse
+	23, // 44: logbook.v1.SearchService.SearchModelVersions:output_type -> logbook.v1.SearchModelVersionsResponse
+	27, // 45: logbook.v1.SearchService.SearchLoggedModels:output_type -> logbook.v1.SearchLoggedModelsResponse
+	14, // 46: logbook.v1.SearchService.GetMetricHistoryBulkInterval:output_type -> logbook.v1.GetMetricHistoryBulkIntervalResponse
+	16, // 47: logbook.v1.SearchService.GetMetricHistoryBulk:output_type -> logbook.v1.GetMetricHistoryBulkResponse
+	19, // 48: logbook.v1.SearchService.SearchDatasets:output_type -> logbook.v1.SearchDatasetsResponse
+	40, // 49: logbook.v1.SearchService.SearchTraces:output_type -> logbook.v1.SearchTracesResponse
+	41, // 50: logbook.v1.SearchService.QueryTraceMetrics:output_type -> logbook.v1.QueryTraceMetricsResponse
+	42, // 51: logbook.v1.SearchService.SearchEvaluationDatasets:output_type -> logbook.v1.SearchEvaluationDatasetsResponse
+	37, // [37:52] is the sub-list for method output_type
+	22, // [22:37] is the sub-list for method input_type
 	22, // [22:22] is the sub-list for extension type_name
 	22, // [22:22] is the sub-list for extension extendee
 	0,  // [0:22] is the sub-list for field type_name
@@ -2184,6 +2199,7 @@ func file_logbook_v1_search_service_proto_init() {
 		return
 	}
 	file_logbook_v1_experiment_proto_init()
+	file_logbook_v1_genai_proto_init()
 	file_logbook_v1_logged_model_proto_init()
 	file_logbook_v1_model_registry_proto_init()
 	file_logbook_v1_run_proto_init()

@@ -31,6 +31,9 @@ const (
 	SearchService_GetMetricHistoryBulkInterval_FullMethodName = "/logbook.v1.SearchService/GetMetricHistoryBulkInterval"
 	SearchService_GetMetricHistoryBulk_FullMethodName         = "/logbook.v1.SearchService/GetMetricHistoryBulk"
 	SearchService_SearchDatasets_FullMethodName               = "/logbook.v1.SearchService/SearchDatasets"
+	SearchService_SearchTraces_FullMethodName                 = "/logbook.v1.SearchService/SearchTraces"
+	SearchService_QueryTraceMetrics_FullMethodName            = "/logbook.v1.SearchService/QueryTraceMetrics"
+	SearchService_SearchEvaluationDatasets_FullMethodName     = "/logbook.v1.SearchService/SearchEvaluationDatasets"
 )
 
 // SearchServiceClient is the client API for SearchService service.
@@ -74,6 +77,10 @@ type SearchServiceClient interface {
 	GetMetricHistoryBulk(ctx context.Context, in *GetMetricHistoryBulkRequest, opts ...grpc.CallOption) (*GetMetricHistoryBulkResponse, error)
 	// The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context.
 	SearchDatasets(ctx context.Context, in *SearchDatasetsRequest, opts ...grpc.CallOption) (*SearchDatasetsResponse, error)
+	// MLflow's GenAI searches (genai.proto), answered as for a store with no traces and no evaluation datasets.
+	SearchTraces(ctx context.Context, in *SearchTracesRequest, opts ...grpc.CallOption) (*SearchTracesResponse, error)
+	QueryTraceMetrics(ctx context.Context, in *QueryTraceMetricsRequest, opts ...grpc.CallOption) (*QueryTraceMetricsResponse, error)
+	SearchEvaluationDatasets(ctx context.Context, in *SearchEvaluationDatasetsRequest, opts ...grpc.CallOption) (*SearchEvaluationDatasetsResponse, error)
 }
 
 type searchServiceClient struct {
@@ -222,6 +229,36 @@ func (c *searchServiceClient) SearchDatasets(ctx context.Context, in *SearchData
 	return out, nil
 }
 
+func (c *searchServiceClient) SearchTraces(ctx context.Context, in *SearchTracesRequest, opts ...grpc.CallOption) (*SearchTracesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchTracesResponse)
+	err := c.cc.Invoke(ctx, SearchService_SearchTraces_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *searchServiceClient) QueryTraceMetrics(ctx context.Context, in *QueryTraceMetricsRequest, opts ...grpc.CallOption) (*QueryTraceMetricsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueryTraceMetricsResponse)
+	err := c.cc.Invoke(ctx, SearchService_QueryTraceMetrics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *searchServiceClient) SearchEvaluationDatasets(ctx context.Context, in *SearchEvaluationDatasetsRequest, opts ...grpc.CallOption) (*SearchEvaluationDatasetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchEvaluationDatasetsResponse)
+	err := c.cc.Invoke(ctx, SearchService_SearchEvaluationDatasets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SearchServiceServer is the server API for SearchService service.
 // All implementations must embed UnimplementedSearchServiceServer
 // for forward compatibility.
@@ -263,6 +300,10 @@ type SearchServiceServer interface {
 	GetMetricHistoryBulk(context.Context, *GetMetricHistoryBulkRequest) (*GetMetricHistoryBulkResponse, error)
 	// The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context.
 	SearchDatasets(context.Context, *SearchDatasetsRequest) (*SearchDatasetsResponse, error)
+	// MLflow's GenAI searches (genai.proto), answered as for a store with no traces and no evaluation datasets.
+	SearchTraces(context.Context, *SearchTracesRequest) (*SearchTracesResponse, error)
+	QueryTraceMetrics(context.Context, *QueryTraceMetricsRequest) (*QueryTraceMetricsResponse, error)
+	SearchEvaluationDatasets(context.Context, *SearchEvaluationDatasetsRequest) (*SearchEvaluationDatasetsResponse, error)
 	mustEmbedUnimplementedSearchServiceServer()
 }
 
@@ -308,6 +349,15 @@ func (UnimplementedSearchServiceServer) GetMetricHistoryBulk(context.Context, *G
 }
 func (UnimplementedSearchServiceServer) SearchDatasets(context.Context, *SearchDatasetsRequest) (*SearchDatasetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchDatasets not implemented")
+}
+func (UnimplementedSearchServiceServer) SearchTraces(context.Context, *SearchTracesRequest) (*SearchTracesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchTraces not implemented")
+}
+func (UnimplementedSearchServiceServer) QueryTraceMetrics(context.Context, *QueryTraceMetricsRequest) (*QueryTraceMetricsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QueryTraceMetrics not implemented")
+}
+func (UnimplementedSearchServiceServer) SearchEvaluationDatasets(context.Context, *SearchEvaluationDatasetsRequest) (*SearchEvaluationDatasetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchEvaluationDatasets not implemented")
 }
 func (UnimplementedSearchServiceServer) mustEmbedUnimplementedSearchServiceServer() {}
 func (UnimplementedSearchServiceServer) testEmbeddedByValue()                       {}
@@ -532,6 +582,60 @@ func _SearchService_SearchDatasets_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SearchService_SearchTraces_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchTracesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SearchServiceServer).SearchTraces(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SearchService_SearchTraces_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SearchServiceServer).SearchTraces(ctx, req.(*SearchTracesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SearchService_QueryTraceMetrics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTraceMetricsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SearchServiceServer).QueryTraceMetrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SearchService_QueryTraceMetrics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SearchServiceServer).QueryTraceMetrics(ctx, req.(*QueryTraceMetricsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SearchService_SearchEvaluationDatasets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchEvaluationDatasetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SearchServiceServer).SearchEvaluationDatasets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SearchService_SearchEvaluationDatasets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SearchServiceServer).SearchEvaluationDatasets(ctx, req.(*SearchEvaluationDatasetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SearchService_ServiceDesc is the grpc.ServiceDesc for SearchService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -578,6 +682,18 @@ var SearchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SearchDatasets",
 			Handler:    _SearchService_SearchDatasets_Handler,
+		},
+		{
+			MethodName: "SearchTraces",
+			Handler:    _SearchService_SearchTraces_Handler,
+		},
+		{
+			MethodName: "QueryTraceMetrics",
+			Handler:    _SearchService_QueryTraceMetrics_Handler,
+		},
+		{
+			MethodName: "SearchEvaluationDatasets",
+			Handler:    _SearchService_SearchEvaluationDatasets_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

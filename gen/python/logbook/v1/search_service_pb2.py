@@ -24,12 +24,13 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from logbook.v1 import experiment_pb2 as logbook_dot_v1_dot_experiment__pb2
+from logbook.v1 import genai_pb2 as logbook_dot_v1_dot_genai__pb2
 from logbook.v1 import logged_model_pb2 as logbook_dot_v1_dot_logged__model__pb2
 from logbook.v1 import model_registry_pb2 as logbook_dot_v1_dot_model__registry__pb2
 from logbook.v1 import run_pb2 as logbook_dot_v1_dot_run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flogbook/v1/search_service.proto\x12\nlogbook.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1blogbook/v1/experiment.proto\x1a\x1dlogbook/v1/logged_model.proto\x1a\x1flogbook/v1/model_registry.proto\x1a\x14logbook/v1/run.proto\"\xb8\x01\n\x11SearchRunsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12+\n\rrun_view_type\x18\x03 \x01(\x0e\x32\x14.logbook.v1.ViewType\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x18\n\x0bmax_results\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x08order_by\x18\x06 \x03(\t\x12\x12\n\npage_token\x18\x07 \x01(\tB\x0e\n\x0c_max_results\"L\n\x12SearchRunsResponse\x12\x1d\n\x04runs\x18\x01 \x03(\x0b\x32\x0f.logbook.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa3\x01\n\x18SearchExperimentsRequest\x12\x18\n\x0bmax_results\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x03(\t\x12\'\n\tview_type\x18\x05 \x01(\x0e\x32\x14.logbook.v1.ViewTypeB\x0e\n\x0c_max_results\"a\n\x19SearchExperimentsResponse\x12+\n\x0b\x65xperiments\x18\x01 \x03(\x0b\x32\x16.logbook.v1.Experiment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x80\x01\n\x17StreamSearchRunsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12+\n\rrun_view_type\x18\x03 \x01(\x0e\x32\x14.logbook.v1.ViewType\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x06 \x03(\t\"8\n\x18StreamSearchRunsResponse\x12\x1c\n\x03run\x18\x01 \x01(\x0b\x32\x0f.logbook.v1.Run\"\xc3\x01\n\x1bSearchExperimentRunsRequest\x12\x17\n\x0f\x65xperiment_name\x18\x01 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x18\n\x0bmax_results\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x05 \x01(\t\x12+\n\rrun_view_type\x18\x06 \x01(\x0e\x32\x14.logbook.v1.ViewTypeB\x0e\n\x0c_max_results\"\x82\x01\n\x1cSearchExperimentRunsResponse\x12*\n\nexperiment\x18\x01 \x01(\x0b\x32\x16.logbook.v1.Experiment\x12\x1d\n\x04runs\x18\x02 \x03(\x0b\x32\x0f.logbook.v1.Run\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\xd8\x01\n\x10QueryRunsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12\x18\n\x10\x65xperiment_names\x18\x02 \x03(\t\x12\x15\n\rfilter_string\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x03(\t\x12\x18\n\x0bmax_results\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x06 \x01(\t\x12+\n\rrun_view_type\x18\x07 \x01(\x0e\x32\x14.logbook.v1.ViewTypeB\x0e\n\x0c_max_results\"K\n\x11QueryRunsResponse\x12\x1d\n\x04runs\x18\x01 \x03(\x0b\x32\x0f.logbook.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x12LeaderboardRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0e\n\x06metric\x18\x02 \x01(\t\x12\x12\n\x05limit\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\tascending\x18\x04 \x01(\x08\x12\x16\n\x0e\x65xperiment_ids\x18\x05 \x03(\t\x12\x0e\n\x06\x66ilter\x18\x06 \x01(\tB\x08\n\x06_limit\"\xb2\x03\n\x13LeaderboardResponse\x12\x0c\n\x04rank\x18\x01 \x01(\x05\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08run_name\x18\x03 \x01(\t\x12\x15\n\rexperiment_id\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12\x0e\n\x06metric\x18\x06 \x01(\t\x12\x12\n\x05value\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12=\n\x07metrics\x18\x08 \x03(\x0b\x32,.logbook.v1.LeaderboardResponse.MetricsEntry\x12;\n\x06params\x18\t \x03(\x0b\x32+.logbook.v1.LeaderboardResponse.ParamsEntry\x12;\n\x0emodel_versions\x18\n \x03(\x0b\x32#.logbook.v1.LeaderboardModelVersion\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06_value\"`\n\x17LeaderboardModelVersion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x15\n\rcurrent_stage\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\"\xc0\x01\n#GetMetricHistoryBulkIntervalRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\x12\x12\n\nmetric_key\x18\x02 \x01(\t\x12\x17\n\nstart_step\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08\x65nd_step\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x18\n\x0bmax_results\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\r\n\x0b_start_stepB\x0b\n\t_end_stepB\x0e\n\x0c_max_results\"K\n$GetMetricHistoryBulkIntervalResponse\x12#\n\x07metrics\x18\x01 \x03(\x0b\x32\x12.logbook.v1.Metric\"k\n\x1bGetMetricHistoryBulkRequest\x12\x0e\n\x06run_id\x18\x01 \x03(\t\x12\x12\n\nmetric_key\x18\x02 \x01(\t\x12\x18\n\x0bmax_results\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x0e\n\x0c_max_results\"C\n\x1cGetMetricHistoryBulkResponse\x12#\n\x07metrics\x18\x01 \x03(\x0b\x32\x12.logbook.v1.Metric\"/\n\x15SearchDatasetsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\"g\n\x0e\x44\x61tasetSummary\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x14\n\x07\x63ontext\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_context\"O\n\x16SearchDatasetsResponse\x12\x35\n\x11\x64\x61taset_summaries\x18\x01 \x03(\x0b\x32\x1a.logbook.v1.DatasetSummary\"\x7f\n\x1dSearchRegisteredModelsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x18\n\x0bmax_results\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x12\n\npage_token\x18\x04 \x01(\tB\x0e\n\x0c_max_results\"q\n\x1eSearchRegisteredModelsResponse\x12\x36\n\x11registered_models\x18\x01 \x03(\x0b\x32\x1b.logbook.v1.RegisteredModel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"|\n\x1aSearchModelVersionsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x18\n\x0bmax_results\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x12\n\npage_token\x18\x04 \x01(\tB\x0e\n\x0c_max_results\"h\n\x1bSearchModelVersionsResponse\x12\x30\n\x0emodel_versions\x18\x01 \x03(\x0b\x32\x18.logbook.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xeb\x01\n\x19SearchLoggedModelsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12\x0e\n\x06\x66ilter\x18\x02 \x01(\t\x12\x36\n\x08\x64\x61tasets\x18\x03 \x03(\x0b\x32$.logbook.v1.LoggedModelDatasetFilter\x12\x18\n\x0bmax_results\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x30\n\x08order_by\x18\x05 \x03(\x0b\x32\x1e.logbook.v1.LoggedModelOrderBy\x12\x12\n\npage_token\x18\x06 \x01(\tB\x0e\n\x0c_max_results\"`\n\x18LoggedModelDatasetFilter\x12\x14\n\x0c\x64\x61taset_name\x18\x01 \x01(\t\x12\x1b\n\x0e\x64\x61taset_digest\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x11\n\x0f_dataset_digest\"\xaa\x01\n\x12LoggedModelOrderBy\x12\x12\n\nfield_name\x18\x01 \x01(\t\x12\x16\n\tascending\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x19\n\x0c\x64\x61taset_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x1b\n\x0e\x64\x61taset_digest\x18\x04 \x01(\tH\x02\x88\x01\x01\x42\x0c\n\n_ascendingB\x0f\n\r_dataset_nameB\x11\n\x0f_dataset_digest\"^\n\x1aSearchLoggedModelsResponse\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.logbook.v1.LoggedModel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd2\r\n\rSearchService\x12s\n\nSearchRuns\x12\x1d.logbook.v1.SearchRunsRequest\x1a\x1e.logbook.v1.SearchRunsResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/api/2.0/mlflow/runs/search:\x01*\x12\xcc\x01\n\x11SearchExperiments\x12$.logbook.v1.SearchExperimentsRequest\x1a%.logbook.v1.SearchExperimentsResponse\"j\x82\xd3\xe4\x93\x02\x64\x12\"/api/2.0/mlflow/experiments/searchZ\'\"\"/api/2.0/mlflow/experiments/search:\x01*Z\x15\x12\x13/mlflow/experiments\x12_\n\x10StreamSearchRuns\x12#.logbook.v1.StreamSearchRunsRequest\x1a$.logbook.v1.StreamSearchRunsResponse0\x01\x12\x9d\x01\n\x14SearchExperimentRuns\x12\'.logbook.v1.SearchExperimentRunsRequest\x1a(.logbook.v1.SearchExperimentRunsResponse\"2\x82\xd3\xe4\x93\x02,\x12*/mlflow/experiments/{experiment_name}/runs\x12\x63\n\tQueryRuns\x12\x1c.logbook.v1.QueryRunsRequest\x1a\x1d.logbook.v1.QueryRunsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/mlflow/search:\x01*\x12v\n\x0bLeaderboard\x12\x1e.logbook.v1.LeaderboardRequest\x1a\x1f.logbook.v1.LeaderboardResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/mlflow/leaderboard/{symbol}0\x01\x12\xb3\x01\n\x16SearchRegisteredModels\x12).logbook.v1.SearchRegisteredModelsRequest\x1a*.logbook.v1.SearchRegisteredModelsResponse\"B\x82\xd3\xe4\x93\x02<\x12(/api/2.0/mlflow/registered-models/searchZ\x10\x12\x0e/mlflow/models\x12\x95\x01\n\x13SearchModelVersions\x12&.logbook.v1.SearchModelVersionsRequest\x1a\'.logbook.v1.SearchModelVersionsResponse\"-\x82\xd3\xe4\x93\x02\'\x12%/api/2.0/mlflow/model-versions/search\x12\x94\x01\n\x12SearchLoggedModels\x12%.logbook.v1.SearchLoggedModelsRequest\x1a&.logbook.v1.SearchLoggedModelsResponse\"/\x82\xd3\xe4\x93\x02)\"$/api/2.0/mlflow/logged-models/search:\x01*\x12\xbc\x01\n\x1cGetMetricHistoryBulkInterval\x12/.logbook.v1.GetMetricHistoryBulkIntervalRequest\x1a\x30.logbook.v1.GetMetricHistoryBulkIntervalResponse\"9\x82\xd3\xe4\x93\x02\x33\x12\x31/api/2.0/mlflow/metrics/get-history-bulk-interval\x12i\n\x14GetMetricHistoryBulk\x12\'.logbook.v1.GetMetricHistoryBulkRequest\x1a(.logbook.v1.GetMetricHistoryBulkResponse\x12\x8f\x01\n\x0eSearchDatasets\x12!.logbook.v1.SearchDatasetsRequest\x1a\".logbook.v1.SearchDatasetsResponse\"6\x82\xd3\xe4\x93\x02\x30\"+/api/2.0/mlflow/experiments/search-datasets:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flogbook/v1/search_service.proto\x12\nlogbook.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1blogbook/v1/experiment.proto\x1a\x16logbook/v1/genai.proto\x1a\x1dlogbook/v1/logged_model.proto\x1a\x1flogbook/v1/model_registry.proto\x1a\x14logbook/v1/run.proto\"\xb8\x01\n\x11SearchRunsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12+\n\rrun_view_type\x18\x03 \x01(\x0e\x32\x14.logbook.v1.ViewType\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x18\n\x0bmax_results\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x08order_by\x18\x06 \x03(\t\x12\x12\n\npage_token\x18\x07 \x01(\tB\x0e\n\x0c_max_results\"L\n\x12SearchRunsResponse\x12\x1d\n\x04runs\x18\x01 \x03(\x0b\x32\x0f.logbook.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa3\x01\n\x18SearchExperimentsRequest\x12\x18\n\x0bmax_results\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x03(\t\x12\'\n\tview_type\x18\x05 \x01(\x0e\x32\x14.logbook.v1.ViewTypeB\x0e\n\x0c_max_results\"a\n\x19SearchExperimentsResponse\x12+\n\x0b\x65xperiments\x18\x01 \x03(\x0b\x32\x16.logbook.v1.Experiment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x80\x01\n\x17StreamSearchRunsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12+\n\rrun_view_type\x18\x03 \x01(\x0e\x32\x14.logbook.v1.ViewType\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x06 \x03(\t\"8\n\x18StreamSearchRunsResponse\x12\x1c\n\x03run\x18\x01 \x01(\x0b\x32\x0f.logbook.v1.Run\"\xc3\x01\n\x1bSearchExperimentRunsRequest\x12\x17\n\x0f\x65xperiment_name\x18\x01 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x02 \x01(\t\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x18\n\x0bmax_results\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x05 \x01(\t\x12+\n\rrun_view_type\x18\x06 \x01(\x0e\x32\x14.logbook.v1.ViewTypeB\x0e\n\x0c_max_results\"\x82\x01\n\x1cSearchExperimentRunsResponse\x12*\n\nexperiment\x18\x01 \x01(\x0b\x32\x16.logbook.v1.Experiment\x12\x1d\n\x04runs\x18\x02 \x03(\x0b\x32\x0f.logbook.v1.Run\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\xd8\x01\n\x10QueryRunsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12\x18\n\x10\x65xperiment_names\x18\x02 \x03(\t\x12\x15\n\rfilter_string\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x03(\t\x12\x18\n\x0bmax_results\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x06 \x01(\t\x12+\n\rrun_view_type\x18\x07 \x01(\x0e\x32\x14.logbook.v1.ViewTypeB\x0e\n\x0c_max_results\"K\n\x11QueryRunsResponse\x12\x1d\n\x04runs\x18\x01 \x03(\x0b\x32\x0f.logbook.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x12LeaderboardRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0e\n\x06metric\x18\x02 \x01(\t\x12\x12\n\x05limit\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\tascending\x18\x04 \x01(\x08\x12\x16\n\x0e\x65xperiment_ids\x18\x05 \x03(\t\x12\x0e\n\x06\x66ilter\x18\x06 \x01(\tB\x08\n\x06_limit\"\xb2\x03\n\x13LeaderboardResponse\x12\x0c\n\x04rank\x18\x01 \x01(\x05\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08run_name\x18\x03 \x01(\t\x12\x15\n\rexperiment_id\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12\x0e\n\x06metric\x18\x06 \x01(\t\x12\x12\n\x05value\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12=\n\x07metrics\x18\x08 \x03(\x0b\x32,.logbook.v1.LeaderboardResponse.MetricsEntry\x12;\n\x06params\x18\t \x03(\x0b\x32+.logbook.v1.LeaderboardResponse.ParamsEntry\x12;\n\x0emodel_versions\x18\n \x03(\x0b\x32#.logbook.v1.LeaderboardModelVersion\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06_value\"`\n\x17LeaderboardModelVersion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x15\n\rcurrent_stage\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\"\xc0\x01\n#GetMetricHistoryBulkIntervalRequest\x12\x0f\n\x07run_ids\x18\x01 \x03(\t\x12\x12\n\nmetric_key\x18\x02 \x01(\t\x12\x17\n\nstart_step\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x15\n\x08\x65nd_step\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x18\n\x0bmax_results\x18\x05 \x01(\x05H\x02\x88\x01\x01\x42\r\n\x0b_start_stepB\x0b\n\t_end_stepB\x0e\n\x0c_max_results\"K\n$GetMetricHistoryBulkIntervalResponse\x12#\n\x07metrics\x18\x01 \x03(\x0b\x32\x12.logbook.v1.Metric\"k\n\x1bGetMetricHistoryBulkRequest\x12\x0e\n\x06run_id\x18\x01 \x03(\t\x12\x12\n\nmetric_key\x18\x02 \x01(\t\x12\x18\n\x0bmax_results\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x0e\n\x0c_max_results\"C\n\x1cGetMetricHistoryBulkResponse\x12#\n\x07metrics\x18\x01 \x03(\x0b\x32\x12.logbook.v1.Metric\"/\n\x15SearchDatasetsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\"g\n\x0e\x44\x61tasetSummary\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x14\n\x07\x63ontext\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_context\"O\n\x16SearchDatasetsResponse\x12\x35\n\x11\x64\x61taset_summaries\x18\x01 \x03(\x0b\x32\x1a.logbook.v1.DatasetSummary\"\x7f\n\x1dSearchRegisteredModelsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x18\n\x0bmax_results\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x12\n\npage_token\x18\x04 \x01(\tB\x0e\n\x0c_max_results\"q\n\x1eSearchRegisteredModelsResponse\x12\x36\n\x11registered_models\x18\x01 \x03(\x0b\x32\x1b.logbook.v1.RegisteredModel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"|\n\x1aSearchModelVersionsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x18\n\x0bmax_results\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x08order_by\x18\x03 \x03(\t\x12\x12\n\npage_token\x18\x04 \x01(\tB\x0e\n\x0c_max_results\"h\n\x1bSearchModelVersionsResponse\x12\x30\n\x0emodel_versions\x18\x01 \x03(\x0b\x32\x18.logbook.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xeb\x01\n\x19SearchLoggedModelsRequest\x12\x16\n\x0e\x65xperiment_ids\x18\x01 \x03(\t\x12\x0e\n\x06\x66ilter\x18\x02 \x01(\t\x12\x36\n\x08\x64\x61tasets\x18\x03 \x03(\x0b\x32$.logbook.v1.LoggedModelDatasetFilter\x12\x18\n\x0bmax_results\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x30\n\x08order_by\x18\x05 \x03(\x0b\x32\x1e.logbook.v1.LoggedModelOrderBy\x12\x12\n\npage_token\x18\x06 \x01(\tB\x0e\n\x0c_max_results\"`\n\x18LoggedModelDatasetFilter\x12\x14\n\x0c\x64\x61taset_name\x18\x01 \x01(\t\x12\x1b\n\x0e\x64\x61taset_digest\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x11\n\x0f_dataset_digest\"\xaa\x01\n\x12LoggedModelOrderBy\x12\x12\n\nfield_name\x18\x01 \x01(\t\x12\x16\n\tascending\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x19\n\x0c\x64\x61taset_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x1b\n\x0e\x64\x61taset_digest\x18\x04 \x01(\tH\x02\x88\x01\x01\x42\x0c\n\n_ascendingB\x0f\n\r_dataset_nameB\x11\n\x0f_dataset_digest\"^\n\x1aSearchLoggedModelsResponse\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.logbook.v1.LoggedModel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa4\x11\n\rSearchService\x12s\n\nSearchRuns\x12\x1d.logbook.v1.SearchRunsRequest\x1a\x1e.logbook.v1.SearchRunsResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/api/2.0/mlflow/runs/search:\x01*\x12\xcc\x01\n\x11SearchExperiments\x12$.logbook.v1.SearchExperimentsRequest\x1a%.logbook.v1.SearchExperimentsResponse\"j\x82\xd3\xe4\x93\x02\x64\x12\"/api/2.0/mlflow/experiments/searchZ\'\"\"/api/2.0/mlflow/experiments/search:\x01*Z\x15\x12\x13/mlflow/experiments\x12_\n\x10StreamSearchRuns\x12#.logbook.v1.StreamSearchRunsRequest\x1a$.logbook.v1.StreamSearchRunsResponse0\x01\x12\x9d\x01\n\x14SearchExperimentRuns\x12\'.logbook.v1.SearchExperimentRunsRequest\x1a(.logbook.v1.SearchExperimentRunsResponse\"2\x82\xd3\xe4\x93\x02,\x12*/mlflow/experiments/{experiment_name}/runs\x12\x63\n\tQueryRuns\x12\x1c.logbook.v1.QueryRunsRequest\x1a\x1d.logbook.v1.QueryRunsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/mlflow/search:\x01*\x12v\n\x0bLeaderboard\x12\x1e.logbook.v1.LeaderboardRequest\x1a\x1f.logbook.v1.LeaderboardResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/mlflow/leaderboard/{symbol}0\x01\x12\xb3\x01\n\x16SearchRegisteredModels\x12).logbook.v1.SearchRegisteredModelsRequest\x1a*.logbook.v1.SearchRegisteredModelsResponse\"B\x82\xd3\xe4\x93\x02<\x12(/api/2.0/mlflow/registered-models/searchZ\x10\x12\x0e/mlflow/models\x12\x95\x01\n\x13SearchModelVersions\x12&.logbook.v1.SearchModelVersionsRequest\x1a\'.logbook.v1.SearchModelVersionsResponse\"-\x82\xd3\xe4\x93\x02\'\x12%/api/2.0/mlflow/model-versions/search\x12\x94\x01\n\x12SearchLoggedModels\x12%.logbook.v1.SearchLoggedModelsRequest\x1a&.logbook.v1.SearchLoggedModelsResponse\"/\x82\xd3\xe4\x93\x02)\"$/api/2.0/mlflow/logged-models/search:\x01*\x12\xbc\x01\n\x1cGetMetricHistoryBulkInterval\x12/.logbook.v1.GetMetricHistoryBulkIntervalRequest\x1a\x30.logbook.v1.GetMetricHistoryBulkIntervalResponse\"9\x82\xd3\xe4\x93\x02\x33\x12\x31/api/2.0/mlflow/metrics/get-history-bulk-interval\x12i\n\x14GetMetricHistoryBulk\x12\'.logbook.v1.GetMetricHistoryBulkRequest\x1a(.logbook.v1.GetMetricHistoryBulkResponse\x12\x8f\x01\n\x0eSearchDatasets\x12!.logbook.v1.SearchDatasetsRequest\x1a\".logbook.v1.SearchDatasetsResponse\"6\x82\xd3\xe4\x93\x02\x30\"+/api/2.0/mlflow/experiments/search-datasets:\x01*\x12{\n\x0cSearchTraces\x12\x1f.logbook.v1.SearchTracesRequest\x1a .logbook.v1.SearchTracesResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/api/3.0/mlflow/traces/search:\x01*\x12\x8b\x01\n\x11QueryTraceMetrics\x12$.logbook.v1.QueryTraceMetricsRequest\x1a%.logbook.v1.QueryTraceMetricsResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/api/3.0/mlflow/traces/metrics:\x01*\x12\xc4\x01\n\x18SearchEvaluationDatasets\x12+.logbook.v1.SearchEvaluationDatasetsRequest\x1a,.logbook.v1.SearchEvaluationDatasetsResponse\"M\x82\xd3\xe4\x93\x02G\"\x1f/api/3.0/mlflow/datasets/search:\x01*Z!\x12\x1f/api/3.0/mlflow/datasets/searchb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -60,66 +61,72 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SEARCHSERVICE'].methods_by_name['GetMetricHistoryBulkInterval']._serialized_options = b'\202\323\344\223\0023\0221/api/2.0/mlflow/metrics/get-history-bulk-interval'
   _globals['_SEARCHSERVICE'].methods_by_name['SearchDatasets']._loaded_options = None
   _globals['_SEARCHSERVICE'].methods_by_name['SearchDatasets']._serialized_options = b'\202\323\344\223\0020\"+/api/2.0/mlflow/experiments/search-datasets:\001*'
-  _globals['_SEARCHRUNSREQUEST']._serialized_start=193
-  _globals['_SEARCHRUNSREQUEST']._serialized_end=377
-  _globals['_SEARCHRUNSRESPONSE']._serialized_start=379
-  _globals['_SEARCHRUNSRESPONSE']._serialized_end=455
-  _globals['_SEARCHEXPERIMENTSREQUEST']._serialized_start=458
-  _globals['_SEARCHEXPERIMENTSREQUEST']._serialized_end=621
-  _globals['_SEARCHEXPERIMENTSRESPONSE']._serialized_start=623
-  _globals['_SEARCHEXPERIMENTSRESPONSE']._serialized_end=720
-  _globals['_STREAMSEARCHRUNSREQUEST']._serialized_start=723
-  _globals['_STREAMSEARCHRUNSREQUEST']._serialized_end=851
-  _globals['_STREAMSEARCHRUNSRESPONSE']._serialized_start=853
-  _globals['_STREAMSEARCHRUNSRESPONSE']._serialized_end=909
-  _globals['_SEARCHEXPERIMENTRUNSREQUEST']._serialized_start=912
-  _globals['_SEARCHEXPERIMENTRUNSREQUEST']._serialized_end=1107
-  _globals['_SEARCHEXPERIMENTRUNSRESPONSE']._serialized_start=1110
-  _globals['_SEARCHEXPERIMENTRUNSRESPONSE']._serialized_end=1240
-  _globals['_QUERYRUNSREQUEST']._serialized_start=1243
-  _globals['_QUERYRUNSREQUEST']._serialized_end=1459
-  _globals['_QUERYRUNSRESPONSE']._serialized_start=1461
-  _globals['_QUERYRUNSRESPONSE']._serialized_end=1536
-  _globals['_LEADERBOARDREQUEST']._serialized_start=1539
-  _globals['_LEADERBOARDREQUEST']._serialized_end=1680
-  _globals['_LEADERBOARDRESPONSE']._serialized_start=1683
-  _globals['_LEADERBOARDRESPONSE']._serialized_end=2117
-  _globals['_LEADERBOARDRESPONSE_METRICSENTRY']._serialized_start=2014
-  _globals['_LEADERBOARDRESPONSE_METRICSENTRY']._serialized_end=2060
-  _globals['_LEADERBOARDRESPONSE_PARAMSENTRY']._serialized_start=2062
-  _globals['_LEADERBOARDRESPONSE_PARAMSENTRY']._serialized_end=2107
-  _globals['_LEADERBOARDMODELVERSION']._serialized_start=2119
-  _globals['_LEADERBOARDMODELVERSION']._serialized_end=2215
-  _globals['_GETMETRICHISTORYBULKINTERVALREQUEST']._serialized_start=2218
-  _globals['_GETMETRICHISTORYBULKINTERVALREQUEST']._serialized_end=2410
-  _globals['_GETMETRICHISTORYBULKINTERVALRESPONSE']._serialized_start=2412
-  _globals['_GETMETRICHISTORYBULKINTERVALRESPONSE']._serialized_end=2487
-  _globals['_GETMETRICHISTORYBULKREQUEST']._serialized_start=2489
-  _globals['_GETMETRICHISTORYBULKREQUEST']._serialized_end=2596
-  _globals['_GETMETRICHISTORYBULKRESPONSE']._serialized_start=2598
-  _globals['_GETMETRICHISTORYBULKRESPONSE']._serialized_end=2665
-  _globals['_SEARCHDATASETSREQUEST']._serialized_start=2667
-  _globals['_SEARCHDATASETSREQUEST']._serialized_end=2714
-  _globals['_DATASETSUMMARY']._serialized_start=2716
-  _globals['_DATASETSUMMARY']._serialized_end=2819
-  _globals['_SEARCHDATASETSRESPONSE']._serialized_start=2821
-  _globals['_SEARCHDATASETSRESPONSE']._serialized_end=2900
-  _globals['_SEARCHREGISTEREDMODELSREQUEST']._serialized_start=2902
-  _globals['_SEARCHREGISTEREDMODELSREQUEST']._serialized_end=3029
-  _globals['_SEARCHREGISTEREDMODELSRESPONSE']._serialized_start=3031
-  _globals['_SEARCHREGISTEREDMODELSRESPONSE']._serialized_end=3144
-  _globals['_SEARCHMODELVERSIONSREQUEST']._serialized_start=3146
-  _globals['_SEARCHMODELVERSIONSREQUEST']._serialized_end=3270
-  _globals['_SEARCHMODELVERSIONSRESPONSE']._serialized_start=3272
-  _globals['_SEARCHMODELVERSIONSRESPONSE']._serialized_end=3376
-  _globals['_SEARCHLOGGEDMODELSREQUEST']._serialized_start=3379
-  _globals['_SEARCHLOGGEDMODELSREQUEST']._serialized_end=3614
-  _globals['_LOGGEDMODELDATASETFILTER']._serialized_start=3616
-  _globals['_LOGGEDMODELDATASETFILTER']._serialized_end=3712
-  _globals['_LOGGEDMODELORDERBY']._serialized_start=3715
-  _globals['_LOGGEDMODELORDERBY']._serialized_end=3885
-  _globals['_SEARCHLOGGEDMODELSRESPONSE']._serialized_start=3887
-  _globals['_SEARCHLOGGEDMODELSRESPONSE']._serialized_end=3981
-  _globals['_SEARCHSERVICE']._serialized_start=3984
-  _globals['_SEARCHSERVICE']._serialized_end=5730
+  _globals['_SEARCHSERVICE'].methods_by_name['SearchTraces']._loaded_options = None
+  _globals['_SEARCHSERVICE'].methods_by_name['SearchTraces']._serialized_options = b'\202\323\344\223\002\"\"\035/api/3.0/mlflow/traces/search:\001*'
+  _globals['_SEARCHSERVICE'].methods_by_name['QueryTraceMetrics']._loaded_options = None
+  _globals['_SEARCHSERVICE'].methods_by_name['QueryTraceMetrics']._serialized_options = b'\202\323\344\223\002#\"\036/api/3.0/mlflow/traces/metrics:\001*'
+  _globals['_SEARCHSERVICE'].methods_by_name['SearchEvaluationDatasets']._loaded_options = None
+  _globals['_SEARCHSERVICE'].methods_by_name['SearchEvaluationDatasets']._serialized_options = b'\202\323\344\223\002G\"\037/api/3.0/mlflow/datasets/search:\001*Z!\022\037/api/3.0/mlflow/datasets/search'
+  _globals['_SEARCHRUNSREQUEST']._serialized_start=217
+  _globals['_SEARCHRUNSREQUEST']._serialized_end=401
+  _globals['_SEARCHRUNSRESPONSE']._serialized_start=403
+  _globals['_SEARCHRUNSRESPONSE']._serialized_end=479
+  _globals['_SEARCHEXPERIMENTSREQUEST']._serialized_start=482
+  _globals['_SEARCHEXPERIMENTSREQUEST']._serialized_end=645
+  _globals['_SEARCHEXPERIMENTSRESPONSE']._serialized_start=647
+  _globals['_SEARCHEXPERIMENTSRESPONSE']._serialized_end=744
+  _globals['_STREAMSEARCHRUNSREQUEST']._serialized_start=747
+  _globals['_STREAMSEARCHRUNSREQUEST']._serialized_end=875
+  _globals['_STREAMSEARCHRUNSRESPONSE']._serialized_start=877
+  _globals['_STREAMSEARCHRUNSRESPONSE']._serialized_end=933
+  _globals['_SEARCHEXPERIMENTRUNSREQUEST']._serialized_start=936
+  _globals['_SEARCHEXPERIMENTRUNSREQUEST']._serialized_end=1131
+  _globals['_SEARCHEXPERIMENTRUNSRESPONSE']._serialized_start=1134
+  _globals['_SEARCHEXPERIMENTRUNSRESPONSE']._serialized_end=1264
+  _globals['_QUERYRUNSREQUEST']._serialized_start=1267
+  _globals['_QUERYRUNSREQUEST']._serialized_end=1483
+  _globals['_QUERYRUNSRESPONSE']._serialized_start=1485
+  _globals['_QUERYRUNSRESPONSE']._serialized_end=1560
+  _globals['_LEADERBOARDREQUEST']._serialized_start=1563
+  _globals['_LEADERBOARDREQUEST']._serialized_end=1704
+  _globals['_LEADERBOARDRESPONSE']._serialized_start=1707
+  _globals['_LEADERBOARDRESPONSE']._serialized_end=2141
+  _globals['_LEADERBOARDRESPONSE_METRICSENTRY']._serialized_start=2038
+  _globals['_LEADERBOARDRESPONSE_METRICSENTRY']._serialized_end=2084
+  _globals['_LEADERBOARDRESPONSE_PARAMSENTRY']._serialized_start=2086
+  _globals['_LEADERBOARDRESPONSE_PARAMSENTRY']._serialized_end=2131
+  _globals['_LEADERBOARDMODELVERSION']._serialized_start=2143
+  _globals['_LEADERBOARDMODELVERSION']._serialized_end=2239
+  _globals['_GETMETRICHISTORYBULKINTERVALREQUEST']._serialized_start=2242
+  _globals['_GETMETRICHISTORYBULKINTERVALREQUEST']._serialized_end=2434
+  _globals['_GETMETRICHISTORYBULKINTERVALRESPONSE']._serialized_start=2436
+  _globals['_GETMETRICHISTORYBULKINTERVALRESPONSE']._serialized_end=2511
+  _globals['_GETMETRICHISTORYBULKREQUEST']._serialized_start=2513
+  _globals['_GETMETRICHISTORYBULKREQUEST']._serialized_end=2620
+  _globals['_GETMETRICHISTORYBULKRESPONSE']._serialized_start=2622
+  _globals['_GETMETRICHISTORYBULKRESPONSE']._serialized_end=2689
+  _globals['_SEARCHDATASETSREQUEST']._serialized_start=2691
+  _globals['_SEARCHDATASETSREQUEST']._serialized_end=2738
+  _globals['_DATASETSUMMARY']._serialized_start=2740
+  _globals['_DATASETSUMMARY']._serialized_end=2843
+  _globals['_SEARCHDATASETSRESPONSE']._serialized_start=2845
+  _globals['_SEARCHDATASETSRESPONSE']._serialized_end=2924
+  _globals['_SEARCHREGISTEREDMODELSREQUEST']._serialized_start=2926
+  _globals['_SEARCHREGISTEREDMODELSREQUEST']._serialized_end=3053
+  _globals['_SEARCHREGISTEREDMODELSRESPONSE']._serialized_start=3055
+  _globals['_SEARCHREGISTEREDMODELSRESPONSE']._serialized_end=3168
+  _globals['_SEARCHMODELVERSIONSREQUEST']._serialized_start=3170
+  _globals['_SEARCHMODELVERSIONSREQUEST']._serialized_end=3294
+  _globals['_SEARCHMODELVERSIONSRESPONSE']._serialized_start=3296
+  _globals['_SEARCHMODELVERSIONSRESPONSE']._serialized_end=3400
+  _globals['_SEARCHLOGGEDMODELSREQUEST']._serialized_start=3403
+  _globals['_SEARCHLOGGEDMODELSREQUEST']._serialized_end=3638
+  _globals['_LOGGEDMODELDATASETFILTER']._serialized_start=3640
+  _globals['_LOGGEDMODELDATASETFILTER']._serialized_end=3736
+  _globals['_LOGGEDMODELORDERBY']._serialized_start=3739
+  _globals['_LOGGEDMODELORDERBY']._serialized_end=3909
+  _globals['_SEARCHLOGGEDMODELSRESPONSE']._serialized_start=3911
+  _globals['_SEARCHLOGGEDMODELSRESPONSE']._serialized_end=4005
+  _globals['_SEARCHSERVICE']._serialized_start=4008
+  _globals['_SEARCHSERVICE']._serialized_end=6220
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from logbook.v1 import genai_pb2 as logbook_dot_v1_dot_genai__pb2
 from logbook.v1 import search_service_pb2 as logbook_dot_v1_dot_search__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -98,6 +99,21 @@ class SearchServiceStub:
                 '/logbook.v1.SearchService/SearchDatasets',
                 request_serializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsRequest.SerializeToString,
                 response_deserializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsResponse.FromString,
+                _registered_method=True)
+        self.SearchTraces = channel.unary_unary(
+                '/logbook.v1.SearchService/SearchTraces',
+                request_serializer=logbook_dot_v1_dot_genai__pb2.SearchTracesRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_genai__pb2.SearchTracesResponse.FromString,
+                _registered_method=True)
+        self.QueryTraceMetrics = channel.unary_unary(
+                '/logbook.v1.SearchService/QueryTraceMetrics',
+                request_serializer=logbook_dot_v1_dot_genai__pb2.QueryTraceMetricsRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_genai__pb2.QueryTraceMetricsResponse.FromString,
+                _registered_method=True)
+        self.SearchEvaluationDatasets = channel.unary_unary(
+                '/logbook.v1.SearchService/SearchEvaluationDatasets',
+                request_serializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsResponse.FromString,
                 _registered_method=True)
 
 
@@ -200,6 +216,25 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchTraces(self, request, context):
+        """MLflow's GenAI searches (genai.proto), answered as for a store with no traces and no evaluation datasets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryTraceMetrics(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchEvaluationDatasets(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -262,6 +297,21 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.SearchDatasets,
                     request_deserializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsRequest.FromString,
                     response_serializer=logbook_dot_v1_dot_search__service__pb2.SearchDatasetsResponse.SerializeToString,
+            ),
+            'SearchTraces': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchTraces,
+                    request_deserializer=logbook_dot_v1_dot_genai__pb2.SearchTracesRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_genai__pb2.SearchTracesResponse.SerializeToString,
+            ),
+            'QueryTraceMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryTraceMetrics,
+                    request_deserializer=logbook_dot_v1_dot_genai__pb2.QueryTraceMetricsRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_genai__pb2.QueryTraceMetricsResponse.SerializeToString,
+            ),
+            'SearchEvaluationDatasets': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchEvaluationDatasets,
+                    request_deserializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -593,6 +643,87 @@ class SearchService:
             '/logbook.v1.SearchService/SearchDatasets',
             logbook_dot_v1_dot_search__service__pb2.SearchDatasetsRequest.SerializeToString,
             logbook_dot_v1_dot_search__service__pb2.SearchDatasetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchTraces(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/logbook.v1.SearchService/SearchTraces',
+            logbook_dot_v1_dot_genai__pb2.SearchTracesRequest.SerializeToString,
+            logbook_dot_v1_dot_genai__pb2.SearchTracesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryTraceMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/logbook.v1.SearchService/QueryTraceMetrics',
+            logbook_dot_v1_dot_genai__pb2.QueryTraceMetricsRequest.SerializeToString,
+            logbook_dot_v1_dot_genai__pb2.QueryTraceMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchEvaluationDatasets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/logbook.v1.SearchService/SearchEvaluationDatasets',
+            logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsRequest.SerializeToString,
+            logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,9 +29,18 @@ import {
   viewTypeFromJSON,
   viewTypeToJSON,
 } from "./experiment.js";
-import { LoggedModel, protoMetadata as protoMetadata3 } from "./logged_model.js";
-import { ModelVersion, protoMetadata as protoMetadata4, RegisteredModel } from "./model_registry.js";
-import { Metric, protoMetadata as protoMetadata5, Run } from "./run.js";
+import {
+  protoMetadata as protoMetadata3,
+  QueryTraceMetricsRequest,
+  QueryTraceMetricsResponse,
+  SearchEvaluationDatasetsRequest,
+  SearchEvaluationDatasetsResponse,
+  SearchTracesRequest,
+  SearchTracesResponse,
+} from "./genai.js";
+import { LoggedModel, protoMetadata as protoMetadata4 } from "./logged_model.js";
+import { ModelVersion, protoMetadata as protoMetadata5, RegisteredModel } from "./model_registry.js";
+import { Metric, protoMetadata as protoMetadata6, Run } from "./run.js";
 
 export const protobufPackage = "logbook.v1";
 
@@ -4067,6 +4076,41 @@ export const SearchServiceService = {
       Buffer.from(SearchDatasetsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SearchDatasetsResponse => SearchDatasetsResponse.decode(value),
   },
+  /** MLflow's GenAI searches (genai.proto), answered as for a store with no traces and no evaluation datasets. */
+  searchTraces: {
+    path: "/logbook.v1.SearchService/SearchTraces" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchTracesRequest): Buffer => Buffer.from(SearchTracesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchTracesRequest => SearchTracesRequest.decode(value),
+    responseSerialize: (value: SearchTracesResponse): Buffer =>
+      Buffer.from(SearchTracesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchTracesResponse => SearchTracesResponse.decode(value),
+  },
+  queryTraceMetrics: {
+    path: "/logbook.v1.SearchService/QueryTraceMetrics" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryTraceMetricsRequest): Buffer =>
+      Buffer.from(QueryTraceMetricsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryTraceMetricsRequest => QueryTraceMetricsRequest.decode(value),
+    responseSerialize: (value: QueryTraceMetricsResponse): Buffer =>
+      Buffer.from(QueryTraceMetricsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryTraceMetricsResponse => QueryTraceMetricsResponse.decode(value),
+  },
+  searchEvaluationDatasets: {
+    path: "/logbook.v1.SearchService/SearchEvaluationDatasets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchEvaluationDatasetsRequest): Buffer =>
+      Buffer.from(SearchEvaluationDatasetsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchEvaluationDatasetsRequest =>
+      SearchEvaluationDatasetsRequest.decode(value),
+    responseSerialize: (value: SearchEvaluationDatasetsResponse): Buffer =>
+      Buffer.from(SearchEvaluationDatasetsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchEvaluationDatasetsResponse =>
+      SearchEvaluationDatasetsResponse.decode(value),
+  },
 } as const;
 
 export interface SearchServiceServer extends UntypedServiceImplementation {
@@ -4116,6 +4160,10 @@ export interface SearchServiceServer extends UntypedServiceImplementation {
   getMetricHistoryBulk: handleUnaryCall<GetMetricHistoryBulkRequest, GetMetricHistoryBulkResponse>;
   /** The datasets logged to the experiments' runs (LogInputs), one summary per experiment, name, digest and context. */
   searchDatasets: handleUnaryCall<SearchDatasetsRequest, SearchDatasetsResponse>;
+  /** MLflow's GenAI searches (genai.proto), answered as for a store with no traces and no evaluation datasets. */
+  searchTraces: handleUnaryCall<SearchTracesRequest, SearchTracesResponse>;
+  queryTraceMetrics: handleUnaryCall<QueryTraceMetricsRequest, QueryTraceMetricsResponse>;
+  searchEvaluationDatasets: handleUnaryCall<SearchEvaluationDatasetsRequest, SearchEvaluationDatasetsResponse>;
 }
 
 export interface SearchServiceClient extends Client {
@@ -4315,6 +4363,52 @@ export interface SearchServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchDatasetsResponse) => void,
   ): ClientUnaryCall;
+  /** MLflow's GenAI searches (genai.proto), answered as for a store with no traces and no evaluation datasets. */
+  searchTraces(
+    request: SearchTracesRequest,
+    callback: (error: ServiceError | null, response: SearchTracesResponse) => void,
+  ): ClientUnaryCall;
+  searchTraces(
+    request: SearchTracesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchTracesResponse) => void,
+  ): ClientUnaryCall;
+  searchTraces(
+    request: SearchTracesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchTracesResponse) => void,
+  ): ClientUnaryCall;
+  queryTraceMetrics(
+    request: QueryTraceMetricsRequest,
+    callback: (error: ServiceError | null, response: QueryTraceMetricsResponse) => void,
+  ): ClientUnaryCall;
+  queryTraceMetrics(
+    request: QueryTraceMetricsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryTraceMetricsResponse) => void,
+  ): ClientUnaryCall;
+  queryTraceMetrics(
+    request: QueryTraceMetricsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryTraceMetricsResponse) => void,
+  ): ClientUnaryCall;
+  searchEvaluationDatasets(
+    request: SearchEvaluationDatasetsRequest,
+    callback: (error: ServiceError | null, response: SearchEvaluationDatasetsResponse) => void,
+  ): ClientUnaryCall;
+  searchEvaluationDatasets(
+    request: SearchEvaluationDatasetsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchEvaluationDatasetsResponse) => void,
+  ): ClientUnaryCall;
+  searchEvaluationDatasets(
+    request: SearchEvaluationDatasetsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchEvaluationDatasetsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SearchServiceClient = makeGenericClientConstructor(
@@ -4383,7 +4477,7 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.SearchLoggedModelsResponse": SearchLoggedModelsResponse,
     ".logbook.v1.SearchService": SearchServiceClient,
   },
-  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5],
+  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5, protoMetadata6],
   options: {
     services: {
       "SearchService": {
@@ -4425,6 +4519,20 @@ export const protoMetadata: ProtoMetadata = {
           "SearchDatasets": {
             "http": HttpRule.decode(
               Buffer.from("OgEqIisvYXBpLzIuMC9tbGZsb3cvZXhwZXJpbWVudHMvc2VhcmNoLWRhdGFzZXRz", "base64"),
+            ),
+          },
+          "SearchTraces": {
+            "http": HttpRule.decode(Buffer.from("OgEqIh0vYXBpLzMuMC9tbGZsb3cvdHJhY2VzL3NlYXJjaA==", "base64")),
+          },
+          "QueryTraceMetrics": {
+            "http": HttpRule.decode(Buffer.from("OgEqIh4vYXBpLzMuMC9tbGZsb3cvdHJhY2VzL21ldHJpY3M=", "base64")),
+          },
+          "SearchEvaluationDatasets": {
+            "http": HttpRule.decode(
+              Buffer.from(
+                "OgEqWiESHy9hcGkvMy4wL21sZmxvdy9kYXRhc2V0cy9zZWFyY2giHy9hcGkvMy4wL21sZmxvdy9kYXRhc2V0cy9zZWFyY2g=",
+                "base64",
+              ),
             ),
           },
         },
