@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
+import type { ServerConfig } from "../../src/server/config.js";
 import { startLogbook, type Logbook } from "../../src/server/server.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { promiseClient, type PromiseClient } from "./grpc.js";
@@ -31,7 +32,10 @@ export function storeSpec(kind: StoreKind, label: string): string {
   return kind === "sqlite" ? "sqlite:" : mongoTestUri(label);
 }
 
-export async function startTestLogbook(kind: StoreKind, options: { store?: string; label?: string } = {}): Promise<TestLogbook> {
+export async function startTestLogbook(
+  kind: StoreKind,
+  options: { store?: string; label?: string; config?: Partial<ServerConfig> } = {},
+): Promise<TestLogbook> {
   const dataDir = mkdtempSync(join(tmpdir(), "logbook-test-"));
   const logbook = await startLogbook(
     {
@@ -44,6 +48,7 @@ export async function startTestLogbook(kind: StoreKind, options: { store?: strin
       logLevel: "silent",
       healthIntervalMs: 200,
       shutdownTimeoutS: 5,
+      ...options.config,
     },
     pino({ level: process.env.LOGBOOK_TEST_LOG_LEVEL ?? "silent" }),
   );
