@@ -2,13 +2,11 @@
  * The servers under test: MLflow 3.17.2 (`mlflow server --workers 2`, SQLite backend, proxied artifacts) from the
  * compat suite's cached virtualenv, and Logbook from the built CLI. Each runs in a temp dir and is stopped whole.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureVenv } from "../../scripts/python-venv.mjs";
 import { spawnLogbook } from "../../test/harness/logbook-process.js";
+import { startMlflowServer } from "../../test/harness/mlflow-server.js";
 import { rssMiB } from "../stats.js";
 
 export interface Server {
@@ -17,17 +15,6 @@ export interface Server {
   /** Resident memory of the server's processes, MiB. */
   rss(): number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Summed RSS of every process in a process group (MLflow's gunicorn/uvicorn workers are children). */
@@ -46,52 +33,9 @@ function groupRss(pgid: number): number {
   return total;
 }
 
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} not healthy within ${timeoutMs} ms`);
-}
-
 export async function startMlflow(): Promise<Server> {
-  const venv = ensureVenv("test/compat/requirements.txt");
-  const dir = mkdtempSync(join(tmpdir(), "bench-mlflow-"));
-  const port = await freePort();
-  const child = spawn(
-    join(venv, "bin", "mlflow"),
-    ["server", "--backend-store-uri", `sqlite:///${dir}/mlflow.db`, "--artifacts-destination", join(dir, "artifacts"), "--host", "127.0.0.1", "--port", String(port), "--workers", "2"],
-    { detached: true, stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: "true", DO_NOT_TRACK: "1" } },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const httpUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    try {
-      process.kill(-child.pid!, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // gone
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitHealthy(httpUrl, child, 120_000);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { label: "MLflow 3.17.2", httpUrl, rss: () => groupRss(child.pid!), stop };
+  const server = await startMlflowServer({ workers: 2 });
+  return { label: "MLflow 3.17.2", httpUrl: server.httpUrl, rss: () => groupRss(server.pid), stop: server.stop };
 }
 
 export async function startLogbook(store: "sqlite" | string): Promise<Server & { address: string }> {
