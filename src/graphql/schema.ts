@@ -16,7 +16,7 @@ import { RunStatus } from "../../gen/ts/logbook/v1/run.js";
 /** An int64 as a decimal string out, a bigint in (from an integer literal, or a variable holding an integer or digits). */
 export const LongString = new GraphQLScalarType<bigint, string>({
   name: "LongString",
-  description: "Long converted to string to prevent truncation to max integer in JavaScript",
+  description: "LongString Scalar type to prevent truncation to max integer in JavaScript.",
   serialize(value) {
     if (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value))) return String(value);
     if (typeof value === "string" && /^-?\d+$/.test(value)) return value;
