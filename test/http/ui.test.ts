@@ -11,6 +11,8 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import { AggregationType, MetricViewType } from "../../gen/ts/logbook/v1/genai.js";
+import { Command } from "commander";
+import { addServerOptions, resolveConfig } from "../../src/server/config.js";
 import { locateUiBundle } from "../../src/server/ui-bundle.js";
 import { promiseClient } from "../harness/grpc.js";
 import { startTestLogbook, tempDir, type TestLogbook } from "../harness/logbook.js";
@@ -48,6 +50,33 @@ function get(url: string, headers: Record<string, string> = {}, method = "GET"):
     req.end();
   });
 }
+
+describe("the --ui switch", () => {
+  const parse = (argv: string[], env: Record<string, string> = {}) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const cmd = addServerOptions(new Command()).exitOverride();
+      cmd.parse(argv, { from: "user" });
+      return resolveConfig(cmd.opts());
+    } finally {
+      for (const key of Object.keys(env)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  };
+
+  it("is off by default, on with --ui, and reads true/false from the flag or LOGBOOK_UI (a flag wins)", () => {
+    expect(parse([]).ui).toBe(false);
+    expect(parse(["--ui"]).ui).toBe(true);
+    expect(parse(["--ui", "false"]).ui).toBe(false);
+    expect(parse([], { LOGBOOK_UI: "true" }).ui).toBe(true);
+    expect(parse([], { LOGBOOK_UI: "0" }).ui).toBe(false);
+    expect(parse(["--ui", "false"], { LOGBOOK_UI: "1" }).ui).toBe(false);
+    expect(parse(["--ui-dir", "/srv/ui"]).uiDir).toBe("/srv/ui");
+    expect(() => parse(["--ui", "maybe"])).toThrow(/expected true or false/);
+    expect(parse(["--graphql-max-root-fields", "20"]).graphqlMaxRootFields).toBe(20);
+  });
+});
 
 describe("finding the UI bundle", () => {
   const dir = tempDir("logbook-ui-find-");
