@@ -15,6 +15,7 @@ import type { Metric, Run } from "../../gen/ts/logbook/v1/run.js";
 import { GetExperimentRequest, GetRunRequest, type TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import {
   GetMetricHistoryBulkIntervalRequest,
+  SearchDatasetsRequest,
   SearchModelVersionsRequest,
   SearchRunsRequest,
   type SearchServiceService,
@@ -26,7 +27,7 @@ import type { CallContext, ServiceImplementation } from "../services/rpc.js";
 /** The service functions the schema answers from. */
 export interface GraphqlServices {
   tracking: Pick<ServiceImplementation<typeof TrackingServiceService>, "getExperiment" | "getRun">;
-  search: Pick<ServiceImplementation<typeof SearchServiceService>, "searchRuns" | "searchModelVersions" | "getMetricHistoryBulkInterval">;
+  search: Pick<ServiceImplementation<typeof SearchServiceService>, "searchRuns" | "searchModelVersions" | "getMetricHistoryBulkInterval" | "searchDatasets">;
   artifacts: Pick<ArtifactServiceFunctions, "listArtifacts">;
 }
 
@@ -87,6 +88,7 @@ export function createResolvers(services: GraphqlServices): ReadonlyMap<string, 
     ["Query.mlflowGetExperiment", (_root, args, ctx) => tracking.getExperiment(GetExperimentRequest.fromPartial(inputOf(args)), ctx.call)],
     ["Query.mlflowGetRun", (_root, args, ctx) => tracking.getRun(GetRunRequest.fromPartial(inputOf(args)), ctx.call)],
     ["Query.mlflowSearchRuns", searchRuns],
+    ["Mutation.mlflowSearchDatasets", (_root, args, ctx) => search.searchDatasets(SearchDatasetsRequest.fromPartial(inputOf(args)), ctx.call)],
     ["Mutation.mlflowSearchRuns", searchRuns],
     [
       "Query.mlflowGetMetricHistoryBulkInterval",

@@ -95,9 +95,26 @@ const SDL = /* GraphQL */ `
   }
 
   type Mutation {
+    mlflowSearchDatasets(input: MlflowSearchDatasetsInput): MlflowSearchDatasetsResponse
     mlflowSearchRuns(input: MlflowSearchRunsInput): MlflowSearchRunsResponse
     "Simple echoing field"
     testMutation(inputString: String): TestMutation
+  }
+
+  type MlflowSearchDatasetsResponse {
+    datasetSummaries: [MlflowDatasetSummary!]
+    apiError: ApiError
+  }
+
+  type MlflowDatasetSummary {
+    experimentId: String
+    name: String
+    digest: String
+    context: String
+  }
+
+  input MlflowSearchDatasetsInput {
+    experimentIds: [String]
   }
 
   type ApiError {

@@ -51,24 +51,27 @@ def bundle_queries() -> dict[str, str]:
 
 
 def seed(url: str, out: Path) -> dict:
-    subprocess.run([sys.executable, str(SEED), url, str(out)], env=telemetry_free_env(), check=True, capture_output=True, timeout=600)
+    done = subprocess.run([sys.executable, str(SEED), url, str(out)], env=telemetry_free_env(), capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        pytest.fail(f"seeding {url} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(out.read_text())
 
 
 @pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory):
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-graphql")).start()
+def mlflow_seeded(tmp_path_factory):
+    """The reference: a real MLflow server with the seed, once for the module (every store's Logbook meets it)."""
+    work = tmp_path_factory.mktemp("mlflow-graphql")
+    server = MlflowServer(work).start()
     try:
-        yield server
+        yield server.url, seed(server.url, work / "seed.json")
     finally:
         server.stop()
 
 
 @pytest.fixture(scope="module")
-def pair(mlflow_server, logbook, tmp_path_factory):
+def pair(mlflow_seeded, logbook, tmp_path_factory):
     """(MLflow, Logbook) as (url, seed) each, seeded alike."""
-    work = tmp_path_factory.mktemp("graphql-seeds")
-    return (mlflow_server.url, seed(mlflow_server.url, work / "mlflow.json")), (logbook.url, seed(logbook.url, work / "logbook.json"))
+    return mlflow_seeded, (logbook.url, seed(logbook.url, tmp_path_factory.mktemp("graphql-seed") / "seed.json"))
 
 
 def labels_of(seeded: dict) -> dict[str, str]:
@@ -196,6 +199,16 @@ def test_schema_introspects_as_mlflow(pair):
         schema["directives"] = sorted((d for d in schema["directives"] if d["name"] == "component"), key=lambda d: d["name"])
         schemas.append(schema)
     found = differences(schemas[0], schemas[1])
+    assert not found, "\n".join(found[:30])
+
+
+def test_search_datasets_answers_as_mlflow(pair):
+    """Not in the UI bundle, but in MLflow's schema: the datasets logged to an experiment's runs."""
+    query = "mutation D($d: MlflowSearchDatasetsInput!) { mlflowSearchDatasets(input: $d) { datasetSummaries { experimentId name digest context } apiError { code } } }"
+    (mlflow_status, mlflow_body), (logbook_status, logbook_body) = both(pair, query, lambda s: {"d": {"experimentIds": [first_experiment(s)]}})
+    assert mlflow_status == logbook_status == 200
+    assert mlflow_body["data"]["mlflowSearchDatasets"]["datasetSummaries"], "the seed logs a dataset input"
+    found = differences(mlflow_body, logbook_body)
     assert not found, "\n".join(found[:30])
 
 

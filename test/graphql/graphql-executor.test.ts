@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sqliteBackend } from "../harness/sqlite-backend.js";
-import { openArtifactStore, type OpenedArtifactStore } from "../../src/artifacts/open.js";
+import { openArtifactRoots, type OpenedArtifactRoots } from "../../src/artifacts/open.js";
 import { createServices } from "../../src/server/services.js";
 import { implementationOf, type CallContext } from "../../src/services/rpc.js";
 import type { Store } from "../../src/store/types.js";
@@ -25,7 +25,7 @@ const limits = { maxRootFields: 10, maxAliases: 10 };
 
 describe("GraphQL executor", () => {
   let store: Store;
-  let artifacts: OpenedArtifactStore;
+  let artifacts: OpenedArtifactRoots;
   let dir: string;
   let services: GraphqlServices;
   const calls = { getExperiment: 0, searchModelVersions: 0 };
@@ -34,8 +34,9 @@ describe("GraphQL executor", () => {
     store = await sqliteBackend.open();
     await store.init();
     dir = mkdtempSync(join(tmpdir(), "logbook-gql-"));
-    artifacts = await openArtifactStore(undefined, { storeSpec: "sqlite:", dataDir: dir });
-    const registered = createServices({ store, artifacts, logger, runtime: { version: "0", startedAt: 0, storeReachable: () => true, ports: () => ({}), artifacts } });
+    artifacts = await openArtifactRoots({ artifactsDestination: undefined, defaultArtifactRoot: undefined, serveArtifacts: true, storeSpec: "sqlite:", dataDir: dir });
+    const runtime = { version: "0", startedAt: 0, storeReachable: () => true, ports: () => ({}) };
+    const registered = createServices({ store, roots: artifacts.roots, logger, runtime });
     const tracking = implementationOf(registered, TrackingServiceService)!;
     const search = implementationOf(registered, SearchServiceService)!;
     calls.getExperiment = 0;

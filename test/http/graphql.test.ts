@@ -157,6 +157,17 @@ describe.each(STORE_KINDS)("GraphQL on %s", (kind) => {
     expect(badLong).toEqual({ data: null, errors: [expect.stringContaining('LongString cannot represent value: "many"')] });
   });
 
+  it("mlflowSearchDatasets: the experiments' dataset summaries, as REST's experiments/search-datasets", async () => {
+    const { body } = await graphql(
+      "mutation D($data: MlflowSearchDatasetsInput!) { mlflowSearchDatasets(input: $data) { datasetSummaries { experimentId name digest context } apiError { code } } }",
+      { data: { experimentIds: [experimentId] } },
+    );
+    expect(body).toEqual({
+      data: { mlflowSearchDatasets: { datasetSummaries: [{ experimentId, name: "prices", digest: "d1", context: "training" }], apiError: null } },
+      errors: null,
+    });
+  });
+
   it("introspects as MLflow's schema and answers __typename", async () => {
     const { body } = await graphql('{ __schema { queryType { name } mutationType { name } } __type(name: "MlflowRunStatus") { enumValues { name } } }');
     expect(body.data.__schema).toEqual({ queryType: { name: "Query" }, mutationType: { name: "Mutation" } });
