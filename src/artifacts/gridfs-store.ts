@@ -11,6 +11,7 @@
  * Opens its own MongoClient on the store's URI (same database), so the artifact layer needs nothing
  * from the metadata store's internals.
  */
+import type { Readable } from "node:stream";
 import { type Db, GridFSBucket, MongoClient, type GridFSFile, type ObjectId } from "mongodb";
 import { notFound, unavailable } from "../domain/errors.js";
 import { describeUri } from "../store/mongo/connection.js";
@@ -34,6 +35,9 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
   private readonly bucket: GridFSBucket;
   private readonly db: Db;
   private readonly bucketName: string;
+  /** Downloads and uploads under way: close() lets them finish before it closes the client. */
+  private readonly reads = new Set<Readable>();
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(options: GridFsOptions) {
     this.location = `gridfs:${options.bucket}`;
@@ -54,7 +58,24 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
   }
 
   async write(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    const writing = this.upload(path, chunks);
+    this.writes.add(writing);
+    return writing.finally(() => this.writes.delete(writing));
+  }
+
+  private async upload(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
     const upload = this.bucket.openUploadStream(path, { metadata: { path } });
+    // A chunk insert can fail while we wait on the source, with no other listener: keep the failure (an
+    // 'error' nobody listens to is an uncaught exception) and stop at the next step.
+    let failure: Error | undefined;
+    upload.on("error", (e: Error) => void (failure ??= e));
+    const settled = (event: "drain" | "finish") =>
+      new Promise<void>((ok, ko) => {
+        if (failure) return ko(failure);
+        const onError = (e: Error) => { upload.off(event, onDone); ko(e); };
+        const onDone = () => { upload.off("error", onError); ok(); };
+        upload.once(event, onDone).once("error", onError);
+      });
     let size = 0;
     // Writes whose chunk insert has not been acknowledged; an abort must wait for them, or a chunk
     // inserted after abort()'s deleteMany would be left behind.
@@ -65,20 +86,15 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
     };
     try {
       for await (const chunk of chunks) {
+        if (failure) throw failure;
         size += chunk.byteLength;
         inFlight++;
-        if (!upload.write(chunk, settle)) await new Promise<void>((ok, ko) => {
-          const onError = (e: Error) => { upload.off("drain", onDrain); ko(e); };
-          const onDrain = () => { upload.off("error", onError); ok(); };
-          upload.once("drain", onDrain).once("error", onError);
-        });
+        if (!upload.write(chunk, settle)) await settled("drain");
       }
-      await new Promise<void>((ok, ko) => {
-        upload.once("error", ko);
-        upload.end(() => ok());
-      });
+      const finished = settled("finish");
+      upload.end();
+      await finished;
     } catch (err) {
-      upload.on("error", () => undefined); // pending writes fail with "Stream has been aborted": expected
       await upload.abort().catch(() => undefined);
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {
@@ -115,6 +131,11 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
     };
     stream.once("close", release);
     stream.once("end", release);
+    this.reads.add(stream);
+    stream.once("close", () => this.reads.delete(stream));
+    // A consumer that stops early removes its listeners before the stream's cursor is closed; a failure of
+    // that close would otherwise be an 'error' with no listener, which is an uncaught exception.
+    stream.on("error", () => undefined);
     return { size: file.length, stream };
   }
 
@@ -163,6 +184,13 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([
+      ...this.writes,
+      ...[...this.reads].map((stream) => new Promise<void>((resolve) => {
+        stream.once("close", resolve);
+        stream.destroy();
+      })),
+    ]);
     await this.client.close();
   }
 }
