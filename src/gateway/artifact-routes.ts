@@ -6,6 +6,7 @@
  *   GET /get-artifact?run_id&path                                a run's file, raw bytes
  *   GET /model-versions/get-artifact?name&version&path           a registered model version's file, raw bytes
  *   POST /ajax-api/2.0/mlflow/upload-artifact?run_uuid&path      the MLflow UI's upload of one run file (10 MB at most)
+ *   GET /ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path   a logged model's file, raw bytes
  *   GET /api/3.0/mlflow/server-info                              multipart uploads/downloads off
  * and the /ajax-api twins where MLflow serves them. Bodies stream both ways with backpressure; an
  * upload the client abandons commits nothing.
@@ -303,6 +304,22 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       try {
         const req = { name: q.get("name") ?? "", version: q.get("version") ?? "", path: q.get("path") ?? "" };
         await sendDownload(service.downloadModelVersionArtifact(req, ctx), req.path, reply, ctx);
+      } finally {
+        done();
+      }
+    },
+  });
+  // The MLflow UI's preview of a logged model's file; MLflow serves it only under /ajax-api.
+  routes.push({
+    method: "GET",
+    url: "/ajax-api/2.0/mlflow/logged-models/:modelId/artifacts/files",
+    handler: async (request, reply) => {
+      const path = query(request).get("artifact_file_path");
+      if (!path) throw new AppError(ErrorCode.BAD_REQUEST, 'Request must include the "artifact_file_path" query parameter.');
+      const { modelId } = request.params as { modelId: string };
+      const { ctx, done } = contextFor(request, reply, logger, "logged-models/artifacts/files");
+      try {
+        await sendDownload(service.downloadLoggedModelArtifact({ modelId, path }, ctx), path, reply, ctx);
       } finally {
         done();
       }

@@ -88,9 +88,16 @@ export interface ModelVersionArtifactRequest {
   path: string;
 }
 
-/** The RPCs, plus the download the raw model-version route needs that no RPC offers: a registered version's file. */
+/** A file of a logged model, as the MLflow UI's raw `logged-models/<id>/artifacts/files` route names it. */
+export interface LoggedModelArtifactRequest {
+  modelId: string;
+  path: string;
+}
+
+/** The RPCs, plus the downloads the raw routes need that no RPC offers: a registered version's or a logged model's file. */
 export interface ArtifactServiceFunctions extends ServiceImplementation<typeof ArtifactServiceService> {
   downloadModelVersionArtifact(req: ModelVersionArtifactRequest, ctx: CallContext): AsyncGenerator<{ chunk: Buffer }>;
+  downloadLoggedModelArtifact(req: LoggedModelArtifactRequest, ctx: CallContext): AsyncGenerator<{ chunk: Buffer }>;
 }
 
 /** A file's bytes in chunks of exactly DOWNLOAD_CHUNK_BYTES; the file is closed when the consumer stops. */
@@ -198,6 +205,14 @@ export function createArtifactService(deps: ArtifactDeps): ArtifactServiceFuncti
       if (!/^[0-9]+$/.test(req.version)) throw invalidParameter(`Model version must be an integer, got '${req.version}'`);
       const version = await store.getModelVersion(req.name, Number(req.version));
       const root = await locator.locate(version.storageLocation ?? version.source);
+      yield* download(root.store, joinArtifactPath(root.path, rel));
+    },
+
+    async *downloadLoggedModelArtifact(req) {
+      const modelId = requireLoggedModelId(req.modelId);
+      const rel = normalizeArtifactPath(req.path);
+      const model = await store.getLoggedModel(modelId);
+      const root = servedRoot(roots, model.artifactUri, `logged model '${modelId}'`);
       yield* download(root.store, joinArtifactPath(root.path, rel));
     },
   };

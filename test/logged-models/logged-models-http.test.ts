@@ -192,6 +192,26 @@ describe.each(STORE_KINDS)("logged models over HTTP on %s", (kind) => {
     await fails("GET", `${API}/logged-models/${UNKNOWN_ID}/artifacts/directories`, undefined, 404, "RESOURCE_DOES_NOT_EXIST");
   });
 
+  it("serves a model's file to the UI at /ajax-api/…/logged-models/<id>/artifacts/files", async () => {
+    const model = (await createModel()).info;
+    const data = Buffer.from(JSON.stringify({ flavor: "sklearn" }));
+    expect((await put(`${proxied(model.artifact_uri)}/meta/info.json`, data)).status).toBe(200);
+    const files = `/ajax-api/2.0/mlflow/logged-models/${model.model_id}/artifacts/files`;
+    const res = await rawRequest(lb.httpUrl, "GET", `${files}?artifact_file_path=meta/info.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toBe("application/json");
+    expect(res.headers["content-disposition"]).toContain('filename="info.json"');
+    expect(sha256(res.body)).toBe(sha256(data));
+    await fails("GET", files, undefined, 400, "BAD_REQUEST", 'Request must include the "artifact_file_path" query parameter.');
+    for (const evil of ["..", "../x", "meta/../../x", "/etc/passwd"]) {
+      const bad = await call("GET", `${files}?artifact_file_path=${encodeURIComponent(evil)}`);
+      expect(bad.status, evil).toBe(400);
+      expect(bad.json, evil).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: "Invalid path" });
+    }
+    await fails("GET", `${files}?artifact_file_path=meta/none.json`, undefined, 404, "RESOURCE_DOES_NOT_EXIST");
+    await fails("GET", `/ajax-api/2.0/mlflow/logged-models/${UNKNOWN_ID}/artifacts/files?artifact_file_path=a`, undefined, 404, "RESOURCE_DOES_NOT_EXIST");
+  });
+
   it("serves a model version's files at /model-versions/get-artifact for each kind of source", async () => {
     const name = `served-${kind}`;
     await ok("POST", `${API}/registered-models/create`, { name });
