@@ -8,16 +8,15 @@
  * On MongoDB (MONGODB_URI set to a real MongoDB) every query a search sends is also explained: none may be a
  * collection scan. FerretDB has no query planner to ask (it filters in memory), so that part is skipped there.
  */
-import type { CommandStartedEvent, Document } from "mongodb";
-import { MongoClient } from "mongodb";
+import { type Document, MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CountingStore, openCountingStore } from "../../../test/harness/mongo-commands.js";
 import { mongoTestUri } from "../../../test/harness/mongo.js";
+import { type WireCounter, type WireMessages, openCountedMongoStore } from "../../../test/harness/wire-count.js";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../../domain/filter/experiment-search.js";
 import { parseLoggedModelDatasets, parseLoggedModelFilter, parseLoggedModelOrderBy } from "../../domain/filter/logged-model-search.js";
 import { parseModelVersionFilter, parseModelVersionOrderBy } from "../../domain/filter/model-version-search.js";
 import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "../../domain/filter/registered-model-search.js";
-import type { KeysetPage, SearchPage } from "../types.js";
+import type { KeysetPage, SearchPage, Store } from "../types.js";
 import { detectServer } from "./connection.js";
 
 const N = 150;
@@ -25,7 +24,9 @@ const NOW = 1_700_000_000_000;
 const BUDGET = 4;
 const hex = (n: number) => n.toString(16).padStart(32, "0");
 
-let counting: CountingStore;
+type Sent = WireMessages["commands"];
+
+let counting: { store: Store; wire: WireCounter; count(work: () => Promise<unknown>): Promise<Sent> };
 let uri: string;
 let server: "mongodb" | "ferretdb";
 let experimentId: string;
@@ -60,7 +61,8 @@ async function seed(): Promise<void> {
 
 beforeAll(async () => {
   uri = mongoTestUri("search_budget");
-  counting = openCountingStore(uri);
+  const { store, wire } = openCountedMongoStore(uri, { keepCommands: true });
+  counting = { store, wire, count: async (work) => (await wire.measure(work)).messages.commands };
   await counting.store.init();
   const c = client();
   server = await detectServer(c.db());
@@ -83,18 +85,18 @@ async function twoPages<T>(search: (page: KeysetPage) => Promise<SearchPage<T>>)
   return { first: first!, second: second!, small: small!, sent: [firstSent, secondSent, smallSent] };
 }
 
-const names = (sent: CommandStartedEvent[]) => sent.map((e) => e.commandName);
+const names = (sent: Sent) => sent.map((c) => c.name);
 
 /** On MongoDB: the plan of every find and distinct sent uses an index (no COLLSCAN anywhere in it). */
-async function expectIndexed(sent: CommandStartedEvent[][]): Promise<void> {
+async function expectIndexed(sent: Sent[]): Promise<void> {
   if (server !== "mongodb") return;
   const c = client();
   try {
     for (const event of sent.flat()) {
-      if (event.commandName !== "find" && event.commandName !== "distinct") continue;
+      if (event.name !== "find" && event.name !== "distinct") continue;
       const session = new Set(["lsid", "$db", "$clusterTime", "$readPreference", "txnNumber", "signature"]);
       const command = Object.fromEntries(Object.entries(event.command as Document).filter(([k]) => !session.has(k)));
-      const plan = await c.db(event.databaseName).command({ explain: command, verbosity: "queryPlanner" });
+      const plan = await c.db().command({ explain: command, verbosity: "queryPlanner" });
       const stages: string[] = [];
       const walk = (x: unknown) => {
         if (Array.isArray(x)) x.forEach(walk);
