@@ -1,5 +1,5 @@
 /**
- * Leases: mutual exclusion per model across every server on one database, built on the one write FerretDB v1.24
+ * Leases: mutual exclusion per model (or, on FerretDB, per run: run-writer.ts) across every server on one database, built on the one write FerretDB v1.24
  * and MongoDB both make atomic — an insert against a unique `_id`. FerretDB applies update operators by reading
  * the document and writing all of it back, so two updates of one document (even compare-and-set ones) can lose
  * each other's changes; a registered model and its versions, or a logged model, are therefore only ever updated by
@@ -25,6 +25,7 @@ import { randomBytes } from "node:crypto";
 import type { Collection } from "mongodb";
 import { unavailable } from "../../domain/errors.js";
 import { isDuplicateKeyError } from "./errors.js";
+import { createKeyedQueue } from "./keyed-queue.js";
 import type { LeaseDoc } from "./registry-mapping.js";
 
 export interface LeaseOptions {
@@ -48,7 +49,8 @@ export interface Leases {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createLeases(leases: Collection<LeaseDoc>, options: LeaseOptions = {}): Leases {
+/** `subject` names what a lease guards in the error of a wait that runs out ("this model", "this run"). */
+export function createLeases(leases: Collection<LeaseDoc>, options: LeaseOptions = {}, subject = "this model"): Leases {
   const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const waitMs = options.waitMs ?? DEFAULT_LEASE_WAIT_MS;
 
@@ -69,25 +71,18 @@ export function createLeases(leases: Collection<LeaseDoc>, options: LeaseOptions
     const owner = randomBytes(16).toString("hex");
     for (let attempt = 0; ; attempt++) {
       if (await tryAcquire(id, owner)) return owner;
-      if (Date.now() >= deadline) throw unavailable("Another update of this model is holding it up; try again.");
+      if (Date.now() >= deadline) throw unavailable(`Another update of ${subject} is holding it up; try again.`);
       const ceiling = Math.min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 1.5 ** attempt);
       await pause(ceiling * (0.5 + Math.random()));
     }
   }
 
-  /** Per id, the promise the next local holder waits for (settles when the last queued holder is done). */
-  const queues = new Map<string, Promise<void>>();
+  const queue = createKeyedQueue();
 
   return {
-    async hold(id, work) {
+    hold: (id, work) => {
       const deadline = Date.now() + waitMs;
-      const before = queues.get(id) ?? Promise.resolve();
-      let done = () => {};
-      const mine = new Promise<void>((resolve) => (done = resolve));
-      const tail = before.then(() => mine);
-      queues.set(id, tail);
-      try {
-        await before;
+      return queue(id, async () => {
         const owner = await acquire(id, deadline);
         try {
           return await work();
@@ -95,10 +90,7 @@ export function createLeases(leases: Collection<LeaseDoc>, options: LeaseOptions
           // A release that fails (database gone) leaves the lease to expire: the work's own outcome stands.
           await leases.deleteOne({ _id: id, owner }).catch(() => undefined);
         }
-      } finally {
-        done();
-        if (queues.get(id) === tail) queues.delete(id);
-      }
+      });
     },
   };
 }
