@@ -7,7 +7,7 @@
 import type { Run } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
 import { type OrderTerm, RANK_MISSING, type RunClause, parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
-import { type SearchableRun, compareSortKeys, sortKeyOf } from "../domain/filter/run-order.js";
+import { compareSortKeys, searchableRun, sortKeyOf } from "../domain/filter/run-order.js";
 import { experimentKeysetTerms, parseExperimentFilter, parseExperimentOrderBy } from "../domain/filter/experiment-search.js";
 import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
@@ -89,17 +89,6 @@ function runQuery(experimentIds: string[], filter: string, orderBy: string[], vi
   return { experimentIds, filter: parseRunFilter(filter), order: parseOrderBy(orderBy), viewType };
 }
 
-/** What run-order.ts needs of a whole run. */
-function searchableOf(run: Run): SearchableRun {
-  const s: SearchableRun = {
-    ...run.info,
-    metrics: new Map(run.data.metrics.map((m) => [m.key, m.value])),
-    params: new Map(run.data.params.map((p) => [p.key, p.value])),
-    tags: new Map(run.data.tags.map((t) => [t.key, t.value])),
-  };
-  return s;
-}
-
 /**
  * Merges streams that are each in `order` into one in `order`, pulling one run ahead per stream; leaving early
  * returns every source (their cursors close).
@@ -114,7 +103,7 @@ async function* mergeOrdered(sources: AsyncIterable<Run>[], order: OrderTerm[]):
       for (let i = 0; i < heads.length; i++) {
         const h = heads[i]!;
         if (h.done) continue;
-        const key = sortKeyOf(searchableOf(h.value), order);
+        const key = sortKeyOf(searchableRun(h.value), order);
         if (best < 0 || compareSortKeys(key, bestKey!, order) < 0) {
           best = i;
           bestKey = key;
@@ -226,9 +215,10 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
       } else if (start !== undefined || end !== undefined) {
         throw invalidParameter("If either start step or end step are specified, both must be specified.");
       }
-      // Whole histories, as MLflow reads them (store.get_metric_history per run): the history layouts of both
-      // stores are ordered by timestamp first, so a step window could not be read by range anyway.
-      const histories = await Promise.all(req.runIds.map(async (runId) => (await store.getMetricHistory(runId, req.metricKey, {})).metrics));
+      // Whole histories, as MLflow reads them (per run), but in one store read for all the runs: the history layouts
+      // of both stores are ordered by timestamp first, so a step window could not be read by range anyway.
+      const byRun = await store.getMetricHistories(req.runIds, req.metricKey);
+      const histories = req.runIds.map((runId) => byRun.get(runId) ?? []);
       const perRunSteps = histories.map((h) => h.map((m) => m.step));
       const minsAndMaxes = new Set<number>();
       for (const steps of perRunSteps) {
@@ -284,7 +274,7 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
       let previous: number | undefined;
       for await (const run of merged) {
         if (ctx.signal.aborted) return;
-        const key = sortKeyOf(searchableOf(run), order);
+        const key = sortKeyOf(searchableRun(run), order);
         if (key.terms[0]![0] === RANK_MISSING) break; // runs without the metric are left out (and sort last)
         const value = run.data.metrics.find((m) => m.key === req.metric)!.value;
         position += 1;

@@ -112,6 +112,12 @@ export interface RunStore {
    * a deleted run's history is returned.
    */
   getMetricHistory(runId: string, key: string, page: { maxResults?: number; pageToken?: string }): Promise<MetricHistoryPage>;
+  /**
+   * Every point of one metric of each given run, in history order per run, read together (what
+   * GetMetricHistoryBulkInterval samples from: at most 100 runs). Every given run id is a key of the answer; unknown
+   * runs have empty histories.
+   */
+  getMetricHistories(runIds: string[], key: string): Promise<Map<string, Metric[]>>;
 }
 
 /** MLflow's ViewType: which lifecycle stages a search returns. */

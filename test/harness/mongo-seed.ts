@@ -1,40 +1,58 @@
 /**
  * Bulk seeding of runs straight into a Logbook MongoDB database, for suites that need tens of thousands of runs on
- * FerretDB (where createRun + logBatch per run takes minutes: reference/ferretdb.md). The documents are the store's
- * own layout (RunDoc, src/store/mongo/mapping.ts), exactly what createRun followed by a params-only logBatch writes;
- * suites that test writing use the store.
+ * FerretDB (where createRun + logBatch per run costs several round trips each). The documents are built by the
+ * store's own code (run-document.ts newRunDoc, run-batch.ts batchUpdate): exactly what createRun followed by one
+ * logBatch writes, the metric points in the batch being the runs' only history (which is not written here). Suites
+ * that test writing use the store.
  */
 import { MongoClient } from "mongodb";
-import type { RunDoc } from "../../src/store/mongo/mapping.js";
+import type { Metric } from "../../src/domain/entities.js";
+import { batchUpdate } from "../../src/store/mongo/run-batch.js";
+import { type RunDoc, newRunDoc } from "../../src/store/mongo/run-document.js";
 
 export interface SeedRun {
   runId: string;
   runName: string;
   startTime: number;
   params: Record<string, string>;
+  tags?: Record<string, string>;
+  /** Latest values, logged at the run's start time, step 0. */
+  metrics?: Record<string, number>;
 }
 
-export async function seedRunsDirectly(uri: string, experimentId: string, artifactRoot: string, runs: SeedRun[]): Promise<void> {
+/** `doc` with a `$set` of `field` / `field.subfield` paths applied. */
+function applySet(doc: RunDoc, set: Record<string, unknown>): RunDoc {
+  const out = doc as unknown as Record<string, unknown>;
+  for (const [path, value] of Object.entries(set)) {
+    const dot = path.indexOf(".");
+    if (dot < 0) out[path] = value;
+    else ((out[path.slice(0, dot)] ??= {}) as Record<string, unknown>)[path.slice(dot + 1)] = value;
+  }
+  return doc;
+}
+
+export function seedRunDoc(experimentId: string, artifactLocation: string, r: SeedRun): RunDoc {
+  const doc = newRunDoc(
+    { runId: r.runId, experimentId, userId: "u", runName: r.runName, startTime: r.startTime, tags: [{ key: "mlflow.runName", value: r.runName }] },
+    artifactLocation,
+  );
+  const metrics: Metric[] = Object.entries(r.metrics ?? {}).map(([key, value]) => ({ key, value, timestamp: r.startTime, step: 0 }));
+  const batch = {
+    metrics,
+    params: Object.entries(r.params).map(([key, value]) => ({ key, value })),
+    tags: Object.entries(r.tags ?? {}).map(([key, value]) => ({ key, value })),
+  };
+  const set = batchUpdate(r.runId, doc, batch);
+  return set ? applySet({ ...doc, rev: 1 }, set) : doc;
+}
+
+export async function seedRunsDirectly(uri: string, experimentId: string, artifactLocation: string, runs: SeedRun[]): Promise<void> {
   const client = new MongoClient(uri);
   try {
     const collection = client.db().collection<RunDoc>("runs");
     for (let at = 0; at < runs.length; at += 1000) {
       await collection.insertMany(
-        runs.slice(at, at + 1000).map((r) => ({
-          _id: r.runId,
-          experiment_id: experimentId,
-          user_id: "u",
-          run_name: r.runName,
-          status: "RUNNING",
-          start_time: r.startTime,
-          artifact_uri: `${artifactRoot}/${r.runId}/artifacts`,
-          lifecycle_stage: "active",
-          params: Object.entries(r.params).map(([k, v]) => ({ k, v })),
-          tags: [{ k: "mlflow.runName", v: r.runName }],
-          rev: 1,
-          model_inputs: [],
-          model_outputs: [],
-        })),
+        runs.slice(at, at + 1000).map((r) => seedRunDoc(experimentId, artifactLocation, r)),
         { ordered: false },
       );
     }

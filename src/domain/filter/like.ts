@@ -36,3 +36,23 @@ export function likeToGlob(pattern: string): string {
   }
   return out;
 }
+
+/**
+ * The pattern as a regular expression for a database's `$regex` (PCRE on MongoDB, Go's RE2 on FerretDB), in the
+ * syntax both read the same way: `%` → `[\s\S]*`, `_` → `[\s\S]` (one code point, newlines included), every other
+ * ASCII character that is not a letter or digit escaped (`\x00` for NUL, which MongoDB refuses raw), anchored with
+ * `^` and `\z` (PCRE's `$` also matches before a final newline). `foldAsciiCase` (ILIKE) makes each ASCII letter a
+ * class of its two cases; other letters keep their case, as SQLite's LIKE does.
+ */
+export function likeToRegexSource(pattern: string, foldAsciiCase: boolean): string {
+  let out = "^";
+  for (const ch of pattern) {
+    if (ch === "%") out += "[\\s\\S]*";
+    else if (ch === "_") out += "[\\s\\S]";
+    else if (ch === "\0") out += "\\x00";
+    else if (foldAsciiCase && /^[A-Za-z]$/.test(ch)) out += `[${ch.toLowerCase()}${ch.toUpperCase()}]`;
+    else if (/^[\x01-\x7f]$/.test(ch) && !/^[A-Za-z0-9]$/.test(ch)) out += `\\${ch}`;
+    else out += ch;
+  }
+  return `${out}\\z`;
+}

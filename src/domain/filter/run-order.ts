@@ -6,7 +6,7 @@
  * Order: each term by (rank, value) — a value first in the term's direction, then NaN, then no value (both
  * directions, as MLflow) — then MLflow's tie-break: start_time DESC, run_id ASC.
  */
-import type { LifecycleStage, RunStatus } from "../entities.js";
+import type { LifecycleStage, Run, RunStatus } from "../entities.js";
 import { type OrderTerm, RANK_MISSING, RANK_NAN, RANK_VALUE, type Rank, type RunClause, type RunFilter, type StringAttribute } from "./ast.js";
 import { holds } from "./holds.js";
 
@@ -25,6 +25,16 @@ export interface SearchableRun {
   metrics: Map<string, number>;
   params: Map<string, string>;
   tags: Map<string, string>;
+}
+
+/** What the search rules need of a whole run. */
+export function searchableRun(run: Run): SearchableRun {
+  return {
+    ...run.info,
+    metrics: new Map(run.data.metrics.map((m) => [m.key, m.value])),
+    params: new Map(run.data.params.map((p) => [p.key, p.value])),
+    tags: new Map(run.data.tags.map((t) => [t.key, t.value])),
+  };
 }
 
 export type SortValue = number | string | null;

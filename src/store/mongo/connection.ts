@@ -5,7 +5,8 @@
  * server-selection timeout makes calls fail fast (TEMPORARILY_UNAVAILABLE) while the database is down.
  */
 import { type Collection, type CommandStartedEvent, type Db, MongoClient } from "mongodb";
-import type { CounterDoc, ExperimentDoc, HistoryDoc, LatestMetricDoc, ModelMetricDoc, RunDoc, RunInputDoc } from "./mapping.js";
+import type { CounterDoc, ExperimentDoc, HistoryDoc, ModelMetricDoc } from "./mapping.js";
+import type { RunDoc } from "./run-document.js";
 import type { LeaseOptions } from "./registry-lease.js";
 import type { LeaseDoc, LoggedModelDoc, ModelVersionDoc, RegisteredModelDoc } from "./registry-mapping.js";
 
@@ -28,6 +29,7 @@ export interface MongoStoreOptions {
 }
 
 export const DEFAULT_DATABASE = "logbook";
+
 export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 2000;
 
 export interface Collections {
@@ -35,8 +37,7 @@ export interface Collections {
   experiments: Collection<ExperimentDoc>;
   runs: Collection<RunDoc>;
   history: Collection<HistoryDoc>;
-  latest: Collection<LatestMetricDoc>;
-  runInputs: Collection<RunInputDoc>;
+  runLeases: Collection<LeaseDoc>;
   registeredModels: Collection<RegisteredModelDoc>;
   modelVersions: Collection<ModelVersionDoc>;
   loggedModels: Collection<LoggedModelDoc>;
@@ -63,15 +64,6 @@ export function describeUri(uri: string): { database: string; location: string }
   return { database, location: `${scheme}${hosts}/${database}` };
 }
 
-/**
- * Which server answers: FerretDB's buildInfo carries `ferretdbVersion`. What FerretDB v1.24 lacks (wildcard and
- * partial indexes here) is only used on MongoDB.
- */
-export async function detectServer(db: Db): Promise<"mongodb" | "ferretdb"> {
-  const info = await db.admin().command({ buildInfo: 1 });
-  return "ferretdbVersion" in info ? "ferretdb" : "mongodb";
-}
-
 export function openConnection(options: MongoStoreOptions): Connection {
   const { database, location } = describeUri(options.uri);
   const client = new MongoClient(options.uri, {
@@ -92,8 +84,7 @@ export function openConnection(options: MongoStoreOptions): Connection {
       experiments: db.collection<ExperimentDoc>("experiments"),
       runs: db.collection<RunDoc>("runs"),
       history: db.collection<HistoryDoc>("metric_history"),
-      latest: db.collection<LatestMetricDoc>("latest_metrics"),
-      runInputs: db.collection<RunInputDoc>("run_inputs"),
+      runLeases: db.collection<LeaseDoc>("run_leases"),
       registeredModels: db.collection<RegisteredModelDoc>("registered_models"),
       modelVersions: db.collection<ModelVersionDoc>("model_versions"),
       loggedModels: db.collection<LoggedModelDoc>("logged_models"),

@@ -139,10 +139,11 @@ export function createExperimentStore(c: Collections, defaultArtifactRoot?: stri
       if (matchedCount === 0) throw experimentNotFound(experimentId);
       // The experiment first, then its runs: createRun re-reads the experiment after inserting, so a run created
       // concurrently is either caught by this updateMany or removed by its own creator.
+      // Like every run write, the cascade bumps each run's `rev` (run-writer.ts).
       if (stage === "deleted") {
-        await runs.updateMany({ experiment_id: experimentId, lifecycle_stage: "active" }, { $set: { lifecycle_stage: "deleted", deleted_time: now } });
+        await runs.updateMany({ experiment_id: experimentId, lifecycle_stage: "active" }, { $set: { lifecycle_stage: "deleted", deleted_time: now }, $inc: { rev: 1 } });
       } else {
-        await runs.updateMany({ experiment_id: experimentId, lifecycle_stage: "deleted" }, { $set: { lifecycle_stage: "active" }, $unset: { deleted_time: "" } });
+        await runs.updateMany({ experiment_id: experimentId, lifecycle_stage: "deleted" }, { $set: { lifecycle_stage: "active" }, $unset: { deleted_time: "" }, $inc: { rev: 1 } });
       }
     },
 

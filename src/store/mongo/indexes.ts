@@ -1,6 +1,7 @@
 /**
  * The document layout and every index the queries need, created at init() (createIndex is idempotent: the same
- * name and keys again is a no-op, also when two servers start at once).
+ * name and keys again is a no-op, also when two servers start at once). docs/mongodb.md lists each query shape with
+ * the index that serves it; a test holds that list and this one together.
  *
  * Collections (document shapes in mapping.ts, encodings in value-encoding.ts):
  * - `counters`        `{_id: "experiment_id", seq}` — experiment ids by findOneAndUpdate + $inc + upsert;
@@ -8,19 +9,16 @@
  * - `experiments`     `_id` = experiment id string; `num` (the id as a number, for ordering); `name`;
  *                     `tags: {<key>: value}` (key-fields.ts: one field per key, keys percent-encoded); `rev` (CAS token
  *                     for tags).
- * - `runs`            `_id` = run id; info fields; `params`/`tags: [{k, v}]` (keys are values, never field names,
- *                     so `.` and `$` in keys are harmless); `rev` (CAS token for params and tags);
- *                     `model_inputs: [id]`, `model_outputs: [{model_id, step}]`.
+ * - `runs`            one document per run with everything GetRun returns (run-document.ts): info; `params`, `tags`
+ *                     and `metrics` (latest values) as objects keyed by the encoded key, each entry with its
+ *                     first-logged order `o`; `metric_asc`/`metric_desc` (order keys for metric-ordered searches);
+ *                     `inputs` (datasets), `model_inputs`, `model_outputs`; `rev` (bumped by every update), `seq`.
+ * - `run_leases`      `{_id: <run id>, owner, expires_at}`: on FerretDB only, the per-run lock of run-writer.ts.
  * - `metric_history`  one document per point, never on the run (16 MB limit). `_id` = "<run>:<key>:<44 hex>"
  *                     (value-encoding.ts historyId): deterministic from (run, key, timestamp, step, value bits), so an
  *                     identical point is a duplicate key and stored once, and `_id` order is history order
- *                     (timestamp, step, value with NaN last); `rk` is the point's recency key (step first), the
- *                     same as latest_metrics' `rk`.
- * - `latest_metrics`  one document per (run, key), `_id` = "<run>:<key>": the latest point, value as `v`/`x`,
- *                     NaN flag `n`, value sort key `s`, recency key `rk`, and `experiment_id`.
- * - `run_inputs`      one document per (run, dataset name, digest), `_id` = "<run>:<name>:<digest>".
- * `_id` strings escape `%` and `:` in their parts, so "<run>:" prefixes never overlap: a run's documents in
- * latest_metrics and run_inputs, and a (run, key)'s history, are one `_id` range each.
+ *                     (timestamp, step, value with NaN last). `_id` strings escape `%` and `:` in their parts, so the
+ *                     points of one (run, key) are one `_id` range.
  *
  * The model registry and logged models (registry-mapping.ts). FerretDB v1.24 updates a document by reading it and
  * writing all of it back, with no isolation (even compare-and-set updates can lose writes), so nothing here relies
@@ -46,13 +44,14 @@
  */
 import type { IndexDescription } from "mongodb";
 import type { Collections } from "./connection.js";
+import type { ServerKind } from "./server-kind.js";
 
 /** `mongodbOnly`: an index FerretDB v1.24 cannot create (wildcard, partial); on FerretDB the query runs unindexed. */
 type Spec = { collection: keyof Collections; mongodbOnly?: true } & IndexDescription & { name: string };
 
 /**
- * Besides the `_id` indexes, which serve: getRun (latest_metrics and run_inputs by `_id` range of the run),
- * getMetricHistory and its keyset pages (metric_history `_id` range, sorted by `_id`) and every lookup by id.
+ * Besides the `_id` indexes, which serve: getRun and the writes of one run (runs `_id`), metric history reads and
+ * their keyset pages and the bulk-interval read (metric_history `_id` ranges, sorted by `_id`), every lookup by id.
  */
 export const INDEXES: Spec[] = [
   // createExperiment/renameExperiment: a name is taken once, deleted experiments included (E11000 → RESOURCE_ALREADY_EXISTS);
@@ -66,16 +65,17 @@ export const INDEXES: Spec[] = [
   // MongoDB only — a search's condition on one tag (`tags.<key>`; keys are field names, key-fields.ts): a wildcard
   // index serves a condition on any key. The same on registered models and model versions.
   { collection: "experiments", key: { "tags.$**": 1 }, name: "tags_wildcard", mongodbOnly: true },
-  // setExperimentLifecycle: updateMany({experiment_id, lifecycle_stage}) cascades to the runs; later, run searches
-  // within experiments in MLflow's default order (start_time DESC).
-  { collection: "runs", key: { experiment_id: 1, start_time: -1 }, name: "experiment_start_time" },
-  // Search on one metric (filter and order by its latest value): find({key, n: false, s: {…}}).sort({s: ±1}).limit(k)
-  // is a walk of this index in either direction; NaN values (n: true) come after, as MLflow orders them.
-  { collection: "latest", key: { key: 1, n: 1, s: 1 }, name: "key_nan_value" },
-  // Latest-metric settling (latest-metrics.ts): the points of a key newer than its stored latest,
-  // find({$or: [{run_id, key, rk: {$gt: stored rk}}, …]}), one index range per clause. History's `_id` is in
-  // history order (timestamp first), so recency needs an index of its own.
-  { collection: "history", key: { run_id: 1, key: 1, rk: 1 }, name: "run_key_recency" },
+  // Run searches within experiments in MLflow's default order (and the runs without the ordering metric):
+  // find({experiment_id: {$in}, lifecycle_stage, …}).sort({start_time: -1, _id: 1}) — one merge-sorted scan per
+  // (experiment, stage); the lifecycle cascade: updateMany({experiment_id, lifecycle_stage}).
+  { collection: "runs", key: { experiment_id: 1, lifecycle_stage: 1, start_time: -1, _id: 1 }, name: "experiment_lifecycle_start" },
+  // The same across every experiment (no experiment ids given: streams, leaderboards, seed queries).
+  { collection: "runs", key: { lifecycle_stage: 1, start_time: -1, _id: 1 }, name: "lifecycle_start" },
+  // Searches ordered by one metric: find({"metric_desc.<key>": {$gt: last}, …}).sort({"metric_desc.<key>": 1}) walks
+  // the index from the page token (value, NaN, then start_time DESC and run_id in one key, so nothing is sorted);
+  // metric filters are ranges on metric_asc.<key>.
+  { collection: "runs", key: { "metric_asc.$**": 1 }, name: "metric_asc", mongodbOnly: true },
+  { collection: "runs", key: { "metric_desc.$**": 1 }, name: "metric_desc", mongodbOnly: true },
   // A logged model's linked metrics: find({model_id: {$in: ids}}).
   { collection: "modelMetrics", key: { model_id: 1 }, name: "model_id" },
   // MongoDB only — a logged-model search's `metrics.<key> = v`: distinct("model_id", {key, v}) over the links.
@@ -118,11 +118,19 @@ export const INDEXES: Spec[] = [
 ];
 
 /** Indexes an earlier layout created that nothing uses any more (layout.ts). */
-const RETIRED: { collection: keyof Collections; name: string }[] = [{ collection: "loggedModels", name: "experiment_id" }];
+const RETIRED: { collection: keyof Collections; name: string }[] = [
+  { collection: "loggedModels", name: "experiment_id" },
+  // Before the run-document layout: runs by (experiment_id, start_time), and history by recency for latest-metric settling.
+  { collection: "runs", name: "experiment_start_time" },
+  { collection: "history", name: "run_key_recency" },
+];
 
-export async function ensureIndexes(collections: Collections, server: "mongodb" | "ferretdb"): Promise<void> {
-  for (const { collection, mongodbOnly, ...index } of INDEXES) {
-    if (mongodbOnly && server !== "mongodb") continue;
+/** The indexes init() creates on this server. */
+export const indexesFor = (server: Pick<ServerKind, "wildcardIndexes">): Spec[] => INDEXES.filter((i) => server.wildcardIndexes || !i.mongodbOnly);
+
+export async function ensureIndexes(collections: Collections, server: ServerKind): Promise<void> {
+  for (const { collection, mongodbOnly, ...index } of indexesFor(server)) {
+    void mongodbOnly; // ours, not the server's
     await collections[collection].createIndexes([index]);
   }
   for (const { collection, name } of RETIRED) {

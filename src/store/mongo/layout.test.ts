@@ -12,6 +12,7 @@ import { parseModelVersionFilter, parseModelVersionOrderBy } from "../../domain/
 import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "../../domain/filter/registered-model-search.js";
 import type { Store } from "../types.js";
 import { historyDocOf } from "./mapping.js";
+import { LAYOUT_VERSION } from "./layout.js";
 import { createMongoStore } from "./mongo-store.js";
 
 const NOW = 1_700_000_000_000;
@@ -109,7 +110,7 @@ describe("MongoDB layout upgrade at init()", () => {
     });
 
     // Nothing left to do the second time.
-    expect(await db.collection("counters").findOne({ _id: "layout" as never })).toMatchObject({ seq: 2 });
+    expect(await db.collection("counters").findOne({ _id: "layout" as never })).toMatchObject({ seq: LAYOUT_VERSION });
     const again = createMongoStore({ uri });
     stores.push(again);
     await again.init();

@@ -9,6 +9,7 @@
  * Every init also finishes a registered-model rename a crash cut short (registry-store.ts).
  */
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
+import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { Collections } from "./connection.js";
 import { isDuplicateKeyError } from "./errors.js";
 import { toKeyFields } from "./key-fields.js";
@@ -16,7 +17,7 @@ import { summarize } from "./logged-model-metrics.js";
 import type { Leases } from "./registry-lease.js";
 import { finishInterruptedRename } from "./registry-store.js";
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 const MARKER = "layout";
 
 type Pairs = { k: string; v: string }[];
@@ -46,7 +47,18 @@ export async function upgradeLayout(c: Collections, leases: Leases): Promise<voi
     await finishInterruptedRename(c, leases, model._id);
   }
   const marker = await c.counters.findOne({ _id: MARKER });
-  if ((marker?.seq ?? 1) >= LAYOUT_VERSION) return;
+  const version = marker?.seq ?? 1;
+  if (version > LAYOUT_VERSION) {
+    throw new AppError(ErrorCode.INVALID_STATE, `This database holds Logbook's document layout ${version}; this Logbook reads layout ${LAYOUT_VERSION}. Use the Logbook version that wrote it, or another database.`);
+  }
+  if (version >= LAYOUT_VERSION) return;
+  if (await c.runs.findOne({ seq: { $exists: false } }, { projection: { _id: 1 } })) {
+    throw new AppError(
+      ErrorCode.INVALID_STATE,
+      "This database holds runs in the document layout of an earlier Logbook (latest metric values in the latest_metrics " +
+        "collection), which this Logbook does not read. Keep serving it with the earlier version, or start this one on another database.",
+    );
+  }
 
   const arrays = (...names: string[]) => ({ $or: names.map((n) => ({ [n]: { $type: "array" } })) });
   await rewrite(c.experiments, arrays("tags"), keyFieldsOf(["tags"]));

@@ -12,9 +12,8 @@ import { type LoggedModel, loggedModelArtifactUri } from "../../domain/logged-mo
 import { loggedModelNotFound, loggedModelParamChanged, loggedModelTagNotFound } from "../../domain/registry-messages.js";
 import type { LoggedModelStore } from "../types.js";
 import type { Collections } from "./connection.js";
-import { METRIC_PROJECTION } from "./latest-metrics.js";
 import { hasKey, keyPath, toKeyFields, valueOfKey, withKeys } from "./key-fields.js";
-import { type ModelMetricDoc, metricFromDoc } from "./mapping.js";
+import { METRIC_PROJECTION, type ModelMetricDoc, metricFromDoc } from "./mapping.js";
 import type { Leases } from "./registry-lease.js";
 import { WHOLE_READ } from "./search-query.js";
 import { type LiveVersionDoc, type LoggedModelDoc, loggedModelFromDoc } from "./registry-mapping.js";

@@ -1,23 +1,12 @@
 /**
- * The stored documents and their mapping to and from Logbook's entities. Field names are snake_case like
- * MLflow's; keys of params, tags and metrics are never field names (they may contain `.` or start with `$`):
- * they are values in `[{k, v}]` arrays or in a `key` field. Layout and indexes: indexes.ts.
+ * Stored documents shared by the store's parts and their mapping to and from Logbook's entities: experiments,
+ * metric history points, datasets, key/value arrays. Field names are snake_case like MLflow's. The run document is
+ * in run-document.ts; the layout and its indexes in indexes.ts.
  */
-import type {
-  Dataset,
-  DatasetInput,
-  Experiment,
-  LifecycleStage,
-  Metric,
-  ModelOutput,
-  Run,
-  RunInfo,
-  RunStatus,
-  Tag,
-} from "../../domain/entities.js";
+import type { Dataset, Experiment, LifecycleStage, Metric, ModelOutput, Tag } from "../../domain/entities.js";
 import { AppError } from "../../domain/errors.js";
 import { type KeyFields, fromKeyFields } from "./key-fields.js";
-import { type EncodedValue, decodeValue, encodeValue, historyId, latestMetricId, modelMetricId, recencyKey, valueSortKey } from "./value-encoding.js";
+import { type EncodedValue, decodeValue, encodeValue, historyId, modelMetricId } from "./value-encoding.js";
 
 /** A tag or param: key and value as array elements, so a key is never a field name. */
 export interface KeyValueDoc {
@@ -50,25 +39,6 @@ export interface ModelOutputDoc {
   step: number;
 }
 
-export interface RunDoc {
-  _id: string;
-  experiment_id: string;
-  user_id: string;
-  run_name: string;
-  status: RunStatus;
-  start_time: number;
-  end_time?: number;
-  artifact_uri: string;
-  lifecycle_stage: LifecycleStage;
-  deleted_time?: number;
-  params: KeyValueDoc[];
-  tags: KeyValueDoc[];
-  /** Bumped by every write of `params` or `tags`: the compare-and-set token of those writes. */
-  rev: number;
-  model_inputs: string[];
-  model_outputs: ModelOutputDoc[];
-}
-
 /** Fields a metric point carries besides its value (EncodedValue). */
 interface MetricFields extends EncodedValue {
   run_id: string;
@@ -83,8 +53,6 @@ interface MetricFields extends EncodedValue {
 /** One point of metric_history; `_id` = historyId(...), in history order. */
 export interface HistoryDoc extends MetricFields {
   _id: string;
-  /** recencyKey(point): settling finds the points of a key newer than its stored latest by `rk` (indexes.ts). */
-  rk: string;
 }
 
 /**
@@ -96,21 +64,6 @@ export interface ModelMetricDoc extends MetricFields {
   model_id: string;
 }
 
-/** The latest point of one (run, key); `_id` = latestMetricId(run, key). */
-export interface LatestMetricDoc extends MetricFields {
-  _id: string;
-  /** Denormalised (a run never changes experiment) so searches on one metric can filter by experiment. */
-  experiment_id: string;
-  /** The value is NaN: lets a search put NaN last in either direction with an equality on the index prefix. */
-  n: boolean;
-  /** valueSortKey(value). */
-  s: string;
-  /** recencyKey(point): the conditional-upsert guard. */
-  rk: string;
-  /** When the key was first logged (domain/log-order.ts): set on insert, never changed; absent on older documents. */
-  o?: number;
-}
-
 export interface DatasetDoc {
   name: string;
   digest: string;
@@ -118,16 +71,6 @@ export interface DatasetDoc {
   source: string;
   schema?: string;
   profile?: string;
-}
-
-/** One dataset linked to a run; `_id` = `<run prefix><name>:<digest>` (escaped), so a link is stored once. */
-export interface RunInputDoc {
-  _id: string;
-  run_id: string;
-  /** Order of first linking. */
-  ord: number;
-  dataset: DatasetDoc;
-  tags: KeyValueDoc[];
 }
 
 /** The stored data did not have the shape this code writes: a bug or a foreign writer, never a client error. */
@@ -145,40 +88,6 @@ export function uniqueByKey(tags: Tag[]): Tag[] {
   return [...byKey].map(([key, value]) => ({ key, value }));
 }
 
-/** `current` with each of `updates` replacing the value of its key or appended. */
-export function mergeKeyValues(current: KeyValueDoc[], updates: Tag[]): KeyValueDoc[] {
-  const merged = current.map((t) => ({ ...t }));
-  for (const u of updates) {
-    const existing = merged.find((t) => t.k === u.key);
-    if (existing) existing.v = u.value;
-    else merged.push({ k: u.key, v: u.value });
-  }
-  return merged;
-}
-
-/**
- * The write-once items (params) of `items` not stored yet, in order. One already stored (or given earlier in `items`)
- * with another value → the error `changed` makes, and nothing is returned.
- */
-export function newKeyValues(stored: KeyValueDoc[], items: Tag[], changed: (key: string, old: string, value: string) => AppError): KeyValueDoc[] {
-  const known = new Map(stored.map((p) => [p.k, p.v]));
-  const added: KeyValueDoc[] = [];
-  for (const p of items) {
-    const old = known.get(p.key);
-    if (old === undefined) {
-      known.set(p.key, p.value);
-      added.push({ k: p.key, v: p.value });
-    } else if (old !== p.value) {
-      throw changed(p.key, old, p.value);
-    }
-  }
-  return added;
-}
-
-export function sameKeyValues(a: KeyValueDoc[], b: KeyValueDoc[]): boolean {
-  return a.length === b.length && a.every((t, i) => t.k === b[i]?.k && t.v === b[i]?.v);
-}
-
 export function experimentFromDoc(doc: ExperimentDoc): Experiment {
   return {
     experimentId: doc._id,
@@ -191,54 +100,6 @@ export function experimentFromDoc(doc: ExperimentDoc): Experiment {
   };
 }
 
-/** The fields of a run document that make its RunInfo (a projection). */
-export const RUN_INFO_PROJECTION = {
-  experiment_id: 1,
-  user_id: 1,
-  run_name: 1,
-  status: 1,
-  start_time: 1,
-  end_time: 1,
-  artifact_uri: 1,
-  lifecycle_stage: 1,
-} as const;
-
-export type RunInfoDoc = Pick<RunDoc, "_id" | keyof typeof RUN_INFO_PROJECTION>;
-
-export function runInfoFromDoc(doc: RunInfoDoc): RunInfo {
-  const info: RunInfo = {
-    runId: doc._id,
-    runName: doc.run_name,
-    experimentId: doc.experiment_id,
-    userId: doc.user_id,
-    status: doc.status,
-    startTime: doc.start_time,
-    artifactUri: doc.artifact_uri,
-    lifecycleStage: doc.lifecycle_stage,
-  };
-  if (typeof doc.end_time === "number") info.endTime = doc.end_time;
-  return info;
-}
-
-/** First-logged order; documents from before the ordinal existed come first, by key. */
-const byFirstLogged = (a: LatestMetricDoc, b: LatestMetricDoc) => (a.o ?? 0) - (b.o ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
-export function runFromDocs(doc: RunDoc, latest: LatestMetricDoc[], inputs: RunInputDoc[]): Run {
-  return {
-    info: runInfoFromDoc(doc),
-    data: {
-      metrics: [...latest].sort(byFirstLogged).map(metricFromDoc),
-      params: fromKeyValues(doc.params),
-      tags: fromKeyValues(doc.tags),
-    },
-    inputs: {
-      datasetInputs: [...inputs].sort((a, b) => a.ord - b.ord || (a._id < b._id ? -1 : 1)).map(datasetInputFromDoc),
-      modelInputs: (doc.model_inputs ?? []).map((modelId) => ({ modelId })),
-    },
-    outputs: { modelOutputs: (doc.model_outputs ?? []).map(modelOutputFromDoc) },
-  };
-}
-
 function metricFields(runId: string, m: Metric): MetricFields {
   const fields: MetricFields = { run_id: runId, key: m.key, step: m.step, ts: m.timestamp, ...encodeValue(m.value) };
   if (m.modelId !== undefined) fields.model_id = m.modelId;
@@ -248,7 +109,7 @@ function metricFields(runId: string, m: Metric): MetricFields {
 }
 
 export function historyDocOf(runId: string, m: Metric): HistoryDoc {
-  return { _id: historyId(runId, m), ...metricFields(runId, m), rk: recencyKey(m) };
+  return { _id: historyId(runId, m), ...metricFields(runId, m) };
 }
 
 /** The link of `m`'s model (`m.modelId`, set) to the point. */
@@ -256,16 +117,8 @@ export function modelMetricDocOf(runId: string, m: Metric & { modelId: string })
   return { _id: modelMetricId(m.modelId, runId, m), ...metricFields(runId, m), model_id: m.modelId };
 }
 
-export function latestDocOf(runId: string, experimentId: string, m: Metric): LatestMetricDoc {
-  return {
-    _id: latestMetricId(runId, m.key),
-    ...metricFields(runId, m),
-    experiment_id: experimentId,
-    n: Number.isNaN(m.value),
-    s: valueSortKey(m.value),
-    rk: recencyKey(m),
-  };
-}
+/** The fields a Metric is read from. */
+export const METRIC_PROJECTION = { key: 1, step: 1, ts: 1, v: 1, x: 1, model_id: 1, dataset_name: 1, dataset_digest: 1 } as const;
 
 export function metricFromDoc(doc: Pick<MetricFields, "key" | "step" | "ts" | "v" | "x" | "model_id" | "dataset_name" | "dataset_digest">): Metric {
   const value = decodeValue(doc);
@@ -284,13 +137,4 @@ export function datasetDocOf(d: Dataset): DatasetDoc {
   return doc;
 }
 
-function datasetInputFromDoc(doc: RunInputDoc): DatasetInput {
-  const d = doc.dataset;
-  const dataset: Dataset = { name: d.name, digest: d.digest, sourceType: d.source_type, source: d.source };
-  if (typeof d.schema === "string") dataset.schema = d.schema;
-  if (typeof d.profile === "string") dataset.profile = d.profile;
-  return { tags: fromKeyValues(doc.tags), dataset };
-}
-
 export const modelOutputDocOf = (o: ModelOutput): ModelOutputDoc => ({ model_id: o.modelId, step: o.step });
-const modelOutputFromDoc = (o: ModelOutputDoc): ModelOutput => ({ modelId: o.model_id, step: o.step });

@@ -2,38 +2,31 @@
  * Metric history: insert-only, one insertMany (ordered: false) per batch, each point under its deterministic
  * `_id` (value-encoding.ts historyId) with duplicate-key errors ignored — an identical point is stored once,
  * different points of one step are all kept. Reads are `_id` ranges in `_id` order, which is MLflow's history
- * order (timestamp, step, value with NaN last), paged by keyset; they do not look the run up (an unknown run's
- * history is empty, as in MLflow). The latest value per key follows in latest-metrics.ts. A point carrying a model id
- * is also a link of that model to it (logged_model_metrics, the same insert-once rule), whether or not the run had it.
+ * order (timestamp, step, value with NaN last), paged by keyset, one round trip per page; they do not look the run up
+ * (an unknown run's history is empty, as in MLflow). The latest value per key lives on the run document
+ * (run-batch.ts), so writing history never reads it. A point carrying a model id is also a link of that model to it
+ * (logged_model_metrics, the same insert-once rule), whether or not the run had it.
  */
 import type { Collection, OptionalUnlessRequiredId } from "mongodb";
 import type { Metric } from "../../domain/entities.js";
-import type { LogOrder } from "../../domain/log-order.js";
 import type { MetricHistoryPage } from "../types.js";
 import type { Collections } from "./connection.js";
 import { isDuplicateKeyError } from "./errors.js";
-import { METRIC_PROJECTION, type LatestMetrics } from "./latest-metrics.js";
-import { type HistoryDoc, type LatestMetricDoc, type ModelMetricDoc, historyDocOf, latestDocOf, metricFromDoc, modelMetricDocOf } from "./mapping.js";
+import { type HistoryDoc, METRIC_PROJECTION, type ModelMetricDoc, historyDocOf, metricFromDoc, modelMetricDocOf } from "./mapping.js";
 import { decodeHistoryCursor, encodeHistoryCursor } from "./page-token.js";
 import { HISTORY_SUFFIX_END, historyPosition, historyPrefix, valueSortKey } from "./value-encoding.js";
 
+/** Points per round trip when a whole history is read (about 100 bytes each). */
+const HISTORY_BATCH = 10_000;
+
 /**
- * Writes a batch of points to one run: history first, then the latest value of each key. Each key's candidate carries
- * the ordinal of its first appearance in the batch (`o`), kept by the latest document the first time it is stored.
+ * Inserts a batch of points of one run, and the links of the points carrying a model id (one more insert, at the same
+ * time); points and links already stored (logged before, or twice in the batch) are kept once.
  */
-export async function writeMetrics(
-  c: Collections,
-  latestMetrics: LatestMetrics,
-  runId: string,
-  experimentId: string,
-  metrics: Metric[],
-  logOrder: LogOrder,
-): Promise<void> {
+export async function insertHistory(c: Collections, runId: string, metrics: Metric[]): Promise<void> {
   if (metrics.length === 0) return;
   const history = new Map<string, HistoryDoc>();
   const links = new Map<string, ModelMetricDoc>();
-  const latest = new Map<string, LatestMetricDoc>();
-  let o = logOrder(metrics.length);
   for (const m of metrics) {
     const point = historyDocOf(runId, m);
     if (!history.has(point._id)) history.set(point._id, point);
@@ -41,14 +34,8 @@ export async function writeMetrics(
       const link = modelMetricDocOf(runId, { ...m, modelId: m.modelId });
       if (!links.has(link._id)) links.set(link._id, link);
     }
-    const candidate = latestDocOf(runId, experimentId, m);
-    const best = latest.get(candidate._id);
-    if (!best) latest.set(candidate._id, { ...candidate, o: o++ });
-    else if (candidate.rk > best.rk) latest.set(candidate._id, { ...candidate, o: best.o! });
   }
-  // Points and links already stored (logged before, or sent twice) are duplicate keys.
   await Promise.all([insertOnce(c.history, [...history.values()]), insertOnce(c.modelMetrics, [...links.values()])]);
-  await latestMetrics.settle(runId, experimentId, [...latest.values()]);
 }
 
 /** Marks (in `counters`) a database whose model links made before logged_model_metrics have been carried over. */
@@ -83,6 +70,12 @@ async function insertOnce<T extends { _id: string }>(collection: Collection<T>, 
   }
 }
 
+/** The `_id` range of one (run, key)'s points. */
+const historyRange = (runId: string, key: string) => {
+  const prefix = historyPrefix(runId, key);
+  return { $gt: prefix, $lt: prefix + HISTORY_SUFFIX_END };
+};
+
 /** One page of a metric's history, in `_id` (= timestamp, step, value, NaN last) order; empty for an unknown run. */
 export async function readMetricHistory(
   c: Collections,
@@ -90,14 +83,16 @@ export async function readMetricHistory(
   key: string,
   page: { maxResults?: number; pageToken?: string },
 ): Promise<MetricHistoryPage> {
-  const prefix = historyPrefix(runId, key);
-  let after = prefix;
+  const range = historyRange(runId, key);
   if (page.pageToken) {
     const cursor = decodeHistoryCursor(page.pageToken);
-    after = prefix + historyPosition(cursor.timestamp, cursor.step, cursor.value);
+    range.$gt = historyPrefix(runId, key) + historyPosition(cursor.timestamp, cursor.step, cursor.value);
   }
-  const query = c.history.find({ _id: { $gt: after, $lt: prefix + HISTORY_SUFFIX_END } }, { projection: METRIC_PROJECTION }).sort({ _id: 1 });
-  if (page.maxResults !== undefined) query.limit(page.maxResults + 1);
+  const query = c.history.find({ _id: range }, { projection: METRIC_PROJECTION }).sort({ _id: 1 });
+  // One more than asked tells whether a next page exists; one more again lets the server close the cursor in its
+  // first answer (a full batch leaves it open for an empty getMore).
+  if (page.maxResults !== undefined) query.limit(page.maxResults + 1).batchSize(page.maxResults + 2);
+  else query.batchSize(HISTORY_BATCH);
   const metrics = (await query.toArray()).map(metricFromDoc);
   if (page.maxResults === undefined || metrics.length <= page.maxResults) return { metrics, nextPageToken: "" };
   metrics.length = page.maxResults;
@@ -107,4 +102,17 @@ export async function readMetricHistory(
     metrics,
     nextPageToken: encodeHistoryCursor({ timestamp: last.timestamp, step: last.step, value: valueSortKey(last.value) }),
   };
+}
+
+/** Every point of one metric of each run, in history order per run, in one query (one `_id` range per run). */
+export async function readMetricHistories(c: Collections, runIds: string[], key: string): Promise<Map<string, Metric[]>> {
+  const histories = new Map<string, Metric[]>(runIds.map((id) => [id, []]));
+  if (runIds.length === 0) return histories;
+  const ranges = [...histories.keys()].map((runId) => ({ _id: historyRange(runId, key) }));
+  const cursor = c.history
+    .find(ranges.length === 1 ? ranges[0]! : { $or: ranges }, { projection: { ...METRIC_PROJECTION, run_id: 1 } })
+    .sort({ _id: 1 })
+    .batchSize(HISTORY_BATCH);
+  for await (const doc of cursor) histories.get(doc.run_id)?.push(metricFromDoc(doc));
+  return histories;
 }

@@ -1,19 +1,20 @@
 /**
- * The MongoDB store (production backend): `createMongoStore({ uri })`. Stays inside what FerretDB v1.24
- * implements (no transactions, no $lookup, no TTL/partial indexes) and needs no multi-document atomicity:
- * indexes.ts has the layout; latest-metrics.ts, run-data.ts and experiment-store.ts say how concurrent writers
- * agree. Inserts against unique keys are the only writes FerretDB v1.24 makes atomically (its updates read, then
- * write, without isolation): metric history, latest values and experiment ids are correct there too; the
- * run document's compare-and-set (params, tags) has MongoDB's guarantee on MongoDB only. The registry and logged
- * models update their documents only under a per-model lease (registry-lease.ts), itself an insert against a unique
- * `_id`, so their writers are serialised on both servers — LogBatch's updates of a logged model's search summaries too
- * (logged-model-metrics.ts). The searches of experiments, the registry and logged models are one find per page
- * (docs/mongodb.md); init() upgrades documents of the previous layout (layout.ts).
+ * The MongoDB store (production backend): `createMongoStore({ uri })`. Designed for MongoDB ≥ 6.0 (replica set or
+ * sharded): every query is served by an index and a page or stream batch costs a constant number of round trips
+ * (docs/mongodb.md). It also runs, correctly if slowly, on FerretDB v1.24 — the tests' stand-in — which it detects
+ * when it connects (server-kind.ts) to take the paths FerretDB needs: no wildcard indexes, and run writes under a
+ * per-run lease instead of MongoDB's atomic compare-and-set (run-writer.ts). Needs no transactions and no
+ * multi-document atomicity: indexes.ts has the layout; run-writer.ts and experiment-store.ts say how concurrent
+ * writers agree. The registry and logged models update their documents only under a per-model lease
+ * (registry-lease.ts), itself an insert against a unique `_id`, so their writers are serialised on both servers —
+ * LogBatch's updates of a logged model's search summaries too (logged-model-metrics.ts). The searches of experiments,
+ * the registry and logged models are one find per page (docs/mongodb.md); init() upgrades documents of earlier
+ * layouts (layout.ts).
  * Every method throws only AppError; driver errors are kept as `cause`.
  */
 import { unavailable } from "../../domain/errors.js";
 import type { Store } from "../types.js";
-import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, detectServer, openConnection } from "./connection.js";
+import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnection } from "./connection.js";
 import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
 import { createExperimentSearch } from "./experiment-search.js";
 import { createExperimentStore, ensureDefaultExperiment } from "./experiment-store.js";
@@ -29,6 +30,8 @@ import { createRegistrySearch } from "./registry-search.js";
 import { createRegistryStore } from "./registry-store.js";
 import { createRunSearch } from "./run-search.js";
 import { createRunStore } from "./run-store.js";
+import { createRunWriter } from "./run-writer.js";
+import { type ServerKind, detectServerKind } from "./server-kind.js";
 
 export type { MongoStoreOptions } from "./connection.js";
 
@@ -47,11 +50,18 @@ export function createMongoStore(options: MongoStoreOptions): Store {
   const pingTimeoutMS = options.pingTimeoutMS ?? options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
   let closed = false;
   const leases = createLeases(collections.leases, options.leases);
+  // Found once per store, when it first talks to the server (init() does, before anything else).
+  let kind: Promise<ServerKind> | undefined;
+  const server = () => (kind ??= detectServerKind(db).catch((err: unknown) => {
+    kind = undefined;
+    throw err;
+  }));
 
   const lifecycle = guarded({
     async init(): Promise<void> {
       await client.connect();
-      await ensureIndexes(collections, await detectServer(db));
+      const found = await server();
+      await ensureIndexes(collections, found);
       // Links first: the layout upgrade summarises logged models' metrics from them.
       await carryOverModelLinks(collections);
       await upgradeLayout(collections, leases);
@@ -78,8 +88,9 @@ export function createMongoStore(options: MongoStoreOptions): Store {
     },
   });
 
-  const runStore = guarded(createRunStore(collections));
-  const runSearch = createRunSearch(collections, (runId) => runStore.getRun(runId));
+  const runWriter = createRunWriter(collections, server, createLeases(collections.runLeases, options.leases, "this run"));
+  const runStore = guarded(createRunStore(collections, runWriter));
+  const runSearch = createRunSearch(collections, server);
   const guardedSearch = guarded({
     searchRuns: runSearch.searchRuns,
     ...createExperimentSearch(collections),

@@ -1,108 +1,90 @@
 /**
- * Run inputs and outputs. Dataset links live in `run_inputs`, one document per (run, dataset name, digest) — a
- * dataset's schema and profile can be megabytes, so they stay off the run document — upserted by `_id` (the
- * first link keeps its dataset and order; its tags are replaced). Model inputs and outputs are small sets on the
- * run document, grown with $addToSet (idempotent).
+ * Run inputs and outputs, on the run document: dataset inputs in first-linked order (a dataset already linked with
+ * the same name and digest keeps its place and dataset, its tags are replaced), model inputs and outputs as small
+ * sets. Each call is one read-compute-write of the run through run-writer.ts. A dataset input carries `o`, when it was
+ * first linked (domain/log-order.ts: clock-based, so it orders the links of every run of an experiment), for
+ * searchDatasets.
  */
 import { DATASET_CONTEXT_TAG, type DatasetInput, type DatasetSummary, type ModelOutput } from "../../domain/entities.js";
-import { createLogOrder } from "../../domain/log-order.js";
+import type { LogOrder } from "../../domain/log-order.js";
+import { runNotActive } from "../../domain/messages.js";
 import type { Collections } from "./connection.js";
-import { isDuplicateKeyError } from "./errors.js";
-import { type RunInputDoc, datasetDocOf, modelOutputDocOf, toKeyValues } from "./mapping.js";
-import { readActiveRun } from "./run-state.js";
-import { escapeIdPart, runIdPrefix, runIdRange } from "./value-encoding.js";
+import { datasetDocOf, toKeyValues } from "./mapping.js";
+import type { DatasetInputDoc, RunDoc } from "./run-document.js";
+import type { RunChange } from "./run-writer.js";
 
-export interface RunInputStore {
-  logInputs(runId: string, inputs: { datasets: DatasetInput[]; modelIds: string[] }): Promise<void>;
-  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
-  searchDatasets(experimentIds: string[], limit: number): Promise<DatasetSummary[]>;
+export const INPUTS_PROJECTION = { inputs: 1, model_inputs: 1 } as const;
+export const OUTPUTS_PROJECTION = { model_outputs: 1 } as const;
+
+function requireActive(runId: string, doc: Pick<RunDoc, "lifecycle_stage">): void {
+  if (doc.lifecycle_stage !== "active") throw runNotActive(runId, doc.lifecycle_stage);
 }
 
-/** Runs whose dataset links are read in one query (an `$or` of their `_id` ranges). */
-const RUNS_PER_QUERY = 500;
+/** The run's inputs with `datasets` and `modelIds` added. */
+export function inputsChange(
+  runId: string,
+  doc: RunDoc,
+  { datasets, modelIds }: { datasets: DatasetInput[]; modelIds: string[] },
+  logOrder: LogOrder,
+): RunChange<void> {
+  requireActive(runId, doc);
+  const inputs: DatasetInputDoc[] = [...(doc.inputs ?? [])];
+  const at = new Map(inputs.map((d, i) => [`${d.dataset.name}\u0000${d.dataset.digest}`, i]));
+  let o = logOrder(datasets.length);
+  for (const input of datasets) {
+    const id = `${input.dataset.name}\u0000${input.dataset.digest}`;
+    const tags = toKeyValues(input.tags);
+    const i = at.get(id);
+    if (i === undefined) {
+      at.set(id, inputs.length);
+      inputs.push({ dataset: datasetDocOf(input.dataset), tags, o: o++ });
+    } else {
+      inputs[i] = { ...inputs[i]!, tags };
+    }
+  }
+  const models = [...(doc.model_inputs ?? [])];
+  for (const id of modelIds) if (!models.includes(id)) models.push(id);
+  const set: Record<string, unknown> = {};
+  if (datasets.length > 0) set.inputs = inputs;
+  if (models.length !== (doc.model_inputs ?? []).length) set.model_inputs = models;
+  return { update: Object.keys(set).length > 0 ? { $set: set } : null, result: undefined };
+}
 
-export function createRunInputStore(c: Collections): RunInputStore {
-  // Orders dataset links by first linking.
-  const logOrder = createLogOrder();
-  const nextOrd = () => logOrder(1);
+/** The run's model outputs with `outputs` added (once per model and step). */
+export function outputsChange(runId: string, doc: RunDoc, outputs: ModelOutput[]): RunChange<void> {
+  requireActive(runId, doc);
+  const stored = [...(doc.model_outputs ?? [])];
+  for (const o of outputs) {
+    if (!stored.some((s) => s.model_id === o.modelId && s.step === o.step)) stored.push({ model_id: o.modelId, step: o.step });
+  }
+  const changed = stored.length !== (doc.model_outputs ?? []).length;
+  return { update: changed ? { $set: { model_outputs: stored } } : null, result: undefined };
+}
 
-  /** The summaries of these runs' links, in link order, each (name, digest, context) once. */
-  async function summariesOf(experimentId: string, runIds: string[]): Promise<{ ord: number; summary: DatasetSummary }[]> {
-    const docs = await c.runInputs
-      .find({ $or: runIds.map((id) => ({ _id: runIdRange(id) })) }, { projection: { "dataset.name": 1, "dataset.digest": 1, tags: 1, ord: 1 } })
+/**
+ * The datasets linked to the runs of each experiment (deleted runs included), each (name, digest, context) once per
+ * experiment in first-linked order, experiments in the order given, at most `limit`. One query per experiment over
+ * its runs (index experiment_lifecycle_start), reading only the runs' dataset names, digests, tags and link order.
+ */
+export async function searchDatasets(c: Collections, experimentIds: string[], limit: number): Promise<DatasetSummary[]> {
+  const out: DatasetSummary[] = [];
+  for (const experimentId of [...new Set(experimentIds)]) {
+    const runs = await c.runs
+      .find(
+        { experiment_id: experimentId, lifecycle_stage: { $in: ["active", "deleted"] }, "inputs.0": { $exists: true } },
+        { projection: { "inputs.dataset.name": 1, "inputs.dataset.digest": 1, "inputs.tags": 1, "inputs.o": 1 } },
+      )
       .toArray();
-    return docs.map((d) => {
-      const context = d.tags.find((t) => t.k === DATASET_CONTEXT_TAG)?.v;
-      return { ord: d.ord, summary: { experimentId, name: d.dataset.name, digest: d.dataset.digest, ...(context === undefined ? {} : { context }) } };
-    });
-  }
-
-  async function linkDatasets(runId: string, datasets: DatasetInput[]): Promise<void> {
-    const docs = new Map<string, Omit<RunInputDoc, "ord">>();
-    for (const input of datasets) {
-      const _id = `${runIdPrefix(runId)}${escapeIdPart(input.dataset.name)}:${escapeIdPart(input.dataset.digest)}`;
-      docs.set(_id, { _id, run_id: runId, dataset: datasetDocOf(input.dataset), tags: toKeyValues(input.tags) });
-    }
-    const upsert = ({ _id, tags, ...insertOnly }: Omit<RunInputDoc, "ord">) => ({
-      filter: { _id },
-      update: { $set: { tags }, $setOnInsert: { ...insertOnly, ord: nextOrd() } },
-      upsert: true,
-    });
-    try {
-      await c.runInputs.bulkWrite([...docs.values()].map((d) => ({ updateOne: upsert(d) })), { ordered: false });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      // A concurrent first link of one dataset won its insert (and some servers stop a batch at that error):
-      // apply each link again; an existing link is now a plain update of its tags.
-      for (const d of docs.values()) {
-        const { filter, update } = upsert(d);
-        try {
-          await c.runInputs.updateOne(filter, update, { upsert: true });
-        } catch (e) {
-          if (!isDuplicateKeyError(e)) throw e;
-          await c.runInputs.updateOne(filter, { $set: update.$set });
-        }
-      }
+    const links = runs.flatMap((r) => r.inputs ?? []).sort((a, b) => (a.o ?? 0) - (b.o ?? 0));
+    const seen = new Set<string>();
+    for (const link of links) {
+      const context = link.tags?.find((t) => t.k === DATASET_CONTEXT_TAG)?.v;
+      const key = JSON.stringify([link.dataset.name, link.dataset.digest, context ?? null]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ experimentId, name: link.dataset.name, digest: link.dataset.digest, ...(context === undefined ? {} : { context }) });
+      if (out.length >= limit) return out;
     }
   }
-
-  return {
-    async logInputs(runId, { datasets, modelIds }) {
-      await readActiveRun(c, runId, {});
-      if (datasets.length > 0) await linkDatasets(runId, datasets);
-      if (modelIds.length > 0) {
-        await c.runs.updateOne({ _id: runId }, { $addToSet: { model_inputs: { $each: [...new Set(modelIds)] } } });
-      }
-    },
-
-    /** Per experiment: its runs' ids from the experiment index, their links by `_id` ranges, a few hundred runs a query. */
-    async searchDatasets(experimentIds, limit) {
-      const out: DatasetSummary[] = [];
-      for (const experimentId of [...new Set(experimentIds)]) {
-        const found: { ord: number; summary: DatasetSummary }[] = [];
-        const cursor = c.runs.find({ experiment_id: experimentId }, { projection: { _id: 1 }, batchSize: RUNS_PER_QUERY });
-        let batch: string[] = [];
-        for await (const run of cursor) {
-          batch.push(run._id);
-          if (batch.length === RUNS_PER_QUERY) found.push(...(await summariesOf(experimentId, batch.splice(0))));
-        }
-        if (batch.length > 0) found.push(...(await summariesOf(experimentId, batch)));
-        const seen = new Set<string>();
-        for (const { summary } of found.sort((a, b) => a.ord - b.ord)) {
-          const key = JSON.stringify([summary.name, summary.digest, summary.context ?? null]);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          out.push(summary);
-          if (out.length >= limit) return out;
-        }
-      }
-      return out;
-    },
-
-    async logOutputs(runId, outputs) {
-      await readActiveRun(c, runId, {});
-      if (outputs.length === 0) return;
-      await c.runs.updateOne({ _id: runId }, { $addToSet: { model_outputs: { $each: outputs.map(modelOutputDocOf) } } });
-    },
-  };
+  return out;
 }

@@ -1,25 +1,43 @@
 /**
- * Runs in MongoDB: one document per run (info, params, tags, model inputs and outputs); metric history and
- * latest values in their own collections (metric-store.ts); dataset links in run_inputs (run-inputs.ts).
+ * Runs in MongoDB: one document per run carrying everything GetRun returns (run-document.ts), written through
+ * run-writer.ts; metric history in its own collection (metric-store.ts).
+ *
+ * Round trips: getRun 1. logBatch: the run's update (MongoDB: read + compare-and-set, 2; FerretDB: lease, read,
+ * update, release, 4), then one insertMany of the history — 3 on MongoDB, 5 on FerretDB, whatever the batch holds.
+ * The run is written first: a changed param, a deleted or unknown run fails the batch before any point is stored,
+ * and a history insert that fails after it (the database gone) leaves the run with latest values whose points the
+ * client's retry of the unacknowledged batch stores (identical points are stored once).
  */
-import { type LifecycleStage, type RunInfo, runArtifactUri } from "../../domain/entities.js";
-import { experimentNotActive, experimentNotFound, runAlreadyExists, runNotFound, runTagNotFound } from "../../domain/messages.js";
+import type { LifecycleStage, Metric, RunInfo } from "../../domain/entities.js";
+import { createLogOrder } from "../../domain/log-order.js";
+import { experimentNotActive, experimentNotFound, runAlreadyExists, runNotActive, runNotFound, runTagNotFound } from "../../domain/messages.js";
 import type { NewRun, RunStore, RunUpdate } from "../types.js";
 import type { Collections } from "./connection.js";
-import { MAX_CAS_ATTEMPTS, contended, isDuplicateKeyError } from "./errors.js";
-import { RUN_INFO_PROJECTION, type RunDoc, mergeKeyValues, runFromDocs, runInfoFromDoc, toKeyValues, uniqueByKey } from "./mapping.js";
-import { createLatestMetrics } from "./latest-metrics.js";
-import { createLogOrder } from "../../domain/log-order.js";
-import { readMetricHistory, writeMetrics } from "./metric-store.js";
-import { RUN_NAME_TAG, updateRunTags, writeParamsAndTags } from "./run-data.js";
-import { createRunInputStore } from "./run-inputs.js";
-import { readActiveRun } from "./run-state.js";
-import { runIdRange } from "./value-encoding.js";
+import { isDuplicateKeyError } from "./errors.js";
+import { insertHistory, readMetricHistories, readMetricHistory } from "./metric-store.js";
+import { batchProjection, batchUpdate } from "./run-batch.js";
+import {
+  RUN_INFO_PROJECTION,
+  RUN_PROJECTION,
+  type RunDoc,
+  asDouble,
+  newRunDoc,
+  runFromDoc,
+  runInfoFromDoc,
+  tagPath,
+} from "./run-document.js";
+import { INPUTS_PROJECTION, OUTPUTS_PROJECTION, inputsChange, outputsChange, searchDatasets } from "./run-inputs.js";
+import type { RunWriter } from "./run-writer.js";
+import { encodeFieldKey } from "./key-fields.js";
 
-export function createRunStore(c: Collections): RunStore {
+export const RUN_NAME_TAG = "mlflow.runName";
+
+function requireActive(runId: string, doc: Pick<RunDoc, "lifecycle_stage">): void {
+  if (doc.lifecycle_stage !== "active") throw runNotActive(runId, doc.lifecycle_stage);
+}
+
+export function createRunStore(c: Collections, writer: RunWriter): RunStore {
   const { runs, experiments } = c;
-  const inputs = createRunInputStore(c);
-  const latestMetrics = createLatestMetrics(c);
   const logOrder = createLogOrder();
 
   async function experimentStage(experimentId: string) {
@@ -31,21 +49,7 @@ export function createRunStore(c: Collections): RunStore {
       const experiment = await experimentStage(run.experimentId);
       if (!experiment) throw experimentNotFound(run.experimentId);
       if (experiment.lifecycle_stage !== "active") throw experimentNotActive(run.experimentId, experiment.lifecycle_stage);
-      const doc: RunDoc = {
-        _id: run.runId,
-        experiment_id: run.experimentId,
-        user_id: run.userId,
-        run_name: run.runName,
-        status: "RUNNING",
-        start_time: run.startTime,
-        artifact_uri: runArtifactUri(experiment.artifact_location, run.runId),
-        lifecycle_stage: "active",
-        params: [],
-        tags: toKeyValues(uniqueByKey(run.tags)),
-        rev: 0,
-        model_inputs: [],
-        model_outputs: [],
-      };
+      const doc = newRunDoc(run, experiment.artifact_location);
       try {
         await runs.insertOne(doc);
       } catch (err) {
@@ -59,72 +63,71 @@ export function createRunStore(c: Collections): RunStore {
         await runs.deleteOne({ _id: run.runId });
         throw after ? experimentNotActive(run.experimentId, after.lifecycle_stage) : experimentNotFound(run.experimentId);
       }
-      return runFromDocs(doc, [], []);
+      return runFromDoc(doc);
     },
 
     async getRun(runId: string) {
-      const [doc, latest, datasets] = await Promise.all([
-        runs.findOne({ _id: runId }, { projection: { rev: 0, deleted_time: 0 } }),
-        latestMetrics.read(runId),
-        c.runInputs.find({ _id: runIdRange(runId) }).toArray(),
-      ]);
+      const doc = await runs.findOne({ _id: runId }, { projection: RUN_PROJECTION });
       if (!doc) throw runNotFound(runId);
-      return runFromDocs(doc, latest, datasets);
+      return runFromDoc(doc);
     },
 
-    async updateRun(runId: string, update: RunUpdate): Promise<RunInfo> {
-      const set: Partial<RunDoc> = {};
-      if (update.status !== undefined) set.status = update.status;
-      if (update.endTime !== undefined) set.end_time = update.endTime;
-      if (update.runName !== undefined) set.run_name = update.runName;
-      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-        const doc = await readActiveRun(c, runId, { ...RUN_INFO_PROJECTION, tags: 1, rev: 1 });
-        if (Object.keys(set).length === 0) return runInfoFromDoc(doc);
-        // Only $set of known values: the run's info after the update is the info read plus `set`.
-        let matched: number;
-        if (update.runName === undefined) {
-          ({ matchedCount: matched } = await runs.updateOne({ _id: runId, lifecycle_stage: "active" }, { $set: set }));
-        } else {
-          // Renaming also sets the mlflow.runName tag, as MLflow does: a tags write, so compare-and-set on rev.
-          const tags = mergeKeyValues(doc.tags ?? [], [{ key: RUN_NAME_TAG, value: update.runName }]);
-          ({ matchedCount: matched } = await runs.updateOne(
-            { _id: runId, lifecycle_stage: "active", rev: doc.rev },
-            { $set: { ...set, tags }, $inc: { rev: 1 } },
-          ));
+    updateRun(runId: string, update: RunUpdate): Promise<RunInfo> {
+      const name = tagPath(RUN_NAME_TAG);
+      return writer.update(runId, { ...RUN_INFO_PROJECTION, [name]: 1, seq: 1 }, (doc) => {
+        requireActive(runId, doc);
+        const set: Record<string, unknown> = {};
+        if (update.status !== undefined) set.status = update.status;
+        if (update.endTime !== undefined) set.end_time = asDouble(update.endTime);
+        if (update.runName !== undefined) {
+          // Renaming also sets the mlflow.runName tag, as MLflow does (keeping its place among the tags).
+          set.run_name = update.runName;
+          const stored = doc.tags?.[encodeFieldKey(RUN_NAME_TAG)];
+          set[name] = { v: update.runName, o: stored?.o ?? doc.seq };
+          if (!stored) set.seq = doc.seq + 1;
         }
-        if (matched === 1) return runInfoFromDoc({ ...doc, ...set });
-      }
-      throw contended(`run ${runId}`);
-    },
-
-    async setRunLifecycle(runId: string, stage: LifecycleStage, now: number) {
-      const { matchedCount } =
-        stage === "deleted"
-          ? await runs.updateOne({ _id: runId }, { $set: { lifecycle_stage: "deleted", deleted_time: now } })
-          : await runs.updateOne({ _id: runId }, { $set: { lifecycle_stage: "active" }, $unset: { deleted_time: "" } });
-      if (matchedCount === 0) throw runNotFound(runId);
-    },
-
-    async logBatch(runId, { metrics, params, tags }) {
-      // Params and tags first: a changed param fails the batch before any metric is written.
-      const { experimentId } =
-        params.length > 0 || tags.length > 0
-          ? await writeParamsAndTags(c, runId, params, tags)
-          : { experimentId: (await readActiveRun(c, runId, { experiment_id: 1 })).experiment_id };
-      await writeMetrics(c, latestMetrics, runId, experimentId, metrics, logOrder);
-    },
-
-    async deleteRunTag(runId: string, key: string) {
-      await updateRunTags(c, runId, (tags) => {
-        if (!tags.some((t) => t.k === key)) throw runTagNotFound(runId, key);
-        return tags.filter((t) => t.k !== key);
+        const info = runInfoFromDoc({
+          ...doc,
+          ...(update.status !== undefined ? { status: update.status } : {}),
+          ...(update.endTime !== undefined ? { end_time: update.endTime } : {}),
+          ...(update.runName !== undefined ? { run_name: update.runName } : {}),
+        });
+        return { update: Object.keys(set).length > 0 ? { $set: set } : null, result: info };
       });
     },
 
-    logInputs: inputs.logInputs,
-    logOutputs: inputs.logOutputs,
-    searchDatasets: inputs.searchDatasets,
+    async setRunLifecycle(runId: string, stage: LifecycleStage, now: number) {
+      const found =
+        stage === "deleted"
+          ? await writer.apply(runId, { $set: { lifecycle_stage: "deleted", deleted_time: now } })
+          : await writer.apply(runId, { $set: { lifecycle_stage: "active" }, $unset: { deleted_time: "" } });
+      if (!found) throw runNotFound(runId);
+    },
+
+    async logBatch(runId, batch) {
+      // Every write of the batch to the run happens in this one update: nothing of a failing batch is written.
+      await writer.update(runId, batchProjection(batch), (doc) => {
+        requireActive(runId, doc);
+        const set = batchUpdate(runId, doc, batch);
+        return { update: set === null ? null : { $set: set }, result: undefined };
+      });
+      await insertHistory(c, runId, batch.metrics);
+    },
+
+    async deleteRunTag(runId: string, key: string) {
+      const path = tagPath(key);
+      await writer.update(runId, { [path]: 1 }, (doc) => {
+        requireActive(runId, doc);
+        if (!doc.tags?.[encodeFieldKey(key)]) throw runTagNotFound(runId, key);
+        return { update: { $unset: { [path]: "" } }, result: undefined };
+      });
+    },
+
+    logInputs: (runId, inputs) => writer.update(runId, INPUTS_PROJECTION, (doc) => inputsChange(runId, doc, inputs, logOrder)),
+    logOutputs: (runId, outputs) => writer.update(runId, OUTPUTS_PROJECTION, (doc) => outputsChange(runId, doc, outputs)),
+    searchDatasets: (experimentIds, limit) => searchDatasets(c, experimentIds, limit),
 
     getMetricHistory: (runId, key, page) => readMetricHistory(c, runId, key, page),
+    getMetricHistories: (runIds: string[], key: string): Promise<Map<string, Metric[]>> => readMetricHistories(c, runIds, key),
   };
 }

@@ -17,7 +17,7 @@ import { parseLoggedModelDatasets, parseLoggedModelFilter, parseLoggedModelOrder
 import { parseModelVersionFilter, parseModelVersionOrderBy } from "../../domain/filter/model-version-search.js";
 import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "../../domain/filter/registered-model-search.js";
 import type { KeysetPage, SearchPage, Store } from "../types.js";
-import { detectServer } from "./connection.js";
+import { detectServerKind } from "./server-kind.js";
 
 const N = 150;
 const NOW = 1_700_000_000_000;
@@ -65,7 +65,7 @@ beforeAll(async () => {
   counting = { store, wire, count: async (work) => (await wire.measure(work)).messages.commands };
   await counting.store.init();
   const c = client();
-  server = await detectServer(c.db());
+  server = (await detectServerKind(c.db())).kind;
   await c.close();
   await seed();
 }, 600_000);

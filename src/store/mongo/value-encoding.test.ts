@@ -10,9 +10,10 @@ import {
   historyPosition,
   historyPrefix,
   historySuffix,
-  latestMetricId,
+  METRIC_ORDER_NAN,
+  metricOrderKey,
+  metricValueBounds,
   recencyKey,
-  runIdPrefix,
   stepKey,
   timestampKey,
   valueFromSortKey,
@@ -125,10 +126,52 @@ describe("metric value encoding", () => {
         if (k1 === k2) continue;
         expect(historyId("r", { key: k2, ...point }).startsWith(historyPrefix("r", k1))).toBe(false);
       }
-      expect(latestMetricId("run-1", k1).startsWith(runIdPrefix("run-1"))).toBe(true);
-      expect(latestMetricId("run-1", k1).startsWith(runIdPrefix("run-12"))).toBe(false);
+      expect(historyPrefix("run-1", k1).startsWith(`${escapeIdPart("run-12")}:`)).toBe(false);
     }
     expect(historyId("r", { key: "k", ...point })).toMatch(/^r:k:[0-9a-f]{44}$/);
+  });
+});
+
+describe("metric order keys", () => {
+  /** Runs of a search: (value, start time, run id). */
+  const runs = ORDERED.flatMap((value, i) => [
+    { value, startTime: 1000 - i, runId: `r${i}a` },
+    { value, startTime: 1000 - i, runId: `r${i}b` },
+    { value, startTime: -5, runId: `r${i}c` },
+  ]);
+
+  /** MLflow's order for one metric term: value in direction (-0 = 0), NaN after, then start_time DESC, run_id ASC. */
+  function mlflowOrder(ascending: boolean) {
+    return (a: (typeof runs)[number], b: (typeof runs)[number]) => {
+      const an = Number.isNaN(a.value);
+      const bn = Number.isNaN(b.value);
+      if (an !== bn) return an ? 1 : -1;
+      if (!an && a.value !== b.value) return (a.value < b.value ? -1 : 1) * (ascending ? 1 : -1);
+      if (a.startTime !== b.startTime) return b.startTime - a.startTime;
+      return a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
+    };
+  }
+
+  it.each([true, false])("sort in MLflow's order as plain strings (ascending: %s)", (ascending) => {
+    const keyed = runs.map((r) => ({ ...r, key: metricOrderKey(ascending, r.value, r.startTime, r.runId) }));
+    const byKey = [...keyed].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((r) => r.runId);
+    expect(byKey).toEqual([...runs].sort(mlflowOrder(ascending)).map((r) => r.runId));
+    expect(new Set(keyed.map((r) => r.key)).size).toBe(runs.length);
+    expect(metricOrderKey(ascending, -0, 5, "r")).toBe(metricOrderKey(ascending, 0, 5, "r"));
+    expect(metricOrderKey(ascending, Number.NaN, 5, "r").startsWith(METRIC_ORDER_NAN)).toBe(true);
+  });
+
+  it("bound each value's keys: [low, high) holds exactly the keys of that value (-0 as 0), NaN above every bound", () => {
+    for (const value of ORDERED.filter((v) => !Number.isNaN(v))) {
+      const { low, high } = metricValueBounds(value);
+      expect(high < METRIC_ORDER_NAN).toBe(true);
+      for (const other of runs) {
+        const key = metricOrderKey(true, other.value, other.startTime, other.runId);
+        const inside = key >= low && key < high;
+        expect(inside, `${value} vs ${other.value}`).toBe(!Number.isNaN(other.value) && other.value === value);
+        if (!Number.isNaN(other.value)) expect(key < low).toBe(other.value < value);
+      }
+    }
   });
 });
 

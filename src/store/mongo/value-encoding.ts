@@ -1,5 +1,5 @@
 /**
- * How metric values, steps, timestamps and keys become stored fields and `_id`s.
+ * How metric values, steps, timestamps and keys become stored fields, field names and `_id`s.
  *
  * Values: FerretDB refuses ±Infinity and drops the connection on a NaN double, and it stores -0 as 0, so a value
  * is kept as `v` (a finite double, exact: 1.7976931348623157e308 and 5e-324 round-trip) plus, for the four values a
@@ -8,10 +8,10 @@
  *
  * Sort keys are fixed-width lowercase hex strings, so the server's plain binary string order is numeric order:
  * - `valueSortKey`: the IEEE-754 total order (-Infinity < … < -0 < 0 < … < Infinity < NaN), injective on the
- *   value's bits with NaN canonicalised — NaN sorts last ascending; searches that want NaN last descending too
- *   filter on the separate NaN flag (`n` in latest_metrics).
+ *   value's bits with NaN canonicalised.
  * - `recencyKey`: MLflow's "latest" order (step, then timestamp, then value with NaN lowest), refined so -0 < 0:
- *   a total order, so concurrent writers settle on the same point whatever the arrival order.
+ *   a total order, so the latest point of a key is the same whatever the arrival order.
+ * - `metricOrderKey`: where a run sorts in a search ordered by one metric (value, NaN, then MLflow's tie-break).
  * - `historySuffix`: MLflow's history order (timestamp, then step, then value with NaN last), the `_id` order.
  * Both are injective on (step, timestamp, value bits with NaN canonicalised).
  */
@@ -76,7 +76,7 @@ export function valueFromSortKey(key: string): number {
 /** Below every `valueSortKey` (no double maps to 0): where NaN goes in the recency order. */
 const NAN_RECENCY = "0".repeat(16);
 
-/** Steps are safe integers (validated upstream), possibly negative: offset by 2^53 into 14 hex digits. */
+/** Steps (and start times) are safe integers (validated upstream), possibly negative: offset by 2^53 into 14 hex digits. */
 export function stepKey(step: number): string {
   return hex(BigInt(step) + (1n << 53n), 14);
 }
@@ -99,24 +99,42 @@ export function escapeIdPart(part: string): string {
   return part.replace(/%/g, "%25").replace(/:/g, "%3A");
 }
 
-/** Every `_id` of a run's documents in latest_metrics and run_inputs starts with this. */
-export function runIdPrefix(runId: string): string {
-  return `${escapeIdPart(runId)}:`;
+const HEX_COMPLEMENT: Record<string, string> = Object.fromEntries([..."0123456789abcdef"].map((d, i) => [d, (15 - i).toString(16)]));
+/** Each hex digit d as 15 − d: the same width, in the opposite order. */
+const complement = (hexDigits: string) => hexDigits.replace(/./g, (d) => HEX_COMPLEMENT[d]!);
+
+/** Above every hex digit: where NaN goes in a metric order key, in both directions. */
+const NAN_ORDER = "n";
+
+/**
+ * Where a run sorts by one metric's latest value, as one string whose plain (binary) order is MLflow's search order
+ * for `order_by metrics.<key> ASC|DESC` with its tie-break: the value in the term's direction (-0 as 0), then NaN,
+ * then start_time DESC, then run_id ASC. Fixed-width hex parts, then the run id: unique per run, so one ascending
+ * index on this field alone serves the whole order and a keyset page is `field > last key`.
+ */
+export function metricOrderKey(ascending: boolean, value: number, startTime: number, runId: string): string {
+  let head: string;
+  if (Number.isNaN(value)) head = NAN_ORDER;
+  else {
+    const key = valueSortKey(value === 0 ? 0 : value);
+    head = ascending ? key : complement(key);
+  }
+  return head + complement(stepKey(startTime)) + runId;
 }
 
-/** The `_id` range of one run's documents: [prefix, prefix with its ':' bumped to ';'). */
-export function runIdRange(runId: string): { $gte: string; $lt: string } {
-  return { $gte: runIdPrefix(runId), $lt: `${escapeIdPart(runId)};` };
+/** The bounds of a value's part of ascending metric order keys: every key of a run whose value is `value` (-0 as 0). */
+export function metricValueBounds(value: number): { low: string; high: string } {
+  const low = valueSortKey(value === 0 ? 0 : value);
+  // The part after the value is hex: "g" is above all of it.
+  return { low, high: `${low}g` };
 }
 
-/** `_id` in latest_metrics: one document per (run, key). */
-export function latestMetricId(runId: string, key: string): string {
-  return `${runIdPrefix(runId)}${escapeIdPart(key)}`;
-}
+/** Above every number in ascending metric order keys, at or below every NaN. */
+export const METRIC_ORDER_NAN = NAN_ORDER;
 
 /** Every metric_history `_id` of (run, key) is this prefix followed by exactly 44 hex digits. */
 export function historyPrefix(runId: string, key: string): string {
-  return `${latestMetricId(runId, key)}:`;
+  return `${escapeIdPart(runId)}:${escapeIdPart(key)}:`;
 }
 
 /** Above every hex suffix of a history prefix. */
@@ -136,7 +154,7 @@ export function historyPosition(timestamp: number, step: number, valueKey: strin
  * The deterministic `_id` of a metric point: (run, key, timestamp, step, exact value bits), so an identical point
  * is a duplicate key and is stored once, and `_id` order within a (run, key) is MLflow's history order
  * (timestamp, step, value, NaN last) — the `_id` index alone serves history reads and keyset pages.
- * Recency (step first) is another order: history documents carry it as `rk` (recencyKey) for settling.
+ * Recency (step first) is another order: the run document's latest values are compared by `recencyKey`.
  */
 export function historyId(runId: string, m: Pick<Metric, "key" | "step" | "timestamp" | "value">): string {
   return historyPrefix(runId, m.key) + historySuffix(m);

@@ -19,7 +19,7 @@ import { type HistoryCursor, decodeHistoryCursor, encodeHistoryCursor } from "./
 import type { RunState } from "./run-state.js";
 import type { Synchronous } from "./synchronous.js";
 
-export type MetricStore = Synchronous<Pick<RunStore, "logBatch" | "getMetricHistory">>;
+export type MetricStore = Synchronous<Pick<RunStore, "logBatch" | "getMetricHistory" | "getMetricHistories">>;
 
 const POINT_COLUMNS = "run_id, key, step, timestamp, is_nan, value, is_negative_zero, model_id, dataset_name, dataset_digest";
 const POINT_VALUES = "@run_id, @key, @step, @timestamp, @is_nan, @value, @is_negative_zero, @model_id, @dataset_name, @dataset_digest";
@@ -82,6 +82,12 @@ export function createMetricStore(db: Database, runState: RunState, logOrder: Lo
      ORDER BY ${HISTORY_ORDER} LIMIT @limit`,
   );
 
+  const selectHistories = db.prepare<[{ run_ids: string; key: string }], PointRow>(
+    `SELECT run_id, ${METRIC_COLUMNS} FROM metric_history
+     WHERE run_id IN (SELECT value FROM json_each(@run_ids)) AND key = @key
+     ORDER BY run_id, ${HISTORY_ORDER}`,
+  );
+
   const writeBatch = db.transaction((runId: string, batch: { metrics: Metric[]; params: Tag[]; tags: Tag[] }) => {
     runState.requireActiveRun(runId);
     // Params first: a changed value throws before anything else is written, and the rollback
@@ -122,5 +128,11 @@ export function createMetricStore(db: Database, runState: RunState, logOrder: Lo
   return {
     logBatch: (runId, batch) => writeBatch.immediate(runId, batch),
     getMetricHistory: readHistory,
+    getMetricHistories(runIds, key) {
+      const histories = new Map<string, Metric[]>(runIds.map((id) => [id, []]));
+      if (runIds.length === 0) return histories;
+      for (const row of selectHistories.all({ run_ids: JSON.stringify(runIds), key })) histories.get(row.run_id)?.push(rowToMetric(row));
+      return histories;
+    },
   };
 }

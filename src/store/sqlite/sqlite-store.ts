@@ -150,6 +150,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     searchDatasets: lift((experimentIds, limit) => current().runs.searchDatasets(experimentIds, limit)),
     logBatch: lift((runId, batch) => current().metrics.logBatch(runId, batch)),
     getMetricHistory: lift((runId, key, page) => current().metrics.getMetricHistory(runId, key, page)),
+    getMetricHistories: lift((runIds, key) => current().metrics.getMetricHistories(runIds, key)),
 
     searchRuns: lift((query, page) => current().search.searchRuns(query, page)),
     searchExperiments: lift((query, page) => current().experimentSearch.searchExperiments(query, page)),

@@ -1,0 +1,90 @@
+/**
+ * Every update of a run document goes through here, so that concurrent writers of one run — requests on one
+ * server, or several servers on one database — never lose each other's changes. Two paths, chosen by the server
+ * found at connect time (server-kind.ts):
+ *
+ * - MongoDB (atomic single-document conditional updates): read the fields the change needs with the run's `rev`,
+ *   compute the change, then `updateOne({_id, rev}, change + $inc rev)`. If another writer came in between, `rev`
+ *   moved: nothing matched, read again and recompute (compare-and-set). 2 round trips.
+ * - FerretDB v1.24 (an update reads the document and writes all of it back, without isolation; only an insert
+ *   against a unique `_id` is atomic): the same read, compute and update while holding the run's lease
+ *   (registry-lease.ts: an insert into `run_leases`). 4 round trips.
+ *
+ * Within one process, writers of one run queue locally first (keyed-queue.ts), so concurrent batches of one run cost
+ * no lost compare-and-set rounds on MongoDB and one lease poller on FerretDB. Every update of a run document, here
+ * or elsewhere (the experiment lifecycle cascade), bumps `rev`.
+ *
+ * Residual on FerretDB: the experiment delete/restore cascade is one updateMany over the experiment's runs without
+ * their leases; a run write landing in the same instant as the cascade's read-then-write of that run can lose one of
+ * the two changes. MongoDB applies each document's update atomically, so there it cannot.
+ */
+import type { Document, UpdateFilter } from "mongodb";
+import { runNotFound } from "../../domain/messages.js";
+import type { Collections } from "./connection.js";
+import { MAX_CAS_ATTEMPTS, contended } from "./errors.js";
+import { createKeyedQueue } from "./keyed-queue.js";
+import type { Leases } from "./registry-lease.js";
+import type { RunDoc } from "./run-document.js";
+import type { ServerKind } from "./server-kind.js";
+
+/** The update operators a run change uses (`rev` is incremented by the writer). */
+export interface RunUpdateDoc {
+  $set?: Document;
+  $unset?: Document;
+}
+
+export interface RunChange<T> {
+  /** What to write; null when nothing changes. */
+  update: RunUpdateDoc | null;
+  result: T;
+}
+
+export interface RunWriter {
+  /**
+   * Reads the run's fields in `projection` (plus `_id`, `lifecycle_stage`, `rev`), lets `change` compute the update
+   * from them, and writes it with no other write of the run in between. `change` may throw: nothing is written.
+   * @throws RESOURCE_DOES_NOT_EXIST when no run has that id
+   */
+  update<T>(runId: string, projection: Document, change: (doc: RunDoc) => RunChange<T>): Promise<T>;
+  /** An update that needs no read (its outcome does not depend on the stored state). @returns false when no run has that id */
+  apply(runId: string, update: RunUpdateDoc): Promise<boolean>;
+}
+
+const withRev = (update: RunUpdateDoc): UpdateFilter<RunDoc> => ({ ...update, $inc: { rev: 1 } }) as UpdateFilter<RunDoc>;
+
+export function createRunWriter(c: Collections, server: () => Promise<ServerKind>, leases: Leases): RunWriter {
+  const queue = createKeyedQueue();
+
+  async function read(runId: string, projection: Document): Promise<RunDoc> {
+    const doc = await c.runs.findOne({ _id: runId }, { projection: { ...projection, lifecycle_stage: 1, rev: 1 } });
+    if (!doc) throw runNotFound(runId);
+    return doc;
+  }
+
+  return {
+    async update(runId, projection, change) {
+      if ((await server()).atomicUpdates) {
+        return queue(runId, async () => {
+          for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+            const doc = await read(runId, projection);
+            const { update, result } = change(doc);
+            if (update === null) return result;
+            const { matchedCount } = await c.runs.updateOne({ _id: runId, rev: doc.rev }, withRev(update));
+            if (matchedCount === 1) return result;
+          }
+          throw contended(`run ${runId}`);
+        });
+      }
+      return leases.hold(runId, async () => {
+        const { update, result } = change(await read(runId, projection));
+        if (update !== null) await c.runs.updateOne({ _id: runId }, withRev(update));
+        return result;
+      });
+    },
+
+    async apply(runId, update) {
+      const write = async () => (await c.runs.updateOne({ _id: runId }, withRev(update))).matchedCount === 1;
+      return (await server()).atomicUpdates ? write() : leases.hold(runId, write);
+    },
+  };
+}
