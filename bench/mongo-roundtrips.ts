@@ -88,8 +88,7 @@ async function measure(store: string, proxy?: WireProxy): Promise<Figures> {
     proxy?.reset();
     const loaded = await load(client, runSpecs(0, RUNS));
     const load1: Step = { commands: per(RUNS), ms: 1000 / loaded.runsPerSecond };
-    proxy?.reset();
-    const ing = await ingest(client, INGEST_CALLS);
+    const ing = await ingest(client, INGEST_CALLS, 4, () => proxy?.reset());
     const ingest1: Step = { commands: per(INGEST_CALLS), ms: ing.p50 };
     proxy?.reset();
     const search = await searchFirstPage(client, loaded.experimentId, REPS);

@@ -27,8 +27,11 @@ export interface IngestResult {
   p99: number;
 }
 
-/** `calls` log-batch calls of 1,000 metrics each from `clients` concurrent clients into 10 runs. */
-export async function ingest(client: RestClient, calls: number, clients = 4): Promise<IngestResult> {
+/**
+ * `calls` log-batch calls of 1,000 metrics each from `clients` concurrent clients into 10 runs; `onStart` is called
+ * once the runs exist, just before the first call.
+ */
+export async function ingest(client: RestClient, calls: number, clients = 4, onStart?: () => void): Promise<IngestResult> {
   const experimentId = await createExperiment(client, `ingest-${Date.now()}`);
   const runIds: string[] = [];
   for (let r = 0; r < 10; r++) {
@@ -36,6 +39,7 @@ export async function ingest(client: RestClient, calls: number, clients = 4): Pr
     runIds.push(run.info.run_id);
   }
   const latencies: number[] = [];
+  onStart?.();
   const started = performance.now();
   await pool(
     Array.from({ length: calls }, (_, b) => b),
