@@ -33,7 +33,7 @@ import { metricOrderKey, valueSortKey } from "./value-encoding.js";
 /** MLflow's default order and every order's tie-break. */
 const DEFAULT_SORT: Sort = { start_time: -1, _id: 1 };
 
-type Read =
+export type Read =
   | { kind: "find"; filter: Document; sort: Sort; hint?: string }
   /** `head` ends with the $sort; a page's $limit goes between it and `tail`. */
   | { kind: "aggregate"; head: Document[]; tail: Document[] };
@@ -158,7 +158,8 @@ function genericPlan(query: RunSearchQuery, base: Document[], after: SortKey | u
   return { kind: "aggregate", head, tail: [{ $project: { ...RUN_PROJECTION, ...Object.fromEntries(ranks.map((c) => [c.field, 0])) } }] };
 }
 
-function plan(query: RunSearchQuery, after: SortKey | undefined): Read[] {
+/** The reads of a search from `after` on, in order (exported for tests of their shapes). */
+export function searchPlan(query: RunSearchQuery, after: SortKey | undefined): Read[] {
   const base = baseConditions(query);
   if (query.order.length === 0) {
     return [{ kind: "find", filter: filterToQuery(after ? [...base, afterInDefaultOrder(after)] : base, query.filter), sort: DEFAULT_SORT }];
@@ -186,7 +187,7 @@ export function createRunSearch(c: Collections, server: () => Promise<ServerKind
       // One more than asked tells whether a next page exists.
       const want = page.maxResults + 1;
       const docs: StoredRun[] = [];
-      for (const read of plan(query, after)) {
+      for (const read of searchPlan(query, after)) {
         const need = want - docs.length;
         if (need <= 0) break;
         // A batch one larger than the limit lets the server close the cursor in its first answer.
@@ -202,7 +203,7 @@ export function createRunSearch(c: Collections, server: () => Promise<ServerKind
       const batchSize = options.batchSize ?? 100;
       // A stream walks the order's index even when another would be more selective: flat memory on the server too.
       const hint = (await server()).wildcardIndexes;
-      for (const read of plan(query, undefined)) {
+      for (const read of searchPlan(query, undefined)) {
         const cursor = open(read, { batchSize, hint });
         try {
           while (await cursor.hasNext()) {
