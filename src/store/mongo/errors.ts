@@ -71,6 +71,14 @@ export function mayBeDuplicateKeyOnUpdate(err: unknown): boolean {
   return isDuplicateKeyError(err) || (err instanceof MongoServerError && /UNIQUE constraint failed/.test(err.message));
 }
 
+/**
+ * MongoDB refused a write because the document would pass its 16 MB limit (BSONObjectTooLarge, or the update's
+ * "Resulting document after update is larger than …"). FerretDB v1.24 enforces no limit on updates.
+ */
+export function isDocumentTooLarge(err: unknown): boolean {
+  return err instanceof MongoServerError && (err.code === 10334 || err.code === 17419 || /document after update is larger than/i.test(err.message));
+}
+
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isUnavailableError(err)) return unavailable(UNAVAILABLE_MESSAGE, err);

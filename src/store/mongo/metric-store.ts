@@ -76,6 +76,9 @@ const historyRange = (runId: string, key: string) => {
   return { $gt: prefix, $lt: prefix + HISTORY_SUFFIX_END };
 };
 
+// Every read names the run too (`run_id` equality): redundant with the `_id` range, but it lets a cluster that
+// shards metric_history by run_id send each read to one shard.
+
 /** One page of a metric's history, in `_id` (= timestamp, step, value, NaN last) order; empty for an unknown run. */
 export async function readMetricHistory(
   c: Collections,
@@ -88,7 +91,7 @@ export async function readMetricHistory(
     const cursor = decodeHistoryCursor(page.pageToken);
     range.$gt = historyPrefix(runId, key) + historyPosition(cursor.timestamp, cursor.step, cursor.value);
   }
-  const query = c.history.find({ _id: range }, { projection: METRIC_PROJECTION }).sort({ _id: 1 });
+  const query = c.history.find({ run_id: runId, _id: range }, { projection: METRIC_PROJECTION }).sort({ _id: 1 });
   // One more than asked tells whether a next page exists; one more again lets the server close the cursor in its
   // first answer (a full batch leaves it open for an empty getMore).
   if (page.maxResults !== undefined) query.limit(page.maxResults + 1).batchSize(page.maxResults + 2);
@@ -108,7 +111,7 @@ export async function readMetricHistory(
 export async function readMetricHistories(c: Collections, runIds: string[], key: string): Promise<Map<string, Metric[]>> {
   const histories = new Map<string, Metric[]>(runIds.map((id) => [id, []]));
   if (runIds.length === 0) return histories;
-  const ranges = [...histories.keys()].map((runId) => ({ _id: historyRange(runId, key) }));
+  const ranges = [...histories.keys()].map((runId) => ({ run_id: runId, _id: historyRange(runId, key) }));
   const cursor = c.history
     .find(ranges.length === 1 ? ranges[0]! : { $or: ranges }, { projection: { ...METRIC_PROJECTION, run_id: 1 } })
     .sort({ _id: 1 })

@@ -19,9 +19,10 @@
  * the two changes. MongoDB applies each document's update atomically, so there it cannot.
  */
 import type { Document, UpdateFilter } from "mongodb";
+import { AppError, ErrorCode } from "../../domain/errors.js";
 import { runNotFound } from "../../domain/messages.js";
 import type { Collections } from "./connection.js";
-import { MAX_CAS_ATTEMPTS, contended } from "./errors.js";
+import { MAX_CAS_ATTEMPTS, contended, isDocumentTooLarge } from "./errors.js";
 import { createKeyedQueue } from "./keyed-queue.js";
 import type { Leases } from "./registry-lease.js";
 import type { RunDoc } from "./run-document.js";
@@ -52,6 +53,20 @@ export interface RunWriter {
 
 const withRev = (update: RunUpdateDoc): UpdateFilter<RunDoc> => ({ ...update, $inc: { rev: 1 } }) as UpdateFilter<RunDoc>;
 
+/** A write MongoDB refused because the run document would pass 16 MB: the client's to fix, nothing was written. */
+async function sized<T>(runId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isDocumentTooLarge(err)) throw err;
+    throw new AppError(
+      ErrorCode.INVALID_PARAMETER_VALUE,
+      `Run ${runId} cannot take this write: its latest metrics, params, tags and dataset inputs would pass MongoDB's 16 MB document limit.`,
+      { cause: err },
+    );
+  }
+}
+
 export function createRunWriter(c: Collections, server: () => Promise<ServerKind>, leases: Leases): RunWriter {
   const queue = createKeyedQueue();
 
@@ -69,7 +84,7 @@ export function createRunWriter(c: Collections, server: () => Promise<ServerKind
             const doc = await read(runId, projection);
             const { update, result } = change(doc);
             if (update === null) return result;
-            const { matchedCount } = await c.runs.updateOne({ _id: runId, rev: doc.rev }, withRev(update));
+            const { matchedCount } = await sized(runId, () => c.runs.updateOne({ _id: runId, rev: doc.rev }, withRev(update)));
             if (matchedCount === 1) return result;
           }
           throw contended(`run ${runId}`);
@@ -77,7 +92,7 @@ export function createRunWriter(c: Collections, server: () => Promise<ServerKind
       }
       return leases.hold(runId, async () => {
         const { update, result } = change(await read(runId, projection));
-        if (update !== null) await c.runs.updateOne({ _id: runId }, withRev(update));
+        if (update !== null) await sized(runId, () => c.runs.updateOne({ _id: runId }, withRev(update)));
         return result;
       });
     },
