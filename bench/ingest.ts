@@ -18,7 +18,7 @@ import { machine, percentile, rssMiB } from "./stats.js";
 const { values } = parseArgs({
   options: {
     batches: { type: "string", default: "200" },
-    // FerretDB settles latest metrics by scanning history (no index pushdown): keep its load modest.
+    // FerretDB (the MongoDB stand-in here) filters and sorts in memory, a correctness stand-in: keep its load modest.
     "mongo-batches": { type: "string", default: "40" },
     stores: { type: "string", default: "sqlite,mongodb" },
   },

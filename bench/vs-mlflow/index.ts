@@ -19,7 +19,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "2000" },
     rounds: { type: "string", default: "2" },
     "ingest-calls": { type: "string", default: "40" },
-    // FerretDB (the MongoDB stand-in here) settles latest metrics by scanning history: keep its ingest short.
+    // FerretDB (the MongoDB stand-in here) filters and sorts in memory, a correctness stand-in: keep its ingest short.
     "mongo-ingest-calls": { type: "string", default: "4" },
     stores: { type: "string", default: "sqlite,mongodb" },
     "large-runs": { type: "string", default: "20000" },
