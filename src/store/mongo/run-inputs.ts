@@ -9,7 +9,7 @@ import { DATASET_CONTEXT_TAG, type DatasetInput, type DatasetSummary, type Model
 import type { LogOrder } from "../../domain/log-order.js";
 import { runNotActive } from "../../domain/messages.js";
 import type { Collections } from "./connection.js";
-import { datasetDocOf, toKeyValues } from "./mapping.js";
+import { datasetDocOf, modelOutputDocOf, toKeyValues } from "./mapping.js";
 import type { DatasetInputDoc, RunDoc } from "./run-document.js";
 import type { RunChange } from "./run-writer.js";
 
@@ -55,7 +55,7 @@ export function outputsChange(runId: string, doc: RunDoc, outputs: ModelOutput[]
   requireActive(runId, doc);
   const stored = [...(doc.model_outputs ?? [])];
   for (const o of outputs) {
-    if (!stored.some((s) => s.model_id === o.modelId && s.step === o.step)) stored.push({ model_id: o.modelId, step: o.step });
+    if (!stored.some((s) => s.model_id === o.modelId && s.step === o.step)) stored.push(modelOutputDocOf(o));
   }
   const changed = stored.length !== (doc.model_outputs ?? []).length;
   return { update: changed ? { $set: { model_outputs: stored } } : null, result: undefined };
