@@ -1,13 +1,13 @@
 /**
  * Bulk seeding of runs straight into a Logbook MongoDB database, for suites that need tens of thousands of runs on
  * FerretDB (where createRun + logBatch per run costs several round trips each). The documents are built by the
- * store's own code (run-document.ts newRunDoc, run-batch.ts batchUpdate): exactly what createRun followed by one
+ * store's own code (run-document.ts newRunDoc, run-batch.ts withBatch): exactly what createRun followed by one
  * logBatch writes, the metric points in the batch being the runs' only history (which is not written here). Suites
  * that test writing use the store.
  */
 import { MongoClient } from "mongodb";
 import type { Metric } from "../../src/domain/entities.js";
-import { batchUpdate } from "../../src/store/mongo/run-batch.js";
+import { withBatch } from "../../src/store/mongo/run-batch.js";
 import { type RunDoc, newRunDoc } from "../../src/store/mongo/run-document.js";
 
 export interface SeedRun {
@@ -18,17 +18,6 @@ export interface SeedRun {
   tags?: Record<string, string>;
   /** Latest values, logged at the run's start time, step 0. */
   metrics?: Record<string, number>;
-}
-
-/** `doc` with a `$set` of `field` / `field.subfield` paths applied. */
-function applySet(doc: RunDoc, set: Record<string, unknown>): RunDoc {
-  const out = doc as unknown as Record<string, unknown>;
-  for (const [path, value] of Object.entries(set)) {
-    const dot = path.indexOf(".");
-    if (dot < 0) out[path] = value;
-    else ((out[path.slice(0, dot)] ??= {}) as Record<string, unknown>)[path.slice(dot + 1)] = value;
-  }
-  return doc;
 }
 
 export function seedRunDoc(experimentId: string, artifactLocation: string, r: SeedRun): RunDoc {
@@ -42,8 +31,7 @@ export function seedRunDoc(experimentId: string, artifactLocation: string, r: Se
     params: Object.entries(r.params).map(([key, value]) => ({ key, value })),
     tags: Object.entries(r.tags ?? {}).map(([key, value]) => ({ key, value })),
   };
-  const set = batchUpdate(r.runId, doc, batch);
-  return set ? applySet({ ...doc, rev: 1 }, set) : doc;
+  return withBatch(r.runId, { ...doc, rev: 1 }, batch);
 }
 
 export async function seedRunsDirectly(uri: string, experimentId: string, artifactLocation: string, runs: SeedRun[]): Promise<void> {

@@ -1,18 +1,23 @@
 /**
  * Brings documents written by earlier Logbook versions to the current layout at init(), idempotently and safely when
  * several servers start at once (every step is conditional on the old shape, or rewrites what it computes the same
- * way). A marker `counters {_id: "layout", version}` skips it all once done. Layout 2:
+ * way). A marker `counters {_id: "layout", seq: <version>}` skips it all once done.
+ * - Layout 1 (Logbook 0.1, and runs up to layout 2) kept a run's params and tags as `[{k, v}]` arrays, its latest
+ *   metric values in `latest_metrics` and its dataset links in `run_inputs`: layout-migration.ts rewrites each such
+ *   run as a run document (run-document.ts), which is layout 3.
+ * Layout 2:
  * - tags and params of experiments, registered models, model versions and logged models are one field per key
  *   (key-fields.ts), no longer `[{k, v}]` arrays;
  * - experiments carry `num` (their id as a number), model versions their model's `name`, logged models the presence
  *   flags of their optional attributes and their linked-metric summaries (logged-model-metrics.ts).
  * Every init also finishes a registered-model rename a crash cut short (registry-store.ts).
  */
-import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
+import type { AnyBulkWriteOperation, Collection, Db, Document } from "mongodb";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { Collections } from "./connection.js";
 import { isDuplicateKeyError } from "./errors.js";
 import { toKeyFields } from "./key-fields.js";
+import { migrateRunDocuments } from "./layout-migration.js";
 import { summarize } from "./logged-model-metrics.js";
 import type { Leases } from "./registry-lease.js";
 import { finishInterruptedRename } from "./registry-store.js";
@@ -42,24 +47,26 @@ async function rewrite<T extends Document>(
 const keyFieldsOf = (names: readonly string[]) => (doc: Document) =>
   Object.fromEntries(names.filter((n) => Array.isArray(doc[n])).map((n) => [n, fields(doc[n] as Pairs)]));
 
-export async function upgradeLayout(c: Collections, leases: Leases): Promise<void> {
+const recordedVersion = async (c: Collections) => (await c.counters.findOne({ _id: MARKER }))?.seq ?? 1;
+
+export async function upgradeLayout(db: Db, c: Collections, leases: Leases): Promise<void> {
   for (const model of await c.registeredModels.find({ renaming: true }, { projection: { _id: 1 } }).toArray()) {
     await finishInterruptedRename(c, leases, model._id);
   }
-  const marker = await c.counters.findOne({ _id: MARKER });
-  const version = marker?.seq ?? 1;
+  const version = await recordedVersion(c);
   if (version > LAYOUT_VERSION) {
     throw new AppError(ErrorCode.INVALID_STATE, `This database holds Logbook's document layout ${version}; this Logbook reads layout ${LAYOUT_VERSION}. Use the Logbook version that wrote it, or another database.`);
   }
   if (version >= LAYOUT_VERSION) return;
+  const finish = () => upgradeOthers(c, leases);
+  // Runs of layout 1 or 2 (no `seq`) are rewritten by one server, which finishes the rest; the others wait for it.
   if (await c.runs.findOne({ seq: { $exists: false } }, { projection: { _id: 1 } })) {
-    throw new AppError(
-      ErrorCode.INVALID_STATE,
-      "This database holds runs in the document layout of an earlier Logbook (latest metric values in the latest_metrics " +
-        "collection), which this Logbook does not read. Keep serving it with the earlier version, or start this one on another database.",
-    );
-  }
+    await migrateRunDocuments(db, c, { finish, done: async () => (await recordedVersion(c)) >= LAYOUT_VERSION });
+  } else await finish();
+}
 
+/** Layout 2's changes of experiments and the registry, then the marker. */
+async function upgradeOthers(c: Collections, leases: Leases): Promise<void> {
   const arrays = (...names: string[]) => ({ $or: names.map((n) => ({ [n]: { $type: "array" } })) });
   await rewrite(c.experiments, arrays("tags"), keyFieldsOf(["tags"]));
   await rewrite(c.experiments, { num: { $exists: false } }, (doc) => ({ num: Number(doc._id) }));

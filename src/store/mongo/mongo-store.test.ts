@@ -285,18 +285,92 @@ describe("MongoDB store: stored documents", () => {
 });
 
 describe("MongoDB store: document layout", () => {
-  it("refuses a database holding runs of the previous layout, and one marked by a newer Logbook", async () => {
-    const uri = mongoTestUri("layout_runs_v2");
+  /** A database as Logbook 0.1 left it (runs with [{k, v}] params and tags, latest_metrics, run_inputs); r3 as layout 2 left it (`o` on latest metrics). */
+  async function layout1Database(uri: string) {
     const db = await raw(uri);
-    await db.collection("runs").insertOne({ _id: "r1", experiment_id: "0", params: [{ k: "lr", v: "0.1" }], tags: [] } as unknown as Document);
-    const err = await rejection(open(uri).init());
-    expect(err.code).toBe(ErrorCode.INVALID_STATE);
-    expect(err.message).toMatch(/runs in the document layout of an earlier Logbook/);
-    expect(await db.collection("counters").findOne({ _id: "layout" as unknown as Document["_id"] })).toBeNull();
+    const insert = (name: string, docs: object[]) => db.collection(name).insertMany(docs as Document[]);
+    await insert("experiments", [
+      { _id: "0", name: "Default", artifact_location: "mlflow-artifacts:/0", lifecycle_stage: "active", creation_time: NOW, last_update_time: NOW, tags: [], rev: 0 },
+      { _id: "1", name: "old", artifact_location: "mlflow-artifacts:/1", lifecycle_stage: "active", creation_time: NOW, last_update_time: NOW, tags: [], rev: 0 },
+    ]);
+    await insert("counters", [{ _id: "experiment_id", seq: 1 }]);
+    const run = (id: string, startTime: number, params: [string, string][], extra: object = {}) => ({
+      _id: id, experiment_id: "1", user_id: "ada", run_name: `name-${id}`, status: "FINISHED", start_time: startTime, end_time: startTime + 10,
+      artifact_uri: `mlflow-artifacts:/1/${id}/artifacts`, lifecycle_stage: "active", params: params.map(([k, v]) => ({ k, v })),
+      tags: [{ k: "mlflow.runName", v: `name-${id}` }, { k: "a.b", v: "t" }], rev: 3, model_inputs: ["m-1"], model_outputs: [{ model_id: "m-2", step: 4 }], ...extra,
+    });
+    await insert("runs", [
+      run("r1", 100, [["zeta", "1"], ["alpha", "2"]]),
+      run("r2", 200, [["zeta", "3"]], { lifecycle_stage: "deleted", deleted_time: NOW }),
+      run("r3", 300, []),
+    ]);
+    const latest = (runId: string, key: string, value: number, step: number, o?: number) => ({
+      _id: `${runId}:${key}`, run_id: runId, key, step, ts: NOW + step, ...(Number.isNaN(value) ? { x: "NaN" } : { v: value }), experiment_id: "1",
+      n: Number.isNaN(value), s: valueSortKey(value), rk: "x", ...(o === undefined ? {} : { o }),
+    });
+    await insert("latest_metrics", [latest("r1", "loss", 0.5, 3), latest("r1", "acc", 0.9, 3), latest("r2", "loss", Number.NaN, 1), latest("r3", "loss", 0.25, 2, 7), latest("r3", "acc", 0.5, 2, 8)]);
+    const dataset = (name: string) => ({ name, digest: "d", source_type: "local", source: "/data", schema: "{}" });
+    await insert("run_inputs", [
+      { _id: "r1:train:d", run_id: "r1", ord: 2, dataset: dataset("train"), tags: [{ k: "mlflow.data.context", v: "train" }] },
+      { _id: "r1:eval:d", run_id: "r1", ord: 1, dataset: dataset("eval"), tags: [] },
+    ]);
+    await insert("metric_history", [{ ...historyDocOf("r1", point("loss", 0.5, NOW + 3, 3)), rk: "x" }]);
+    await db.collection("latest_metrics").createIndex({ key: 1, n: 1, s: 1 }, { name: "key_nan_value" });
+    await db.collection("runs").createIndex({ experiment_id: 1, start_time: -1 }, { name: "experiment_start_time" });
+    return db;
+  }
+
+  it("moves a database written by Logbook 0.1 to the run-document layout at init(), data intact, once", async () => {
+    const uri = mongoTestUri("layout_v1");
+    const db = await layout1Database(uri);
+    // Two servers start at once: one migrates, the other waits for it.
+    const [a, b] = [open(uri), open(uri)];
+    await Promise.all([a.init(), b.init()]);
+    const r1 = await b.getRun("r1");
+    expect(r1.info).toEqual({
+      runId: "r1", runName: "name-r1", experimentId: "1", userId: "ada", status: "FINISHED", startTime: 100, endTime: 110,
+      artifactUri: "mlflow-artifacts:/1/r1/artifacts", lifecycleStage: "active",
+    });
+    // Params and tags in their logged order; metrics after them, in key order (0.1 kept no order for them).
+    expect(r1.data.params).toEqual([{ key: "zeta", value: "1" }, { key: "alpha", value: "2" }]);
+    expect(r1.data.tags).toEqual([{ key: "mlflow.runName", value: "name-r1" }, { key: "a.b", value: "t" }]);
+    expect(r1.data.metrics).toEqual([point("acc", 0.9, NOW + 3, 3), point("loss", 0.5, NOW + 3, 3)]);
+    // Where layout 2 recorded when each key was first logged, that order.
+    expect((await b.getRun("r3")).data.metrics.map((m) => m.key)).toEqual(["loss", "acc"]);
+    expect(r1.inputs.datasetInputs.map((d) => d.dataset.name)).toEqual(["eval", "train"]);
+    expect(r1.inputs.modelInputs).toEqual([{ modelId: "m-1" }]);
+    expect(r1.outputs.modelOutputs).toEqual([{ modelId: "m-2", step: 4 }]);
+    expect((await a.getRun("r2")).info.lifecycleStage).toBe("deleted");
+    expect((await a.getRun("r2")).data.metrics.map(exact)).toEqual([exact(point("loss", Number.NaN, NOW + 1, 1))]);
+    expect((await a.getMetricHistory("r1", "loss", {})).metrics).toEqual([point("loss", 0.5, NOW + 3, 3)]);
+    const search = await a.searchRuns({ experimentIds: ["1"], filter: [], order: [{ type: "metric", key: "loss", ascending: true }], viewType: "ALL" }, { maxResults: 10 });
+    expect(search.runs.map((r) => r.info.runId)).toEqual(["r3", "r1", "r2"]);
+    // The runs can be written to as any other.
+    await a.logBatch("r3", { metrics: [point("loss", 0.1, NOW, 9)], params: [{ key: "p", value: "1" }], tags: [] });
+    expect((await b.getRun("r3")).data).toMatchObject({ metrics: [point("loss", 0.1, NOW, 9), point("acc", 0.5, NOW + 2, 2)], params: [{ key: "p", value: "1" }] });
+
+    const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    expect(names).not.toContain("latest_metrics");
+    expect(names).not.toContain("run_inputs");
+    expect(await db.collection("counters").findOne({ _id: "layout" } as Document)).toEqual({ _id: "layout", seq: 3 });
+    expect(await db.collection("counters").findOne({ _id: "migration" } as Document)).toBeNull();
+    expect((await db.collection("runs").listIndexes().toArray()).map((i) => i.name)).not.toContain("experiment_start_time");
+    await a.init();
+    expect(await a.counts()).toMatchObject({ experiments: 2, runs: 3 });
+  });
+
+  it("takes over an empty database and refuses one recorded with another layout", async () => {
+    const empty = mongoTestUri("layout_empty");
+    await (await raw(empty)).collection("latest_metrics").insertOne({ _id: "x" } as unknown as Document);
+    const store = open(empty);
+    await store.init();
+    expect(await (await raw(empty)).collection("counters").findOne({ _id: "layout" as unknown as Document["_id"] })).toEqual({ _id: "layout", seq: 3 });
 
     const newer = mongoTestUri("layout_v4");
     await (await raw(newer)).collection("counters").insertOne({ _id: "layout", seq: 4 } as unknown as Document);
-    expect((await rejection(open(newer).init())).message).toMatch(/layout 4; this Logbook reads layout 3/);
+    const err = await rejection(open(newer).init());
+    expect(err.code).toBe(ErrorCode.INVALID_STATE);
+    expect(err.message).toMatch(/layout 4; this Logbook reads layout 3/);
   });
 });
 

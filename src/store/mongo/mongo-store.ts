@@ -64,7 +64,7 @@ export function createMongoStore(options: MongoStoreOptions): Store {
       await ensureIndexes(collections, found);
       // Links first: the layout upgrade summarises logged models' metrics from them.
       await carryOverModelLinks(collections);
-      await upgradeLayout(collections, leases);
+      await upgradeLayout(db, collections, leases);
       await ensureDefaultExperiment(collections, Date.now(), options.defaultArtifactRoot);
     },
 

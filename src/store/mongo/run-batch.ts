@@ -71,3 +71,25 @@ export function batchUpdate(runId: string, doc: Pick<RunDoc, "start_time" | "seq
   if (seq !== doc.seq) set.seq = seq;
   return set;
 }
+
+/** `doc` with a batch applied, as a new document (for documents written whole: bulk seeding, migration). */
+export function withBatch(runId: string, doc: RunDoc, batch: Batch): RunDoc {
+  const set = batchUpdate(runId, doc, batch);
+  if (set === null) return doc;
+  const out: Record<string, unknown> = { ...doc };
+  const copied = new Set<string>();
+  for (const [path, value] of Object.entries(set)) {
+    const dot = path.indexOf(".");
+    if (dot < 0) {
+      out[path] = value;
+      continue;
+    }
+    const top = path.slice(0, dot);
+    if (!copied.has(top)) {
+      out[top] = { ...(out[top] as object | undefined) };
+      copied.add(top);
+    }
+    (out[top] as Record<string, unknown>)[path.slice(dot + 1)] = value;
+  }
+  return out as unknown as RunDoc;
+}
