@@ -77,4 +77,10 @@ describe("run search plans", () => {
     ]);
     expect(read.tail).toEqual([{ $project: expect.objectContaining({ metric_asc: 0, metric_desc: 0, _r0: 0, _r1: 0, _n1: 0, _r2: 0 }) }]);
   });
+
+  it("refuses an order needing more sort keys than MongoDB takes (32), before sending anything", () => {
+    const terms = Array.from({ length: 11 }, (_, i) => `metrics.m${i} DESC`);
+    expect(() => searchPlan(query({ orderBy: terms }), undefined)).toThrow(/need 35 sort keys, and MongoDB sorts on at most 32/);
+    expect(searchPlan(query({ orderBy: terms.slice(1) }), undefined)).toHaveLength(1);
+  });
 });

@@ -20,6 +20,7 @@
  */
 import type { AggregationCursor, Document, FindCursor, Sort } from "mongodb";
 import type { Run } from "../../domain/entities.js";
+import { invalidParameter } from "../../domain/errors.js";
 import { type OrderTerm, RANK_MISSING, RANK_NAN, RANK_VALUE } from "../../domain/filter/ast.js";
 import { decodeRunPageToken, encodeRunPageToken } from "../../domain/filter/page-token.js";
 import { type SortKey, searchableRun, sortKeyOf } from "../../domain/filter/run-order.js";
@@ -29,6 +30,9 @@ import { filterToQuery } from "./filter-to-query.js";
 import { RUN_PROJECTION, type StoredRun, metricOrderPath, metricPath, paramPath, runFromDoc, tagPath } from "./run-document.js";
 import type { ServerKind } from "./server-kind.js";
 import { metricOrderKey, valueSortKey } from "./value-encoding.js";
+
+/** MongoDB's limit on the keys of one sort (a metric term takes 3, a param or tag 2, an attribute 1 or 2, the tie-break 2). */
+const MAX_SORT_KEYS = 32;
 
 /** MLflow's default order and every order's tie-break. */
 const DEFAULT_SORT: Sort = { start_time: -1, _id: 1 };
@@ -141,6 +145,9 @@ function genericPlan(query: RunSearchQuery, base: Document[], after: SortKey | u
   add({ field: "start_time", direction: -1, value: after?.startTime });
   add({ field: "_id", direction: 1, value: after?.runId });
 
+  if (columns.length > MAX_SORT_KEYS) {
+    throw invalidParameter(`order_by has too many terms for the MongoDB store: they need ${columns.length} sort keys, and MongoDB sorts on at most ${MAX_SORT_KEYS}.`);
+  }
   const ranks = columns.filter((c) => c.type !== undefined);
   const head: Document[] = [{ $match: filterToQuery(base, query.filter) }];
   if (ranks.length > 0) head.push({ $addFields: Object.fromEntries(ranks.map((c) => [c.field, { $type: c.type }])) });
