@@ -261,8 +261,10 @@ async function everyRunOperation(): Promise<void> {
 
 /** The explain commands of one sent command: none for commands without a query plan. */
 function explainableOf(name: string, command: Document): Document[] {
-  const { lsid: _l, $db: _d, $clusterTime: _c, $readPreference: _r, txnNumber: _t, ...body } = command;
-  void [_l, _d, _c, _r, _t];
+  // Session, transaction and concern fields belong to the command's execution, not to its plan.
+  const body = Object.fromEntries(
+    Object.entries(command).filter(([field]) => !["lsid", "$db", "$clusterTime", "$readPreference", "txnNumber", "writeConcern", "readConcern", "apiVersion"].includes(field)),
+  );
   switch (name) {
     case "find":
     case "aggregate":
