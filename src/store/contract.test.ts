@@ -629,6 +629,24 @@ describe.each(backends)("Store contract: $name", (backend) => {
       expect(second.metrics).toEqual([point("m", 2, NOW, 1)]);
     });
 
+    it("reads the histories of several runs at once, each in history order; unknown runs and keys are empty", async () => {
+      const runs = [(await createRun()).info.runId, (await createRun()).info.runId];
+      const points = (shift: number) => [point("loss", 3 + shift, NOW + 2, 0), point("loss", 1 + shift, NOW, 2), point("loss", Number.NaN, NOW, 1), point("acc", 9, NOW, 0)];
+      await store.logBatch(runs[0]!, { metrics: shuffled(points(0), random(11)), params: [], tags: [] });
+      await store.logBatch(runs[1]!, { metrics: points(10), params: [], tags: [] });
+      const unknown = newRunId();
+      const histories = await store.getMetricHistories([runs[1]!, unknown, runs[0]!], "loss");
+      expect([...histories.keys()]).toEqual([runs[1], unknown, runs[0]]);
+      for (const [i, runId] of runs.entries()) {
+        const expected = points(i * 10).filter((p) => p.key === "loss").sort(historyOrder);
+        expect(histories.get(runId)!.map(exact)).toEqual(expected.map(exact));
+        expect(histories.get(runId)!.map(exact)).toEqual((await history(runId, "loss")).map(exact));
+      }
+      expect(histories.get(unknown)).toEqual([]);
+      expect([...(await store.getMetricHistories(runs, "none")).values()]).toEqual([[], []]);
+      expect((await store.getMetricHistories([], "loss")).size).toBe(0);
+    });
+
     it("is empty for an unknown key and for an unknown run, as in MLflow", async () => {
       const { runId } = (await createRun()).info;
       await store.logBatch(runId, { metrics: [point("m", 1, NOW, 0), point("m", 2, NOW, 1)], params: [], tags: [] });
