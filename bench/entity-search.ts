@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startMongoForTests } from "../scripts/ferretdb.mjs";
 import { createSearchService } from "../src/services/search-service.js";
-import { createMongoStore } from "../src/store/mongo/mongo-store.js";
 import { createSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../src/store/types.js";
+import { openCountedMongoStore } from "../test/harness/wire-count.js";
 import { machine, percentile } from "./stats.js";
 
 const { values } = parseArgs({
@@ -100,13 +100,8 @@ async function main() {
     const mongo = await startMongoForTests();
     const uri = new URL(mongo.uri);
     uri.pathname = `/bench_entity_search_${Date.now()}`;
-    let sent = 0;
-    const store = createMongoStore({ uri: uri.toString(), onCommand: () => sent++ });
-    const count = async (work: () => Promise<unknown>) => {
-      const before = sent;
-      await work();
-      return sent - before;
-    };
+    const { store, wire } = openCountedMongoStore(uri.toString());
+    const count = async (work: () => Promise<unknown>) => (await wire.measure(work)).messages.total;
     try {
       await measure(process.env.MONGODB_URI ? "MongoDB" : "FerretDB 1.24 (correctness stand-in)", store, Number(values["mongo-models"]), iterations, count);
     } finally {

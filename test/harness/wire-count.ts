@@ -10,8 +10,11 @@
  *   expect(messages.total).toBeLessThanOrEqual(3);
  *
  * Measure one operation at a time: everything the store sends while `measure` runs is counted.
+ *
+ * `collectionScans` explains what was sent (on MongoDB only: FerretDB's explain describes its own SQLite query, which
+ * says nothing about MongoDB's plans).
  */
-import type { CommandStartedEvent, Document } from "mongodb";
+import type { CommandStartedEvent, Db, Document } from "mongodb";
 import { type MongoStoreOptions, createMongoStore } from "../../src/store/mongo/mongo-store.js";
 import type { Store } from "../../src/store/types.js";
 
@@ -72,4 +75,53 @@ export function openCountedMongoStore(uri: string, options: Omit<MongoStoreOptio
   const { keepCommands, ...storeOptions } = options;
   const wire = createWireCounter({ keepCommands });
   return { store: createMongoStore({ ...storeOptions, uri, onCommand: wire.listener }), wire };
+}
+
+/** The explain commands of one sent command: none for commands without a query plan. */
+function explainableOf(name: string, command: Document): Document[] {
+  // Session, transaction and concern fields belong to the command's execution, not to its plan.
+  const body = Object.fromEntries(
+    Object.entries(command).filter(([field]) => !["lsid", "$db", "$clusterTime", "$readPreference", "txnNumber", "writeConcern", "readConcern", "apiVersion"].includes(field)),
+  );
+  switch (name) {
+    case "find":
+    case "aggregate":
+    case "count":
+    case "distinct":
+    case "findAndModify":
+      return [body];
+    case "update":
+      return (body.updates as Document[]).map((u) => ({ update: body.update, updates: [u] }));
+    case "delete":
+      return (body.deletes as Document[]).map((d) => ({ delete: body.delete, deletes: [d] }));
+    default:
+      return [];
+  }
+}
+
+/** Every `stage` of the winning plans in an explain answer (a sharded cluster's answer has one per shard). */
+function winningStages(explained: unknown, inWinningPlan = false, stages: string[] = []): string[] {
+  if (Array.isArray(explained)) for (const x of explained) winningStages(x, inWinningPlan, stages);
+  else if (explained && typeof explained === "object") {
+    for (const [key, value] of Object.entries(explained)) {
+      if (key === "stage" && inWinningPlan) stages.push(String(value));
+      else winningStages(value, inWinningPlan || key === "winningPlan", stages);
+    }
+  }
+  return stages;
+}
+
+/**
+ * The commands among `commands` (kept by a counter made with `keepCommands`) whose winning plan on MongoDB scans a
+ * collection (explain, queryPlanner verbosity), as JSON. Call it against MongoDB only.
+ */
+export async function collectionScans(db: Db, commands: WireMessages["commands"]): Promise<string[]> {
+  const offenders: string[] = [];
+  for (const { name, command } of commands) {
+    for (const explainable of explainableOf(name, command)) {
+      const plan = await db.command({ explain: explainable, verbosity: "queryPlanner" });
+      if (winningStages(plan).includes("COLLSCAN")) offenders.push(JSON.stringify(explainable));
+    }
+  }
+  return offenders;
 }

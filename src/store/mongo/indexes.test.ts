@@ -9,6 +9,7 @@ import { mongoTestUri } from "../../../test/harness/mongo.js";
 import { openConnection } from "./connection.js";
 import { INDEXES, indexesFor } from "./indexes.js";
 import { createMongoStore } from "./mongo-store.js";
+import { detectServerKind } from "./server-kind.js";
 
 interface Row {
   collection: string;
@@ -68,8 +69,9 @@ describe("MongoDB indexes", () => {
     try {
       await store.init();
       const db = client.db();
-      const ferretdb = "ferretdbVersion" in (await db.admin().command({ buildInfo: 1 }));
-      const expected = specRows(indexesFor({ wildcardIndexes: !ferretdb }));
+      const server = await detectServerKind(db);
+      const ferretdb = server.kind === "ferretdb";
+      const expected = specRows(indexesFor(server));
       const created: Row[] = [];
       for (const collection of new Set(specRows(INDEXES).map((r) => r.collection))) {
         for (const index of await db.collection(collection).listIndexes().toArray()) {
