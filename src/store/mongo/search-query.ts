@@ -8,27 +8,10 @@
 import type { Collection, Document, Filter, FindOptions, Sort } from "mongodb";
 import type { FilterClause, NumericComparator } from "../../domain/filter/ast.js";
 import type { SortKeyValues } from "../../domain/filter/keyset-token.js";
+import { likeToRegexSource } from "../../domain/filter/like.js";
 import type { KeysetPage } from "../types.js";
 
 const RANGE: Record<Exclude<NumericComparator, "=" | "!=">, string> = { ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte" };
-const REGEX_SPECIAL = /[\\^$.|?*+()[\]{}/]/;
-
-/**
- * A LIKE pattern (`%` any run, `_` one character) as a regular expression both MongoDB (PCRE) and FerretDB (Go's RE2)
- * read alike: anchored at both ends of the text (`\z`, not `$`, which PCRE also lets match before a final newline),
- * literal characters escaped, NUL as `\x00`; ILIKE folds ASCII letters only (`[aA]`), as SQLite's LIKE does.
- */
-export function likeRegex(pattern: string, foldCase: boolean): string {
-  let out = "^";
-  for (const ch of pattern) {
-    if (ch === "%") out += "[\\s\\S]*";
-    else if (ch === "_") out += "[\\s\\S]";
-    else if (ch === "\u0000") out += "\\x00";
-    else if (foldCase && /[A-Za-z]/.test(ch)) out += `[${ch.toLowerCase()}${ch.toUpperCase()}]`;
-    else out += REGEX_SPECIAL.test(ch) ? `\\${ch}` : ch;
-  }
-  return `${out}\\z`;
-}
 
 /**
  * A clause on one field. A document without the field fails every comparison (`!=` and NOT IN included) but IS NULL:
@@ -46,7 +29,7 @@ export function fieldClause(field: string, c: FilterClause): Document {
       return { [field]: { $exists: true, $nin: [...c.values] } };
     case "LIKE":
     case "ILIKE":
-      return { [field]: { $regex: likeRegex(c.value, c.comparator === "ILIKE") } };
+      return { [field]: { $regex: likeToRegexSource(c.value, c.comparator === "ILIKE") } };
     case "=":
       return { [field]: { $eq: (c as { value: string | number }).value } };
     case "!=":
