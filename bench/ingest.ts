@@ -2,7 +2,12 @@
  * LogBatch ingestion through gRPC: 1,000-metric batches into 10 runs from 4 concurrent clients, on the
  * embedded store and on MongoDB (MONGODB_URI, else FerretDB — a correctness stand-in, not a speed
  * reference). Prints metric points/s, p50/p99 call latency and the server's RSS.
- *   npm run bench:ingest -- [--batches N] [--stores sqlite,mongodb]
+ *
+ * The embedded store runs twice, with `--sqlite-synchronous normal` (commits not fsynced) and `full` (the
+ * default: every group commit fsynced before its writers are answered), and prints FULL's throughput as a share
+ * of NORMAL's. With `--small`, a second workload of 16 clients sending 10-metric batches shows group commit where
+ * fsync dominates.
+ *   npm run bench:ingest -- [--batches N] [--stores sqlite,mongodb] [--small]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,13 +26,18 @@ const { values } = parseArgs({
     // FerretDB (the MongoDB stand-in here) filters and sorts in memory, a correctness stand-in: keep its load modest.
     "mongo-batches": { type: "string", default: "40" },
     stores: { type: "string", default: "sqlite,mongodb" },
+    small: { type: "boolean", default: false },
   },
 });
-const CLIENTS = 4;
 const RUNS = 10;
-const BATCH_SIZE = 1000;
 
-async function measure(label: string, storeArgs: string[], BATCHES: number) {
+interface Workload {
+  clients: number;
+  batches: number;
+  batchSize: number;
+}
+
+async function measure(label: string, storeArgs: string[], { clients: CLIENTS, batches: BATCHES, batchSize: BATCH_SIZE }: Workload) {
   const proc = await spawnLogbook(storeArgs);
   const clients = Array.from({ length: CLIENTS }, () => promiseClient(TrackingServiceService, proc.address));
   try {
@@ -47,7 +57,7 @@ async function measure(label: string, storeArgs: string[], BATCHES: number) {
             key: `m${i % 20}`,
             value: Math.random(),
             timestamp: BigInt(Date.now()),
-            step: BigInt(b * 50 + Math.floor(i / 20)),
+            step: BigInt(b * Math.ceil(BATCH_SIZE / 20) + Math.floor(i / 20)),
             runId: "",
           }));
           const t0 = performance.now();
@@ -74,22 +84,34 @@ async function measure(label: string, storeArgs: string[], BATCHES: number) {
   }
 }
 
-console.log(`LogBatch ingest over gRPC: batches of ${BATCH_SIZE} metrics, ${RUNS} runs, ${CLIENTS} concurrent clients`);
+async function sqliteModes(workload: Workload): Promise<void> {
+  console.log(`\nLogBatch ingest over gRPC: batches of ${workload.batchSize} metrics, ${RUNS} runs, ${workload.clients} concurrent clients`);
+  const rows = [];
+  for (const mode of ["normal", "full"]) {
+    const dir = mkdtempSync(join(tmpdir(), "logbook-bench-"));
+    try {
+      rows.push(await measure(`sqlite synchronous=${mode}`, ["--data-dir", dir, "--sqlite-synchronous", mode], workload));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.table(rows);
+  const [normal, full] = [rows[0]!, rows[1]!];
+  console.log(`FULL + group commit: ${((100 * full["points/s"]) / normal["points/s"]).toFixed(0)}% of NORMAL's points/s`);
+}
+
 console.log(`machine: ${machine()}`);
 const stores = values.stores.split(",");
 if (stores.includes("sqlite")) {
-  const dir = mkdtempSync(join(tmpdir(), "logbook-bench-"));
-  try {
-    console.table([await measure("sqlite (embedded)", ["--data-dir", dir], Number(values.batches))]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await sqliteModes({ clients: 4, batches: Number(values.batches), batchSize: 1000 });
+  if (values.small) await sqliteModes({ clients: 16, batches: Number(values.batches) * 10, batchSize: 10 });
 }
 if (stores.includes("mongodb")) {
   const mongo = await startMongoForTests();
   try {
     const label = process.env.MONGODB_URI ? "mongodb (MONGODB_URI)" : "mongodb (FerretDB 1.24 on SQLite: correctness stand-in, not a speed reference)";
-    console.table([await measure(label, ["--store", `${new URL("/logbook_bench_ingest", mongo.uri)}`], Number(values["mongo-batches"]))]);
+    console.log("\nLogBatch ingest over gRPC: batches of 1000 metrics, 10 runs, 4 concurrent clients");
+    console.table([await measure(label, ["--store", `${new URL("/logbook_bench_ingest", mongo.uri)}`], { clients: 4, batches: Number(values["mongo-batches"]), batchSize: 1000 })]);
   } finally {
     await mongo.stop();
   }

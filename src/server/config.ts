@@ -4,6 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
+import { SQLITE_SYNCHRONOUS_MODES, type SqliteSynchronous } from "../store/sqlite/durability.js";
 
 export interface ServerConfig {
   host: string;
@@ -35,6 +36,8 @@ export interface ServerConfig {
   /** MLflow's GraphQL limits: root fields of one query, aliases of one selection set (default 10 each). */
   graphqlMaxRootFields?: number;
   graphqlMaxAliases?: number;
+  /** SQLite's `synchronous` setting: "full" (default; acknowledged writes survive power loss), "normal" or "off". */
+  sqliteSynchronous?: SqliteSynchronous;
 }
 
 function integer(min: number, max: number) {
@@ -78,6 +81,12 @@ export function addServerOptions(cmd: Command): Command {
       new Option("--store <uri>", 'where data lives: "sqlite:" (in the data dir), "sqlite:<file>", or a mongodb:// URI')
         .env("LOGBOOK_STORE")
         .default("sqlite:"),
+    )
+    .addOption(
+      new Option("--sqlite-synchronous <mode>", "SQLite durability: full (survives power loss), normal or off")
+        .env("LOGBOOK_SQLITE_SYNCHRONOUS")
+        .choices(SQLITE_SYNCHRONOUS_MODES)
+        .default("full"),
     )
     .addOption(
       new Option(
@@ -165,5 +174,6 @@ export function resolveConfig(opts: Record<string, unknown>, env: NodeJS.Process
     ...(typeof opts.uiDir === "string" && opts.uiDir ? { uiDir: opts.uiDir } : {}),
     graphqlMaxRootFields: Number(opts.graphqlMaxRootFields),
     graphqlMaxAliases: Number(opts.graphqlMaxAliases),
+    sqliteSynchronous: opts.sqliteSynchronous as SqliteSynchronous,
   };
 }

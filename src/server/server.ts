@@ -55,7 +55,10 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   const { roots, destination: artifacts } = opened;
   let store: Store;
   try {
-    store = openStore(config.store, config.dataDir, { defaultArtifactRoot: roots.defaultArtifactRoot });
+    store = openStore(config.store, config.dataDir, {
+      defaultArtifactRoot: roots.defaultArtifactRoot,
+      ...(config.sqliteSynchronous ? { sqliteSynchronous: config.sqliteSynchronous } : {}),
+    });
     await store.init();
   } catch (err) {
     await opened.close();

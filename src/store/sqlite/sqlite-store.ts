@@ -1,7 +1,8 @@
 /**
  * The embedded store: one SQLite file in WAL mode through better-sqlite3. `init()` opens the file,
  * applies the pragmas and migrations and prepares every statement once; until then, and after
- * `close()`, every call fails with TEMPORARILY_UNAVAILABLE.
+ * `close()`, every call fails with TEMPORARILY_UNAVAILABLE. Writes go through group commit
+ * (group-commit.ts): acknowledged only once committed, with `synchronous = FULL` by default (durability.ts).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -23,6 +24,8 @@ import { createLoggedModelStore } from "./logged-model-store.js";
 import { createRegistryReads } from "./registry-reads.js";
 import { createRegistrySearch } from "./registry-search.js";
 import { createRegistryStore } from "./registry-store.js";
+import { DEFAULT_SQLITE_SYNCHRONOUS, type SqliteSynchronous } from "./durability.js";
+import { createGroupCommit, type GroupCommit, type GroupCommitStats } from "./group-commit.js";
 import { migrate } from "./schema.js";
 import { lift } from "./synchronous.js";
 
@@ -33,10 +36,22 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** New experiments' locations are `<root>/<id>`; default `mlflow-artifacts:/`. */
   defaultArtifactRoot?: string;
+  /** `synchronous` pragma (durability.ts); default "full". */
+  synchronous?: SqliteSynchronous;
 }
+
+/** The embedded store, with its group-commit counters (for tests and diagnostics). */
+export interface SqliteStore extends Store {
+  readonly writeStats: Readonly<GroupCommitStats>;
+  /** The `synchronous` setting the open connection really has (read back from SQLite). */
+  synchronous(): SqliteSynchronous;
+}
+
+const SYNCHRONOUS_NAMES: Readonly<Record<number, SqliteSynchronous>> = { 0: "off", 1: "normal", 2: "full" };
 
 interface OpenStore {
   db: Database.Database;
+  group: GroupCommit;
   experiments: ReturnType<typeof createExperimentStore>;
   runs: ReturnType<typeof createRunStore>;
   metrics: MetricStore;
@@ -61,8 +76,7 @@ function open(options: SqliteStoreOptions): OpenStore {
     // busy_timeout first: switching to WAL needs a lock that a concurrent opener may hold.
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     db.pragma("journal_mode = WAL");
-    // WAL is durable across process crashes with NORMAL; only an OS crash may lose the last commits.
-    db.pragma("synchronous = NORMAL");
+    db.pragma(`synchronous = ${(options.synchronous ?? DEFAULT_SQLITE_SYNCHRONOUS).toUpperCase()}`);
     db.pragma("foreign_keys = ON");
     migrate(db, Date.now(), options.defaultArtifactRoot);
     const runState = createRunState(db);
@@ -72,6 +86,7 @@ function open(options: SqliteStoreOptions): OpenStore {
     const runs = createRunStore(db, runState, readRuns, logOrder);
     return {
       db,
+      group: createGroupCommit(db),
       experiments: createExperimentStore(db, options.defaultArtifactRoot),
       runs,
       metrics,
@@ -94,17 +109,38 @@ function open(options: SqliteStoreOptions): OpenStore {
   }
 }
 
-export function createSqliteStore(options: SqliteStoreOptions): Store {
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let opened: OpenStore | undefined;
   let closed = false;
+  const noWrites: GroupCommitStats = { commits: 0, acknowledged: 0, failed: 0 };
 
   const current = (): OpenStore => {
     if (opened === undefined || closed) throw unavailable("The SQLite store is not open");
     return opened;
   };
 
+  /** A write through group commit: answered once its group's transaction is committed. */
+  const write =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await current().group.write(() => fn(...args));
+      } catch (err) {
+        throw toAppError(err);
+      }
+    };
+
   return {
     status: { kind: "sqlite", location: options.path },
+    get writeStats() {
+      return opened?.group.stats ?? noWrites;
+    },
+    synchronous() {
+      const level = current().db.pragma("synchronous", { simple: true }) as number;
+      const name = SYNCHRONOUS_NAMES[level];
+      if (!name) throw new Error(`unexpected synchronous level ${level}`);
+      return name;
+    },
 
     async init() {
       if (closed) throw unavailable("The SQLite store is closed");
@@ -127,28 +163,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     counts: lift(() => current().counts.get() as Counts),
 
     async close() {
+      opened?.group.flush(); // queued writes commit (or fail) before the file closes
       closed = true;
       opened?.db.close();
       opened = undefined;
     },
 
-    createExperiment: lift((input) => current().experiments.createExperiment(input)),
+    createExperiment: write((input) => current().experiments.createExperiment(input)),
     getExperiment: lift((experimentId) => current().experiments.getExperiment(experimentId)),
     getExperimentByName: lift((name) => current().experiments.getExperimentByName(name)),
-    renameExperiment: lift((experimentId, newName, now) => current().experiments.renameExperiment(experimentId, newName, now)),
-    setExperimentLifecycle: lift((experimentId, stage, now) => current().experiments.setExperimentLifecycle(experimentId, stage, now)),
-    setExperimentTag: lift((experimentId, tag) => current().experiments.setExperimentTag(experimentId, tag)),
-    deleteExperimentTag: lift((experimentId, key) => current().experiments.deleteExperimentTag(experimentId, key)),
+    renameExperiment: write((experimentId, newName, now) => current().experiments.renameExperiment(experimentId, newName, now)),
+    setExperimentLifecycle: write((experimentId, stage, now) => current().experiments.setExperimentLifecycle(experimentId, stage, now)),
+    setExperimentTag: write((experimentId, tag) => current().experiments.setExperimentTag(experimentId, tag)),
+    deleteExperimentTag: write((experimentId, key) => current().experiments.deleteExperimentTag(experimentId, key)),
 
-    createRun: lift((run) => current().runs.createRun(run)),
+    createRun: write((run) => current().runs.createRun(run)),
     getRun: lift((runId) => current().runs.getRun(runId)),
-    updateRun: lift((runId, update) => current().runs.updateRun(runId, update)),
-    setRunLifecycle: lift((runId, stage, now) => current().runs.setRunLifecycle(runId, stage, now)),
-    deleteRunTag: lift((runId, key) => current().runs.deleteRunTag(runId, key)),
-    logInputs: lift((runId, inputs) => current().runs.logInputs(runId, inputs)),
-    logOutputs: lift((runId, outputs) => current().runs.logOutputs(runId, outputs)),
+    updateRun: write((runId, update) => current().runs.updateRun(runId, update)),
+    setRunLifecycle: write((runId, stage, now) => current().runs.setRunLifecycle(runId, stage, now)),
+    deleteRunTag: write((runId, key) => current().runs.deleteRunTag(runId, key)),
+    logInputs: write((runId, inputs) => current().runs.logInputs(runId, inputs)),
+    logOutputs: write((runId, outputs) => current().runs.logOutputs(runId, outputs)),
     searchDatasets: lift((experimentIds, limit) => current().runs.searchDatasets(experimentIds, limit)),
-    logBatch: lift((runId, batch) => current().metrics.logBatch(runId, batch)),
+    logBatch: write((runId, batch) => current().metrics.logBatch(runId, batch)),
     getMetricHistory: lift((runId, key, page) => current().metrics.getMetricHistory(runId, key, page)),
     getMetricHistories: lift((runIds, key) => current().metrics.getMetricHistories(runIds, key)),
 
@@ -160,34 +197,34 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     searchLoggedModels: lift((query, page) => current().loggedModelSearch.searchLoggedModels(query, page)),
     streamRuns: (query, options) => streamRuns(query, options),
 
-    createLoggedModel: lift((model) => current().loggedModels.createLoggedModel(model)),
+    createLoggedModel: write((model) => current().loggedModels.createLoggedModel(model)),
     getLoggedModel: lift((modelId) => current().loggedModels.getLoggedModel(modelId)),
-    finalizeLoggedModel: lift((modelId, status, now) => current().loggedModels.finalizeLoggedModel(modelId, status, now)),
-    deleteLoggedModel: lift((modelId, now) => current().loggedModels.deleteLoggedModel(modelId, now)),
-    setLoggedModelTags: lift((modelId, tags, now) => current().loggedModels.setLoggedModelTags(modelId, tags, now)),
-    deleteLoggedModelTag: lift((modelId, key, now) => current().loggedModels.deleteLoggedModelTag(modelId, key, now)),
-    logLoggedModelParams: lift((modelId, params, now) => current().loggedModels.logLoggedModelParams(modelId, params, now)),
+    finalizeLoggedModel: write((modelId, status, now) => current().loggedModels.finalizeLoggedModel(modelId, status, now)),
+    deleteLoggedModel: write((modelId, now) => current().loggedModels.deleteLoggedModel(modelId, now)),
+    setLoggedModelTags: write((modelId, tags, now) => current().loggedModels.setLoggedModelTags(modelId, tags, now)),
+    deleteLoggedModelTag: write((modelId, key, now) => current().loggedModels.deleteLoggedModelTag(modelId, key, now)),
+    logLoggedModelParams: write((modelId, params, now) => current().loggedModels.logLoggedModelParams(modelId, params, now)),
 
-    createRegisteredModel: lift((model) => current().registry.createRegisteredModel(model)),
+    createRegisteredModel: write((model) => current().registry.createRegisteredModel(model)),
     getRegisteredModel: lift((name) => current().registry.getRegisteredModel(name)),
-    renameRegisteredModel: lift((name, newName, now) => current().registry.renameRegisteredModel(name, newName, now)),
-    updateRegisteredModel: lift((name, description, now) => current().registry.updateRegisteredModel(name, description, now)),
-    deleteRegisteredModel: lift((name) => current().registry.deleteRegisteredModel(name)),
-    setRegisteredModelTag: lift((name, tag) => current().registry.setRegisteredModelTag(name, tag)),
-    deleteRegisteredModelTag: lift((name, key) => current().registry.deleteRegisteredModelTag(name, key)),
+    renameRegisteredModel: write((name, newName, now) => current().registry.renameRegisteredModel(name, newName, now)),
+    updateRegisteredModel: write((name, description, now) => current().registry.updateRegisteredModel(name, description, now)),
+    deleteRegisteredModel: write((name) => current().registry.deleteRegisteredModel(name)),
+    setRegisteredModelTag: write((name, tag) => current().registry.setRegisteredModelTag(name, tag)),
+    deleteRegisteredModelTag: write((name, key) => current().registry.deleteRegisteredModelTag(name, key)),
     getLatestVersions: lift((name, stages) => current().registry.getLatestVersions(name, stages)),
-    createModelVersion: lift((version) => current().registry.createModelVersion(version)),
+    createModelVersion: write((version) => current().registry.createModelVersion(version)),
     getModelVersion: lift((name, version) => current().registry.getModelVersion(name, version)),
-    updateModelVersion: lift((name, version, description, now) => current().registry.updateModelVersion(name, version, description, now)),
-    deleteModelVersion: lift((name, version, now) => current().registry.deleteModelVersion(name, version, now)),
-    setModelVersionTag: lift((name, version, tag) => current().registry.setModelVersionTag(name, version, tag)),
-    deleteModelVersionTag: lift((name, version, key) => current().registry.deleteModelVersionTag(name, version, key)),
-    transitionModelVersionStage: lift((name, version, stage, archiveExisting, now) =>
+    updateModelVersion: write((name, version, description, now) => current().registry.updateModelVersion(name, version, description, now)),
+    deleteModelVersion: write((name, version, now) => current().registry.deleteModelVersion(name, version, now)),
+    setModelVersionTag: write((name, version, tag) => current().registry.setModelVersionTag(name, version, tag)),
+    deleteModelVersionTag: write((name, version, key) => current().registry.deleteModelVersionTag(name, version, key)),
+    transitionModelVersionStage: write((name, version, stage, archiveExisting, now) =>
       current().registry.transitionModelVersionStage(name, version, stage, archiveExisting, now),
     ),
     listModelVersionsOf: lift((name) => current().registry.listModelVersionsOf(name)),
-    setRegisteredModelAlias: lift((name, alias, version, now) => current().registry.setRegisteredModelAlias(name, alias, version, now)),
-    deleteRegisteredModelAlias: lift((name, alias, now) => current().registry.deleteRegisteredModelAlias(name, alias, now)),
+    setRegisteredModelAlias: write((name, alias, version, now) => current().registry.setRegisteredModelAlias(name, alias, version, now)),
+    deleteRegisteredModelAlias: write((name, alias, now) => current().registry.deleteRegisteredModelAlias(name, alias, now)),
     getModelVersionByAlias: lift((name, alias) => current().registry.getModelVersionByAlias(name, alias)),
   };
 
