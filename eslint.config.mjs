@@ -27,5 +27,6 @@ export default tseslint.config(
   layer(["src/gateway/**/*.ts"], ["**/store/**", "**/grpc/**", "**/server/**", "@grpc/*", "mongodb", "better-sqlite3"], "the gateway calls services in process, never a store or gRPC (DESIGN.md §1)"),
   layer(["clients/typescript/**/*.ts", "examples/typescript/**/*.ts"], ["**/src/server/**", "**/src/services/**", "**/src/store/**", "**/src/domain/**", "**/src/grpc/**", "**/src/gateway/**", "**/src/artifacts/**"], "the TypeScript SDK is a client: it uses gen/ts and @grpc/grpc-js, never the server's src/ (tests reach the server through test/harness)"),
   layer(["src/graphql/**/*.ts"], ["**/store/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "GraphQL resolvers call services only; the HTTP route lives in src/gateway"),
+  layer(["src/edge/**/*.ts"], ["**/gen/**", "**/store/**", "**/services/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "src/edge holds transport-neutral edge policy: it imports only src/domain"),
   layer(["src/grpc/**/*.ts"], ["**/store/**", "**/gateway/**", "**/server/**", "fastify", "mongodb", "better-sqlite3"], "gRPC adapters call services only"),
 );

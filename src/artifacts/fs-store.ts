@@ -14,7 +14,8 @@ import { notFound } from "../domain/errors.js";
 import { invalidPath, UPLOADS_DIR } from "./path.js";
 import type { ArtifactEntry, ArtifactRead, ObservableArtifactStore, ReadCounters } from "./store.js";
 
-const READ_CHUNK = 1024 * 1024;
+/** The read-ahead of a download: one chunk (src/services/artifact-service.ts), so a stalled download holds little. */
+const READ_CHUNK = 64 * 1024;
 
 export class FsArtifactStore implements ObservableArtifactStore {
   readonly kind = "file";

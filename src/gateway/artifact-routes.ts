@@ -11,11 +11,13 @@
  * and the /ajax-api twins where MLflow serves them. Bodies stream both ways with backpressure; an
  * upload the client abandons commits nothing.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import { limitBody, type BodyLimits } from "../edge/body-limits.js";
+import { createBoundedWriter, pump } from "../edge/stream-writer.js";
 import { baseName, invalidPath, normalizeArtifactPath } from "../artifacts/path.js";
 import type { ArtifactServiceFunctions } from "../services/artifact-service.js";
 import type { CallContext } from "../services/rpc.js";
@@ -23,6 +25,7 @@ import type { UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_ser
 import type { RawRoute } from "./gateway.js";
 import { stringifyJson } from "./json-text.js";
 import { contextFor, query } from "./raw-call.js";
+import { responseSink } from "./response-sink.js";
 
 type ArtifactService = ArtifactServiceFunctions;
 
@@ -79,13 +82,13 @@ function proxyPath(rawUrl: string): string {
  */
 async function* uploadMessages(
   header: { runId: string; path: string },
-  body: Readable,
+  body: AsyncIterable<Buffer>,
   size: number | undefined,
   check?: (received: number, done: boolean) => void,
 ): AsyncGenerator<UploadArtifactRequest> {
   yield { header: { ...header, ...(size === undefined ? {} : { size: BigInt(size) }) } };
   let received = 0;
-  for await (const piece of body as AsyncIterable<Buffer>) {
+  for await (const piece of body) {
     received += piece.length;
     check?.(received, false);
     for (let at = 0; at < piece.length; at += UPLOAD_CHUNK_BYTES) yield { chunk: piece.subarray(at, at + UPLOAD_CHUNK_BYTES) };
@@ -93,10 +96,16 @@ async function* uploadMessages(
   check?.(received, true);
 }
 
+/** A raw request body as a stream of pieces, with the idle and rate limits applied when given. */
+function requestBody(request: FastifyRequest, limits: BodyLimits | undefined): AsyncIterable<Buffer> {
+  const raw = (request.body instanceof Readable ? request.body : (request.raw as IncomingMessage)) as AsyncIterable<Buffer>;
+  return limits ? limitBody(raw, limits, (piece) => piece.length) : raw;
+}
+
 const uiUploadError = (message: string) => new AppError(ErrorCode.INVALID_PARAMETER_VALUE, message);
 
 /** MLflow's upload_artifact_handler: its checks in its order and its messages; the file streams to the run's artifacts. */
-async function uiUpload(service: ArtifactService, request: FastifyRequest, reply: FastifyReply, logger: Logger): Promise<void> {
+async function uiUpload(service: ArtifactService, request: FastifyRequest, reply: FastifyReply, opts: ArtifactRoutesOptions): Promise<void> {
   const q = query(request);
   const runId = q.get("run_uuid");
   if (!runId) throw uiUploadError("Request must specify run_uuid.");
@@ -107,12 +116,12 @@ async function uiUpload(service: ArtifactService, request: FastifyRequest, reply
   const tooLarge = () => uiUploadError("Artifact size is too large. Max size is 10MB.");
   if (length !== undefined && length > UI_UPLOAD_MAX_BYTES) throw tooLarge();
   if (length === 0) throw uiUploadError("Request must specify data.");
-  const body = request.body instanceof Readable ? request.body : (request.raw as IncomingMessage);
+  const body = requestBody(request, opts.bodyLimits);
   const check = (received: number, done: boolean) => {
     if (received > UI_UPLOAD_MAX_BYTES) throw tooLarge();
     if (done && received === 0) throw uiUploadError("Request must specify data.");
   };
-  const { ctx, done } = contextFor(request, reply, logger, "upload-artifact");
+  const { ctx, done } = contextFor(request, reply, opts.logger, "upload-artifact");
   try {
     const size = Number.isSafeInteger(length) ? length : undefined;
     await service.uploadArtifact(uploadMessages({ runId, path }, body, size, check), ctx);
@@ -123,24 +132,6 @@ async function uiUpload(service: ArtifactService, request: FastifyRequest, reply
   return reply.code(200).type("application/json").send("");
 }
 
-/** True once the response drained; false if the client went away first. */
-function drained(res: ServerResponse, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted || res.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const settle = (ok: boolean) => {
-      res.off("drain", onDrain);
-      res.off("close", onClose);
-      signal.removeEventListener("abort", onClose);
-      resolve(ok);
-    };
-    const onDrain = () => settle(true);
-    const onClose = () => settle(false);
-    res.on("drain", onDrain);
-    res.on("close", onClose);
-    signal.addEventListener("abort", onClose);
-  });
-}
-
 /**
  * Streams a download: the first chunk is pulled before the head is sent, so a missing file is still a
  * normal JSON 404; then one chunk at a time, pulling the next only when the socket has room. When the
@@ -148,28 +139,22 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<boolean> {
  */
 async function sendDownload(chunks: AsyncIterable<{ chunk: Buffer }>, path: string, reply: FastifyReply, ctx: CallContext): Promise<void> {
   const iterator = chunks[Symbol.asyncIterator]();
-  let result = await iterator.next();
+  const result = await iterator.next();
   const name = baseName(path.replace(/\/+$/, "")) || "artifact";
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
     "content-type": contentTypeOf(name),
     "content-disposition": contentDisposition(name),
-    "x-content-type-options": "nosniff",
   });
+  const writer = createBoundedWriter(responseSink(res), { signal: ctx.signal });
   try {
-    while (!result.done) {
-      if (ctx.signal.aborted) break;
-      if (!res.write(result.value.chunk) && !(await drained(res, ctx.signal))) break;
-      result = await iterator.next();
-    }
-    if (result.done) res.end();
+    const completed = await pump(iterator, result, ({ chunk }) => writer.write(chunk, chunk.length));
+    if (completed) res.end();
     else res.destroy();
   } catch (err) {
     ctx.logger.warn({ err }, "download failed after its first byte");
     res.destroy(); // a truncated body must not look complete
-  } finally {
-    if (!result.done) await iterator.return?.(undefined).catch(() => undefined);
   }
 }
 
@@ -180,6 +165,8 @@ export interface ArtifactRoutesOptions {
   /** "sqlite" or "mongodb", reported by server-info. */
   storeKind: string;
   logger: Logger;
+  /** Idle and rate limits of upload bodies (none when absent). */
+  bodyLimits?: BodyLimits;
 }
 
 /**
@@ -217,7 +204,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
           const path = proxyPath(request.raw.url ?? request.url);
           const length = request.headers["content-length"];
           const size = length === undefined ? undefined : Number(length);
-          const body = request.body instanceof Readable ? request.body : (request.raw as IncomingMessage);
+          const body = requestBody(request, opts.bodyLimits);
           const { ctx, done } = contextFor(request, reply, logger, "PUT artifact");
           try {
             await service.uploadArtifact(uploadMessages({ runId: "", path }, body, Number.isSafeInteger(size) ? size : undefined), ctx);
@@ -325,7 +312,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       }
     },
   });
-  routes.push({ method: "POST", url: "/ajax-api/2.0/mlflow/upload-artifact", handler: (request, reply) => uiUpload(service, request, reply, logger) });
+  routes.push({ method: "POST", url: "/ajax-api/2.0/mlflow/upload-artifact", handler: (request, reply) => uiUpload(service, request, reply, opts) });
   // MLflow 3.17.2's fields, with Logbook's truth: no workspaces, no trace archival, single-request uploads and
   // downloads (no multipart, no presigned URLs), no AI gateway.
   const serverInfo = JSON.stringify({

@@ -3,6 +3,7 @@
  */
 import type { Readable } from "node:stream";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import { checkBodyRate, idleTimeout, type BodyLimits } from "../edge/body-limits.js";
 import { bodyTooLarge } from "./errors.js";
 import { JsonSyntaxError, parseJson, type JsonValue } from "./json-text.js";
 
@@ -29,9 +30,10 @@ const DRAIN_MS = 2000;
  * Before refusing, the rest of the body is read and dropped — up to another `limit` bytes or
  * {@link DRAIN_MS} — so the socket closes with nothing unread: closing with unread input makes the
  * kernel send a reset, and the client then loses the 413 it had not read yet (nginx's "lingering
- * close"). A body announced larger than twice the limit is refused at once.
+ * close"). A body announced larger than twice the limit is refused at once. With `limits`, a body that sends
+ * nothing for the idle timeout, or arrives below the minimum rate, is refused (408) and the connection closed.
  */
-export function readBody(stream: Readable, limit: number, contentLength: string | undefined): Promise<Buffer> {
+export function readBody(stream: Readable, limit: number, contentLength: string | undefined, limits?: BodyLimits): Promise<Buffer> {
   const announced = contentLength === undefined ? undefined : Number(contentLength);
   if (announced !== undefined && announced > 2 * limit) return Promise.reject(bodyTooLarge(limit));
   if (stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
@@ -40,8 +42,11 @@ export function readBody(stream: Readable, limit: number, contentLength: string 
     let size = 0;
     let refused = false;
     let drainTimer: NodeJS.Timeout | undefined;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const started = performance.now();
     const cleanup = () => {
       clearTimeout(drainTimer);
+      clearTimeout(idleTimer);
       stream.off("data", onData);
       stream.off("end", onEnd);
       stream.off("error", onError);
@@ -52,6 +57,16 @@ export function readBody(stream: Readable, limit: number, contentLength: string 
       stream.pause();
       reject(bodyTooLarge(limit));
     };
+    const tooSlow = (err: unknown) => {
+      cleanup();
+      stream.pause();
+      reject(err);
+    };
+    const armIdle = () => {
+      if (!limits || refused) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => tooSlow(idleTimeout(limits)), limits.idleTimeoutMs);
+    };
     const onData = (chunk: Buffer | string) => {
       const length = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
       size += length;
@@ -61,11 +76,21 @@ export function readBody(stream: Readable, limit: number, contentLength: string 
       }
       if (size > limit) {
         refused = true;
+        clearTimeout(idleTimer);
         chunks.length = 0;
         drainTimer = setTimeout(refuse, DRAIN_MS);
         return;
       }
       chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+      if (limits) {
+        try {
+          checkBodyRate(size, performance.now() - started, limits);
+        } catch (err) {
+          tooSlow(err);
+          return;
+        }
+        armIdle();
+      }
     };
     const onEnd = () => {
       if (refused) return refuse();
@@ -85,6 +110,7 @@ export function readBody(stream: Readable, limit: number, contentLength: string 
       refused = true;
       drainTimer = setTimeout(refuse, DRAIN_MS);
     }
+    armIdle();
     stream.on("data", onData);
     stream.on("end", onEnd);
     stream.on("error", onError);

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import { BodyTimeoutError } from "../edge/body-limits.js";
 import { httpStatusForCode } from "./http-status.js";
 
 /** An error the gateway answers with a fixed status rather than the table's (405, 413, …). */
@@ -77,6 +78,10 @@ export function errorResponse(err: unknown, logger?: Logger, context: Record<str
     return { status: fst, headers: {}, body: { error_code: ErrorCode.BAD_REQUEST, message } };
   }
   const app = AppError.from(err);
+  // A body cut for slowness is the client's fault (408, not the table's 504), and the rest of it is not read.
+  if (app instanceof BodyTimeoutError) {
+    return { status: 408, headers: { connection: "close" }, body: { error_code: app.code, message: app.message } };
+  }
   const status = app instanceof HttpError ? app.status : httpStatusForCode(app.code);
   if (status >= 500) logger?.error({ ...context, err: app.cause ?? app }, `request failed: ${app.message}`);
   return {

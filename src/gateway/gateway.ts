@@ -10,17 +10,21 @@
  * /health, artifacts) are ordinary fastify routes, which find-my-way always prefers over the
  * catch-all, so they sit "ahead of the 404 fallback" whatever the registration order.
  */
+import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import type { BodyLimits } from "../edge/body-limits.js";
 import { findMethod, type CallContext, type RegisteredService } from "../services/rpc.js";
 import { restateAsWritten } from "./as-written.js";
 import { bindRequest } from "./bind.js";
 import { checkContentType, contentTypeNotJson, parseBody, readBody } from "./body.js";
+import { SECURITY_HEADERS } from "./edge-plugin.js";
 import { endpointNotFound, errorResponse, methodNotAllowed } from "./errors.js";
 import { parseTemplate, type PathTemplate } from "./http-rule.js";
 import { JsonCodec, type ProtoObject } from "./json-codec.js";
+import { CallValues } from "../services/call-values.js";
 import { stringifyJson, type JsonValue } from "./json-text.js";
 import { writeNdjson } from "./ndjson.js";
 import { ANY_METHOD, Router } from "./router.js";
@@ -51,6 +55,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** Raw routes to register with the gateway (the same as calling `registerRawRoute` for each). */
   rawRoutes?: readonly RawRoute[];
+  /** Idle and rate limits of JSON bodies (none when absent). */
+  bodyLimits?: BodyLimits;
 }
 
 declare module "fastify" {
@@ -61,6 +67,8 @@ declare module "fastify" {
      * gateway's 405 answers. Call before the server is ready. Added by {@link gatewayPlugin}.
      */
     registerRawRoute(route: RawRoute): void;
+    /** The path templates of every RPC binding the gateway serves (behind its catch-all route), for the edge's table check. */
+    readonly gatewayBindings: readonly string[];
   }
 }
 
@@ -72,7 +80,7 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
   const codec = new JsonCodec();
   const router = new Router<Target>();
 
-  let served = 0;
+  const bindings: string[] = [];
   const unserved: string[] = [];
   for (const route of loadHttpRoutes(registryFromDescriptorSet(opts.descriptorSet))) {
     const found = findMethod(opts.services, route.grpcPath);
@@ -87,9 +95,10 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
       fastify.addHttpMethod(route.method, { hasBody: true });
     }
     router.add(route.method, route.template, { kind: "rpc", route, call: found.implementation }, `${route.rpc} (${route.method} ${route.template.source})`);
-    served++;
+    bindings.push(route.template.source);
   }
-  logger.debug({ routes: served, unserved: [...new Set(unserved)] }, "HTTP gateway routes loaded");
+  logger.debug({ routes: bindings.length, unserved: [...new Set(unserved)] }, "HTTP gateway routes loaded");
+  fastify.decorate("gatewayBindings", bindings);
 
   fastify.decorate("registerRawRoute", function (this: FastifyInstance, route: RawRoute) {
     registerRaw(this, router, route, logger);
@@ -108,7 +117,7 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
 
     checkContentType(method, request.headers["content-type"]);
     const stream = request.body instanceof Readable ? request.body : request.raw;
-    const bytes = await readBody(stream, maxBodyBytes, request.headers["content-length"]);
+    const bytes = await readBody(stream, maxBodyBytes, request.headers["content-length"], opts.bodyLimits);
     const body = parseBody(bytes);
     const query = new URLSearchParams(q === -1 ? "" : rawUrl.slice(q + 1));
     let message: ProtoObject;
@@ -124,7 +133,7 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
       if (!reply.raw.writableFinished) abort.abort(new AppError(ErrorCode.CANCELLED, "The client went away"));
     };
     reply.raw.on("close", onClose);
-    const ctx: CallContext = { signal: abort.signal, logger: logger.child({ rpc: route.rpc, reqId: request.id }) };
+    const ctx: CallContext = { signal: abort.signal, logger: logger.child({ rpc: route.rpc, reqId: request.id }), values: request.callValues ?? new CallValues() };
     const encode = (res: unknown): JsonValue => {
       const obj = (res ?? {}) as ProtoObject;
       if (!route.responseBody) return codec.encodeMessage(route.output, obj);
@@ -168,6 +177,12 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     });
     json.route({ method: json.supportedMethods as HTTPMethods[], url: "*", handler: handle });
   });
+  // Methods the catch-all does not take (PROPFIND, …) reach fastify's 404: MLflow's shape there too.
+  fastify.setNotFoundHandler((request, reply) => {
+    const rawUrl = request.raw.url ?? request.url;
+    const q = rawUrl.indexOf("?");
+    sendError(reply, endpointNotFound(request.method, q === -1 ? rawUrl : rawUrl.slice(0, q)), logger, request);
+  });
 }
 
 /**
@@ -179,6 +194,34 @@ export function gatewayFrameworkErrors(error: Error, request: FastifyRequest, re
   const message = (error as { code?: string }).code === "FST_ERR_BAD_URL" ? `Malformed URL: ${request.url}` : error.message;
   const status = (error as { statusCode?: number }).statusCode ?? 400;
   void reply.code(status).type("application/json").send(stringifyJson({ error_code: ErrorCode.INVALID_PARAMETER_VALUE, message }));
+}
+
+const CLIENT_ERROR_STATUS: Readonly<Record<string, [number, string, ErrorCode]>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout", ErrorCode.DEADLINE_EXCEEDED],
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", ErrorCode.BAD_REQUEST],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "Content Too Large", ErrorCode.BAD_REQUEST],
+};
+
+/**
+ * For fastify's `clientErrorHandler` server option: requests Node's HTTP parser refuses before fastify sees them
+ * (a bad Content-Length, Content-Length with Transfer-Encoding, an unknown method, headers too large or too slow)
+ * get MLflow's error body too, written on the socket, which is then closed.
+ */
+export function gatewayClientErrors(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, reason, code] = CLIENT_ERROR_STATUS[err.code ?? ""] ?? [400, "Bad Request", ErrorCode.BAD_REQUEST];
+  const message =
+    status === 408 ? "The request headers did not arrive in time" : status === 431 ? "The request headers are too large" : `Malformed HTTP request (${err.code ?? "unknown"})`;
+  const body = stringifyJson({ error_code: code, message });
+  // A response already under way on this socket cannot be replaced: just close it.
+  const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (socket.writable && !inProgress) {
+    const headers = Object.entries({ ...SECURITY_HEADERS, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), connection: "close" })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join("");
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}\r\n${body}`);
+  }
+  socket.destroySoon();
 }
 
 /** Bodies are left unread: the gateway and raw handlers read the stream themselves. */

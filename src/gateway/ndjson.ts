@@ -3,13 +3,14 @@
  * `{"result": …}` per line, and an `{"error": {…}}` line when the stream fails after its first
  * byte (before it, the caller answers with a normal JSON error and status).
  *
- * Backpressure: nothing more is pulled from the iterator while `write()` returns false, until
- * `drain`. Waiting for `drain` alone hangs when the client goes away (the socket closes and `drain`
- * never comes; shared/reference/toolchain.md §4), so the wait also ends on `close` or on the
- * call's abort signal, and then the iterator is `return()`ed so that its `finally` blocks run
+ * Lines go through the byte-bounded stream writer (src/edge/stream-writer.ts): nothing more is pulled
+ * from the iterator while the response holds its high-water mark of unflushed bytes; when the client
+ * goes away the wait ends at once and the iterator is `return()`ed so that its `finally` blocks run
  * (closing database cursors).
  */
 import type { ServerResponse } from "node:http";
+import { createBoundedWriter, pump } from "../edge/stream-writer.js";
+import { responseSink } from "./response-sink.js";
 
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
 
@@ -36,46 +37,19 @@ export async function writeNdjson(
 ): Promise<void> {
   const { signal } = options;
   res.writeHead(200, { "content-type": NDJSON_CONTENT_TYPE, "cache-control": "no-cache" });
-  let result = first;
+  const writer = createBoundedWriter(responseSink(res), { signal });
   try {
-    while (!result.done) {
-      if (signal.aborted) break;
-      const ok = res.write(`${options.encodeItem(result.value)}\n`);
-      if (!ok && !(await drained(res, signal))) break;
-      result = await iterator.next();
-    }
+    await pump(
+      iterator,
+      first,
+      (item) => {
+        const line = `${options.encodeItem(item)}\n`;
+        return writer.write(line, Buffer.byteLength(line));
+      },
+      options.onCleanupError,
+    );
   } catch (err) {
     if (!signal.aborted) res.write(`${options.encodeError(err)}\n`);
-    await stop(iterator, options);
-    res.end();
-    return;
   }
-  if (!result.done) await stop(iterator, options); // cancelled: let the generator's finally blocks run
   res.end();
-}
-
-/** True once the response drained; false if the client went away first. */
-function drained(res: ServerResponse, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted || res.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const settle = (ok: boolean) => {
-      res.off("drain", onDrain);
-      res.off("close", onClose);
-      signal.removeEventListener("abort", onClose);
-      resolve(ok);
-    };
-    const onDrain = () => settle(true);
-    const onClose = () => settle(false);
-    res.on("drain", onDrain);
-    res.on("close", onClose);
-    signal.addEventListener("abort", onClose);
-  });
-}
-
-async function stop(iterator: AsyncIterator<unknown>, options: NdjsonOptions): Promise<void> {
-  try {
-    await iterator.return?.();
-  } catch (err) {
-    options.onCleanupError?.(err);
-  }
 }

@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import { CallValues } from "../services/call-values.js";
 import type { CallContext } from "../services/rpc.js";
 
 /** The request's query parameters, from the raw URL (repeated keys kept). */
@@ -24,7 +25,7 @@ export function contextFor(request: FastifyRequest, reply: FastifyReply, logger:
   request.raw.on("close", requestGone);
   request.raw.on("aborted", gone);
   return {
-    ctx: { signal: abort.signal, logger: logger.child({ route, reqId: request.id }) },
+    ctx: { signal: abort.signal, logger: logger.child({ route, reqId: request.id }), values: request.callValues ?? new CallValues() },
     done: () => {
       reply.raw.off("close", gone);
       request.raw.off("close", requestGone);

@@ -11,6 +11,7 @@
 import type { FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import type { BodyLimits } from "../edge/body-limits.js";
 import type { CallContext } from "../services/rpc.js";
 import { Readable } from "node:stream";
 import { WrittenFloat, pythonStr } from "../domain/python-format.js";
@@ -31,6 +32,8 @@ export interface UiRoutesOptions {
   descriptorSet: Uint8Array;
   /** Largest JSON body accepted (the gateway's limit). */
   maxBodyBytes: number;
+  /** Idle and rate limits of bodies (none when absent). */
+  bodyLimits?: BodyLimits;
   logger: Logger;
 }
 
@@ -97,7 +100,7 @@ export function uiRawRoutes(opts: UiRoutesOptions): RawRoute[] {
       handler: async (request, reply) => {
         checkContentType("POST", request.headers["content-type"]);
         const body = request.body instanceof Readable ? request.body : request.raw;
-        const bytes = await readBody(body, opts.maxBodyBytes, request.headers["content-length"]);
+        const bytes = await readBody(body, opts.maxBodyBytes, request.headers["content-length"], opts.bodyLimits);
         let json: Json;
         try {
           json = bytes.length === 0 ? {} : parseJsonAsWritten(new TextDecoder("utf-8", { fatal: true }).decode(bytes));

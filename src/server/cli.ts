@@ -13,8 +13,8 @@ addServerOptions(
   program
     .command("serve", { isDefault: true })
     .description("start the server (every flag also reads LOGBOOK_<FLAG>, e.g. LOGBOOK_GRPC_PORT)"),
-).action(async (opts: Record<string, unknown>) => {
-  const config = resolveConfig(opts);
+).action(async (opts: Record<string, unknown>, cmd: Command) => {
+  const config = resolveConfig(opts, process.env, (key) => cmd.getOptionValueSource(key));
   const logger = pino({ level: config.logLevel });
   const logbook = await startLogbook(config, logger);
   let signals = 0;

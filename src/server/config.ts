@@ -2,7 +2,10 @@
  * Server configuration. Every flag has an environment variable LOGBOOK_<FLAG>; precedence is flag,
  * then environment, then default (commander's Option.env). The server never reads MONGODB_URI.
  */
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_BODY_IDLE_TIMEOUT_S, DEFAULT_BODY_MIN_BYTES_PER_S } from "../edge/body-limits.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "../edge/in-flight.js";
 import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
 import { SQLITE_SYNCHRONOUS_MODES, type SqliteSynchronous } from "../store/sqlite/durability.js";
 
@@ -36,8 +39,24 @@ export interface ServerConfig {
   /** MLflow's GraphQL limits: root fields of one query, aliases of one selection set (default 10 each). */
   graphqlMaxRootFields?: number;
   graphqlMaxAliases?: number;
+  /** Calls and HTTP requests in flight at once, both transports together; beyond it: 503 / UNAVAILABLE. */
+  maxInFlight: number;
+  /** Concurrent gRPC streams (calls) per HTTP/2 connection. */
+  grpcMaxConcurrentStreams: number;
+  /** Host header values the HTTP port accepts; empty: the default (localhost, loopback, this machine's addresses). */
+  allowedHosts: string[];
+  /** Origins allowed to send state-changing requests from browsers, and to get CORS headers; empty: none. */
+  corsAllowedOrigins: string[];
+  /** How long a client has to send a request's headers, in seconds. */
+  headersTimeoutS: number;
+  /** A request body (or client stream) that sends nothing for this long is cut, in seconds. */
+  bodyIdleTimeoutS: number;
+  /** Minimum average rate of a request body, checked once it has waited bodyIdleTimeoutS; 0: off. */
+  bodyMinBytesPerS: number;
+  /** How long an idle HTTP keep-alive connection is kept, in seconds. */
+  keepAliveTimeoutS: number;
   /** SQLite's `synchronous` setting: "full" (default; acknowledged writes survive power loss), "normal" or "off". */
-  sqliteSynchronous?: SqliteSynchronous;
+  sqliteSynchronous: SqliteSynchronous;
 }
 
 function integer(min: number, max: number) {
@@ -58,6 +77,11 @@ function boolean(raw: string | boolean): boolean {
   if (["false", "0", "no", "off", ""].includes(value)) return false;
   throw new InvalidArgumentError("expected true or false");
 }
+const list = (raw: string): string[] =>
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Adds the server options to a command; `resolveConfig` reads them back. */
 export function addServerOptions(cmd: Command): Command {
@@ -81,6 +105,11 @@ export function addServerOptions(cmd: Command): Command {
       new Option("--store <uri>", 'where data lives: "sqlite:" (in the data dir), "sqlite:<file>", or a mongodb:// URI')
         .env("LOGBOOK_STORE")
         .default("sqlite:"),
+    )
+    .addOption(
+      new Option("--store-file <file>", "read the --store value from this file (keeps a MongoDB password out of the process list)").env(
+        "LOGBOOK_STORE_FILE",
+      ),
     )
     .addOption(
       new Option("--sqlite-synchronous <mode>", "SQLite durability: full (survives power loss), normal or off")
@@ -145,6 +174,55 @@ export function addServerOptions(cmd: Command): Command {
         .env("LOGBOOK_GRAPHQL_MAX_ALIASES")
         .default(DEFAULT_MAX_ALIASES)
         .argParser(integer(0, 1000)),
+    )
+    .addOption(
+      new Option("--max-in-flight <n>", "calls and HTTP requests in flight at once (both transports); beyond it 503 / UNAVAILABLE")
+        .env("LOGBOOK_MAX_IN_FLIGHT")
+        .default(DEFAULT_MAX_IN_FLIGHT)
+        .argParser(integer(1, 1_000_000)),
+    )
+    .addOption(
+      new Option("--grpc-max-concurrent-streams <n>", "concurrent gRPC calls per HTTP/2 connection")
+        .env("LOGBOOK_GRPC_MAX_CONCURRENT_STREAMS")
+        .default(100)
+        .argParser(integer(1, 100_000)),
+    )
+    .addOption(
+      new Option(
+        "--allowed-hosts <hosts>",
+        "comma-separated Host header values the HTTP port accepts (* for any; default: localhost, loopback and this machine's addresses)",
+      )
+        .env("LOGBOOK_ALLOWED_HOSTS")
+        .argParser(list),
+    )
+    .addOption(
+      new Option("--cors-allowed-origins <origins>", "comma-separated browser origins allowed to change state and get CORS headers (* for any)")
+        .env("LOGBOOK_CORS_ALLOWED_ORIGINS")
+        .argParser(list),
+    )
+    .addOption(
+      new Option("--headers-timeout-s <s>", "time a client has to send a request's headers")
+        .env("LOGBOOK_HEADERS_TIMEOUT_S")
+        .default(30)
+        .argParser(integer(1, 3600)),
+    )
+    .addOption(
+      new Option("--body-idle-timeout-s <s>", "a request body or upload stream that sends nothing for this long is cut")
+        .env("LOGBOOK_BODY_IDLE_TIMEOUT_S")
+        .default(DEFAULT_BODY_IDLE_TIMEOUT_S)
+        .argParser(integer(1, 3600)),
+    )
+    .addOption(
+      new Option("--body-min-bytes-per-s <n>", "minimum average rate of a request body once it has waited --body-idle-timeout-s (0: off)")
+        .env("LOGBOOK_BODY_MIN_BYTES_PER_S")
+        .default(DEFAULT_BODY_MIN_BYTES_PER_S)
+        .argParser(integer(0, 2 ** 31)),
+    )
+    .addOption(
+      new Option("--keep-alive-timeout-s <s>", "how long an idle HTTP keep-alive connection is kept open")
+        .env("LOGBOOK_KEEP_ALIVE_TIMEOUT_S")
+        .default(5)
+        .argParser(integer(1, 3600)),
     );
 }
 
@@ -156,14 +234,41 @@ function serveArtifactsOf(flag: unknown, env: string | undefined): boolean {
   throw new InvalidArgumentError(`LOGBOOK_SERVE_ARTIFACTS: expected true or false, got "${env}"`);
 }
 
-export function resolveConfig(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+/** Reads the store URI from `--store-file`: its content, trimmed (a trailing newline is common). */
+function storeFromFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new InvalidArgumentError(`--store-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const uri = text.trim();
+  if (!uri) throw new InvalidArgumentError(`--store-file: ${file} is empty`);
+  return uri;
+}
+
+/**
+ * The configuration from parsed options. `sourceOf` (commander's `getOptionValueSource`) tells an explicit
+ * `--store` from its default, so that giving both `--store` and `--store-file` is an error, not a silent choice.
+ */
+export function resolveConfig(
+  opts: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+  sourceOf: (key: string) => string | undefined = () => undefined,
+): ServerConfig {
+  let store = String(opts.store);
+  if (typeof opts.storeFile === "string" && opts.storeFile) {
+    const source = sourceOf("store");
+    if (source === "cli" || source === "env") throw new InvalidArgumentError("give --store or --store-file, not both");
+    store = storeFromFile(opts.storeFile);
+  }
   return {
     host: String(opts.host),
     grpcPort: Number(opts.grpcPort),
     httpPort: Number(opts.httpPort),
     maxBodyBytes: Number(opts.maxBodyBytes),
     dataDir: String(opts.dataDir),
-    store: String(opts.store),
+    store,
     ...(typeof opts.artifactsDestination === "string" && opts.artifactsDestination ? { artifactsDestination: opts.artifactsDestination } : {}),
     ...(typeof opts.defaultArtifactRoot === "string" && opts.defaultArtifactRoot ? { defaultArtifactRoot: opts.defaultArtifactRoot } : {}),
     serveArtifacts: serveArtifactsOf(opts.serveArtifacts, env.LOGBOOK_SERVE_ARTIFACTS),
@@ -174,6 +279,22 @@ export function resolveConfig(opts: Record<string, unknown>, env: NodeJS.Process
     ...(typeof opts.uiDir === "string" && opts.uiDir ? { uiDir: opts.uiDir } : {}),
     graphqlMaxRootFields: Number(opts.graphqlMaxRootFields),
     graphqlMaxAliases: Number(opts.graphqlMaxAliases),
+    maxInFlight: Number(opts.maxInFlight),
+    grpcMaxConcurrentStreams: Number(opts.grpcMaxConcurrentStreams),
+    allowedHosts: Array.isArray(opts.allowedHosts) ? (opts.allowedHosts as string[]) : [],
+    corsAllowedOrigins: Array.isArray(opts.corsAllowedOrigins) ? (opts.corsAllowedOrigins as string[]) : [],
+    headersTimeoutS: Number(opts.headersTimeoutS),
+    bodyIdleTimeoutS: Number(opts.bodyIdleTimeoutS),
+    bodyMinBytesPerS: Number(opts.bodyMinBytesPerS),
+    keepAliveTimeoutS: Number(opts.keepAliveTimeoutS),
     sqliteSynchronous: opts.sqliteSynchronous as SqliteSynchronous,
   };
+}
+
+/** Every option at its default (no flags, no environment), as tests and embedders start from. */
+export function defaultServerConfig(): ServerConfig {
+  const cmd = addServerOptions(new Command());
+  const defaults: Record<string, unknown> = {};
+  for (const option of cmd.options) if (option.defaultValue !== undefined) defaults[option.attributeName()] = option.defaultValue;
+  return resolveConfig(defaults, {});
 }

@@ -1,12 +1,17 @@
 /**
- * The HTTP side of the process: the gateway (every google.api.http binding, in process) plus the
- * hand-written probe routes, on one fastify instance.
+ * The HTTP side of the process: the edge (route families, Host/Origin checks, in-flight cap), the gateway (every
+ * google.api.http binding, in process) and the hand-written probe and artifact routes, on one fastify instance,
+ * with the connection limits of the configuration (headers timeout, keep-alive) and MLflow-shaped answers for
+ * requests Node's parser refuses.
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import type { BodyLimits } from "../edge/body-limits.js";
+import type { InFlightLimiter } from "../edge/in-flight.js";
 import { artifactRawRoutes } from "../gateway/artifact-routes.js";
 import { type UiRoutesOptions, uiHelperRoutes, uiRawRoutes } from "../gateway/ui-routes.js";
-import { gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
+import { edgePlugin } from "../gateway/edge-plugin.js";
+import { gatewayClientErrors, gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
 import { graphqlRoutes } from "../gateway/graphql-route.js";
 import { uiFilesPlugin } from "../gateway/ui-files.js";
 import { type GraphqlExecutor, createGraphqlExecutor } from "../graphql/graphql-executor.js";
@@ -33,6 +38,12 @@ export interface HttpServerOptions {
   /** The MLflow UI bundle directory to serve at `/` and `/static-files/` (`--ui`); none: no UI files. */
   uiDir?: string;
   logger: Logger;
+  inFlight: InFlightLimiter;
+  bodyLimits: BodyLimits;
+  allowedHosts: readonly string[];
+  corsAllowedOrigins: readonly string[];
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
 }
 
 /** GraphQL over the same service functions as gRPC and REST. */
@@ -44,16 +55,47 @@ function graphqlExecutor(opts: HttpServerOptions): GraphqlExecutor {
   return createGraphqlExecutor({ services: { tracking, search, artifacts }, limits: opts.graphqlLimits, logger: opts.logger });
 }
 
-export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+export interface HttpServer {
+  app: FastifyInstance;
+  /** Every registered route pattern: fastify's own routes, and the gateway's RPC bindings behind its catch-all. */
+  routes(): string[];
+}
+
+/** The gateway's catch-all route: it serves the RPC bindings (listed separately) and answers 404 for the rest. */
+const CATCH_ALL = "*";
+
+export async function createHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const artifactService = opts.services.find((s) => s.name === "logbook.v1.ArtifactService");
   const searchService = opts.services.find((s) => s.name === "logbook.v1.SearchService");
   const trackingService = opts.services.find((s) => s.name === "logbook.v1.TrackingService");
-  // ignoreDuplicateSlashes: MLflow's server (werkzeug) merges them, and its tests call `//model-versions/get-artifact`.
-  const app = Fastify({ frameworkErrors: gatewayFrameworkErrors, logger: false, forceCloseConnections: "idle", routerOptions: { ignoreDuplicateSlashes: true } });
+  const app = Fastify({
+    frameworkErrors: gatewayFrameworkErrors,
+    clientErrorHandler: gatewayClientErrors,
+    logger: false,
+    forceCloseConnections: "idle",
+    // ignoreDuplicateSlashes: MLflow's server (werkzeug) merges them, and its tests call `//model-versions/get-artifact`.
+    routerOptions: { ignoreDuplicateSlashes: true },
+    keepAliveTimeout: opts.keepAliveTimeoutMs,
+    // No limit on a whole request's duration (uploads may be large); slow bodies are cut by the body limits.
+    requestTimeout: 0,
+    // Node checks the headers timeout every connectionsCheckingInterval: keep that well under the timeout.
+    http: { headersTimeout: opts.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, opts.headersTimeoutMs) },
+  });
+  const registered: string[] = [];
+  app.addHook("onRoute", (route) => {
+    if (route.url !== CATCH_ALL) registered.push(route.url);
+  });
+  await app.register(edgePlugin, {
+    allowedHosts: opts.allowedHosts,
+    corsAllowedOrigins: opts.corsAllowedOrigins,
+    inFlight: opts.inFlight,
+    logger: opts.logger,
+  });
   await app.register(gatewayPlugin, {
     services: opts.services,
     descriptorSet: opts.descriptorSet,
     maxBodyBytes: opts.maxBodyBytes,
+    bodyLimits: opts.bodyLimits,
     logger: opts.logger,
     rawRoutes: [
       // Liveness, as MLflow answers it: the process is up.
@@ -79,6 +121,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
             storeKind: opts.storeKind,
             serveArtifacts: opts.serveArtifacts ?? true,
             logger: opts.logger,
+            bodyLimits: opts.bodyLimits,
           })
         : []),
       // The MLflow UI's other non-RPC routes (bulk metric history, prompt-lab runs, the AI gateway proxy).
@@ -88,6 +131,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
             createPromptlabRun: (trackingService.implementation as unknown as Pick<UiRoutesOptions, "createPromptlabRun">).createPromptlabRun,
             descriptorSet: opts.descriptorSet,
             maxBodyBytes: opts.maxBodyBytes,
+            bodyLimits: opts.bodyLimits,
             logger: opts.logger,
           })
         : []),
@@ -97,5 +141,6 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     ],
   });
   if (opts.uiDir !== undefined) await app.register(uiFilesPlugin, { dir: opts.uiDir });
-  return app;
+  await app.ready();
+  return { app, routes: () => [...new Set([...registered, ...app.gatewayBindings])] };
 }

@@ -9,6 +9,11 @@ import { HealthImplementation } from "grpc-health-check";
 import { ReflectionService } from "@grpc/reflection";
 import { pino, type Logger } from "pino";
 import { adaptService } from "../grpc/adapt-service.js";
+import { grpcInterceptors } from "../grpc/interceptors/index.js";
+import type { BodyLimits } from "../edge/body-limits.js";
+import { createInFlightLimiter, type InFlightLimiter } from "../edge/in-flight.js";
+import { defaultAllowedHosts } from "../edge/host-policy.js";
+import { unmappedRoutes } from "../edge/route-families.js";
 import type { Store } from "../store/types.js";
 import type { ServerConfig } from "./config.js";
 import { openStore } from "./open-store.js";
@@ -30,6 +35,10 @@ export interface Logbook {
   /** The artifact store (its read counters are observable by tests). */
   artifacts: OpenedArtifactStore;
   health: StoreHealth;
+  /** The in-flight cap shared by both transports. */
+  inFlight: InFlightLimiter;
+  /** Every registered route: HTTP route patterns and gRPC method paths (each maps to a route family). */
+  routes: { http: string[]; grpc: string[] };
   /** Graceful shutdown; resolves when in-flight calls have finished and the store is closed. */
   close(): Promise<void>;
 }
@@ -80,15 +89,21 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     artifacts: { kind: artifacts.kind, location: artifacts.location },
   };
   const services = createServices({ store, roots, runtime, logger });
-  const server = new Server();
-  let inFlight = 0;
-  const tracker = {
-    begin: () => {
-      inFlight++;
-      return () => void inFlight--;
-    },
+  const inFlight = createInFlightLimiter(config.maxInFlight);
+  const bodyLimits: BodyLimits = { idleTimeoutMs: config.bodyIdleTimeoutS * 1000, minBytesPerSecond: config.bodyMinBytesPerS };
+  const server = new Server({ "grpc.max_concurrent_streams": config.grpcMaxConcurrentStreams });
+  // Every method registered, whoever registers it (our services, health, reflection), for the route-family check.
+  const grpcMethods: string[] = [];
+  const addService = server.addService.bind(server);
+  server.addService = (definition, implementation) => {
+    grpcMethods.push(...Object.values(definition).map((m) => m.path));
+    addService(definition, implementation);
   };
-  for (const s of services) server.addService(s.definition as never, adaptService(s, logger, tracker));
+  const interceptors = grpcInterceptors({ inFlight, bodyLimits });
+  for (const s of services) {
+    const adapted = adaptService(s, { logger, interceptors });
+    server.addService(adapted.definition as never, adapted.implementation);
+  }
 
   // Health lists exactly the services registered above, plus "" for the whole server.
   const serviceNames = ["", ...services.map((s) => s.name)];
@@ -99,7 +114,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
 
   const descriptorSet = readFileSync(descriptorSetPath());
   new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
-  const http = await createHttpServer({
+  const { app: http, routes: httpRoutes } = await createHttpServer({
     services,
     descriptorSet,
     storeKind: store.status.kind,
@@ -112,7 +127,21 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       maxAliases: config.graphqlMaxAliases ?? DEFAULT_MAX_ALIASES,
     },
     logger,
+    inFlight,
+    bodyLimits,
+    allowedHosts: config.allowedHosts.length > 0 ? config.allowedHosts : defaultAllowedHosts(config.host),
+    corsAllowedOrigins: config.corsAllowedOrigins,
+    headersTimeoutMs: config.headersTimeoutS * 1000,
+    keepAliveTimeoutMs: config.keepAliveTimeoutS * 1000,
   });
+  const routes = { http: httpRoutes(), grpc: grpcMethods };
+  const unmapped = unmappedRoutes(routes);
+  if (unmapped.length > 0) {
+    await http.close();
+    await opened.close();
+    await store.close();
+    throw new Error(`routes without a route family (add them to src/edge/route-families.ts): ${unmapped.join(", ")}`);
+  }
 
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${config.host}:${config.grpcPort}`, ServerCredentials.createInsecure(), (err, port) =>
@@ -130,7 +159,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      logger.info({ inFlight }, "shutting down: refusing new calls, finishing in-flight ones");
+      logger.info({ inFlight: inFlight.count }, "shutting down: refusing new calls, finishing in-flight ones");
       health.stop();
       setAll("NOT_SERVING");
       const grpcDone = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -141,7 +170,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       // Both transports stop accepting at once and let in-flight calls finish.
       const finished = Promise.all([grpcDone, http.close()]);
       if ((await Promise.race([finished, timedOut])) === "timeout") {
-        logger.warn({ inFlight }, "shutdown timeout: cancelling in-flight calls");
+        logger.warn({ inFlight: inFlight.count }, "shutdown timeout: cancelling in-flight calls");
         server.forceShutdown();
         http.server.closeAllConnections();
       }
@@ -151,5 +180,5 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       logger.info("stopped");
     })());
 
-  return { grpcPort, httpPort, store, artifacts, health, close };
+  return { grpcPort, httpPort, store, artifacts, health, inFlight, routes, close };
 }

@@ -4,12 +4,15 @@
  * src/grpc/ adapts them to grpc-js; src/gateway/ calls the very same functions for HTTP.
  */
 import type { Logger } from "pino";
+import type { CallValues } from "./call-values.js";
 
 /** Per-call context handed to service functions by either transport. */
 export interface CallContext {
   /** Aborted when the caller cancels, disconnects or its deadline passes. */
   signal: AbortSignal;
   logger: Logger;
+  /** Values the edge learned about the call (call-values.ts); the caller's identity will travel here. */
+  values: CallValues;
 }
 
 export type UnaryMethod<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;

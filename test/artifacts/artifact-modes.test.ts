@@ -9,7 +9,7 @@ import { status } from "@grpc/grpc-js";
 import { Command } from "commander";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addServerOptions, resolveConfig, type ServerConfig } from "../../src/server/config.js";
+import { addServerOptions, defaultServerConfig, resolveConfig, type ServerConfig } from "../../src/server/config.js";
 import { type Logbook, startLogbook } from "../../src/server/server.js";
 import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
@@ -51,6 +51,7 @@ describe.each(STORE_KINDS)("artifact roots (%s)", (kind) => {
   beforeAll(async () => {
     lb = await startLogbook(
       {
+        ...defaultServerConfig(),
         host: "127.0.0.1",
         grpcPort: 0,
         httpPort: 0,

@@ -1,11 +1,12 @@
 /**
  * ArtifactService over gRPC on both stores: round trips (empty, small, multi-chunk ≥ 50 MiB) with
- * checksums and fixed 1 MiB download chunks, run-relative paths, nested listings and paging fields,
+ * checksums and fixed 64 KiB download chunks, run-relative paths, nested listings and paging fields,
  * deletion, traversal attempts (nothing written), and an upload cancelled midway (nothing listed).
  */
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service.js";
+import { DOWNLOAD_CHUNK_BYTES } from "../../src/services/artifact-service.js";
 import { content, downloadGrpc, MiB, sha256, startUpload, uploadGrpc } from "../harness/artifacts.js";
 import { expectGrpcError, promiseClient, type PromiseClient } from "../harness/grpc.js";
 import { STORE_KINDS, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
@@ -42,9 +43,9 @@ describe.each(STORE_KINDS)("ArtifactService over gRPC on %s", (kind) => {
     const { data: back, chunkSizes } = await downloadGrpc(artifacts.raw, { runId, path });
     expect(back.length).toBe(size);
     expect(sha256(back)).toBe(sha256(data));
-    // Fixed 1 MiB chunks, the last one shorter; none for an empty file.
-    expect(chunkSizes.slice(0, -1).every((n) => n === MiB)).toBe(true);
-    expect(chunkSizes.length).toBe(Math.ceil(size / MiB));
+    // Fixed chunks, the last one shorter; none for an empty file.
+    expect(chunkSizes.slice(0, -1).every((n) => n === DOWNLOAD_CHUNK_BYTES)).toBe(true);
+    expect(chunkSizes.length).toBe(Math.ceil(size / DOWNLOAD_CHUNK_BYTES));
     // The same file by its store path (no run).
     const viaRoot = await downloadGrpc(artifacts.raw, { runId: "", path: res.path });
     expect(sha256(viaRoot.data)).toBe(sha256(data));

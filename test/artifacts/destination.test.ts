@@ -9,7 +9,7 @@ import { Command } from "commander";
 import { MongoClient } from "mongodb";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { addServerOptions, resolveConfig, type ServerConfig } from "../../src/server/config.js";
+import { addServerOptions, defaultServerConfig, resolveConfig, type ServerConfig } from "../../src/server/config.js";
 import { startLogbook } from "../../src/server/server.js";
 import { uploadGrpc } from "../harness/artifacts.js";
 import { promiseClient } from "../harness/grpc.js";
@@ -31,6 +31,7 @@ function parse(argv: string[], env: Record<string, string> = {}): ServerConfig {
 }
 
 const base = (dataDir: string, store: string, artifactsDestination?: string): ServerConfig => ({
+  ...defaultServerConfig(),
   host: "127.0.0.1",
   grpcPort: 0,
   httpPort: 0,

@@ -75,6 +75,7 @@ function consume(socket: Socket, bytes: number): Promise<string> {
       }
     };
     socket.on("data", onData);
+    socket.resume(); // a socket paused by an earlier call does not flow again by itself
   });
 }
 
@@ -89,10 +90,15 @@ describe("NDJSON streaming on a real socket", () => {
     expect(state.finished).toBe(0);
     expect(await settled(() => state.pulled)).toBe(stalled); // still not growing
 
-    // Reading frees the buffers: drain fires and pulling resumes.
+    // Reading frees the buffers and pulling resumes. How much must be read first is the kernel's affair (a socket
+    // becomes writable again only once a good part of its send buffer is free), so read until it does.
     const head = await consume(socket, 4 * padding);
     expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(head.toLowerCase()).toContain("content-type: application/x-ndjson");
+    for (let reads = 0; state.pulled === stalled && reads < 200; reads++) {
+      await consume(socket, 4 * padding);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await vi.waitFor(() => expect(state.pulled).toBeGreaterThan(stalled), { timeout: 10_000 });
 
     // Going away while the gateway waits for drain: no hang, the generator's finally runs.

@@ -17,10 +17,11 @@ import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service
 import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { createGraphqlExecutor } from "../../src/graphql/graphql-executor.js";
+import { CallValues } from "../../src/services/call-values.js";
 import type { GraphqlServices } from "../../src/graphql/resolvers.js";
 
 const logger = pino({ level: "silent" });
-const call: CallContext = { signal: new AbortController().signal, logger };
+const call: CallContext = { signal: new AbortController().signal, logger, values: new CallValues() };
 const limits = { maxRootFields: 10, maxAliases: 10 };
 
 describe("GraphQL executor", () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import type { ServerConfig } from "../../src/server/config.js";
+import { defaultServerConfig, type ServerConfig } from "../../src/server/config.js";
 import { startLogbook, type Logbook } from "../../src/server/server.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { promiseClient, type PromiseClient } from "./grpc.js";
@@ -39,6 +39,7 @@ export async function startTestLogbook(
   const dataDir = mkdtempSync(join(tmpdir(), "logbook-test-"));
   const logbook = await startLogbook(
     {
+      ...defaultServerConfig(),
       host: "127.0.0.1",
       grpcPort: 0,
       httpPort: 0,
