@@ -13,7 +13,8 @@
  */
 import type { Readable } from "node:stream";
 import { type Db, GridFSBucket, MongoClient, type GridFSFile, type ObjectId } from "mongodb";
-import { notFound, unavailable } from "../domain/errors.js";
+import { invalidParameter, notFound, unavailable } from "../domain/errors.js";
+import { invalidPath } from "./path.js";
 import { describeUri } from "../store/mongo/connection.js";
 import type { ArtifactEntry, ArtifactRead, ObservableArtifactStore, ReadCounters } from "./store.js";
 
@@ -57,6 +58,20 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
     return file;
   }
 
+  /** A file can hold no files, and a directory cannot become a file: the same tree rules as on a filesystem. */
+  private async checkPlace(path: string): Promise<void> {
+    const parts = path.split("/");
+    const ancestors = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("/"));
+    try {
+      if (ancestors.length > 0 && (await this.bucket.find({ filename: { $in: ancestors } }).limit(1).hasNext())) {
+        throw invalidParameter(`Invalid path '${path}': a part of it is a file, not a directory`);
+      }
+      if (await this.bucket.find({ filename: { $regex: `^${escapeRegex(path)}/` } }).limit(1).hasNext()) throw invalidPath();
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
   async write(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
     const writing = this.upload(path, chunks);
     this.writes.add(writing);
@@ -64,6 +79,7 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
   }
 
   private async upload(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    await this.checkPlace(path);
     const upload = this.bucket.openUploadStream(path, { metadata: { path } });
     // A chunk insert can fail while we wait on the source, with no other listener: keep the failure (an
     // 'error' nobody listens to is an uncaught exception) and stop at the next step.

@@ -156,6 +156,21 @@ describe.each(STORE_KINDS)("artifact HTTP routes on %s", (kind) => {
     }
   });
 
+  it("refuses a file under a file, and a file in place of a directory, with 400 and nothing written", async () => {
+    expect((await put(`${runRoot}/shapes/a.txt`, Buffer.from("a"))).status).toBe(200);
+    expect((await put(`${runRoot}/shapes/dir/b.txt`, Buffer.from("b"))).status).toBe(200);
+    for (const path of ["shapes/a.txt/child", "shapes/a.txt/child/deeper.txt", "shapes/dir"]) {
+      const res = await put(`${runRoot}/${path}`, Buffer.from("x"));
+      expect(res.status, path).toBe(400);
+      expect(JSON.parse(res.body.toString())).toMatchObject({ error_code: "INVALID_PARAMETER_VALUE", message: expect.stringMatching(/Invalid path/) });
+    }
+    expect((await listProxy(`${runRoot}/shapes`)).files).toEqual([
+      { path: "a.txt", is_dir: false, file_size: 1 },
+      { path: "dir", is_dir: true },
+    ]);
+    expect((await fetch(`${lb.httpUrl}${PROXY}/${runRoot}/shapes/a.txt/child`)).status).toBe(404);
+  });
+
   it("an abandoned PUT leaves nothing listed", async () => {
     const path = `${runRoot}/abandoned/big.bin`;
     const url = new URL(lb.httpUrl);
