@@ -88,6 +88,33 @@ describe("parseJson", () => {
     expect(() => parseJson(text)).toThrow(JsonSyntaxError);
     expect(() => parseJson(text)).toThrow(message);
   });
+
+  it.each([
+    ["100,000 nested lists (well-formed: the native parser takes it)", `${"[".repeat(100_000)}${"]".repeat(100_000)}`],
+    ["a deep value inside a field", `{"name": ${"[".repeat(100_000)}1${"]".repeat(100_000)}}`],
+    ["257 nested objects", `${'{"a":'.repeat(257)}1${"}".repeat(257)}`],
+  ])("refuses nesting deeper than 256 levels on every path: %s", (_label, text) => {
+    expect(() => parseJson(text)).toThrow("nested deeper than 256");
+  });
+
+  it("takes 256 levels of nesting", () => {
+    expect(() => parseJson(`${"[".repeat(256)}${"]".repeat(256)}`)).not.toThrow();
+  });
+
+  it.each([
+    ['{"name": "\\ud800"}', "d800"],
+    ['{"name": "x\\udfffy"}', "dfff"],
+    ['{"\\udc00": 1}', "dc00"],
+    ['["\\udbff\\u0041", NaN]', "dbff"],
+    ['{"a": ["ok", "\\ud800"], "n": 12345678901234567}', "d800"],
+  ])("refuses a lone surrogate in %s", (text, hex) => {
+    expect(() => parseJson(text)).toThrow(JsonSyntaxError);
+    expect(() => parseJson(text)).toThrow(`lone surrogate \\u${hex}`);
+  });
+
+  it("takes surrogate pairs", () => {
+    expect(parseJson('{"e": "\\ud83d\\ude00"}')).toEqual({ e: "\u{1F600}" });
+  });
 });
 
 describe("stringifyJson", () => {

@@ -46,14 +46,19 @@ const LONG_INTEGER = /(?<![\d.])\d{16}(?![\d.eE]*[.eE])/;
  * also makes `__proto__` an own property); malformed text is re-read by our parser for a precise message.
  */
 export function parseJson(text: string): JsonValue {
+  let v: JsonValue | undefined;
   if (!needsOwnParser(text)) {
     try {
-      return JSON.parse(text) as JsonValue;
+      v = JSON.parse(text) as JsonValue;
     } catch {
       // fall through: our parser says what is wrong, and where
     }
   }
-  return new Parser(text).document();
+  if (v === undefined) v = new Parser(text).document();
+  // The native parser takes any depth, but deeper values overflow the stack of whatever walks them later (error
+  // messages, serializers): the same limit as our parser's. Lone surrogates come only from \u escapes.
+  checkValue(v, 0, MAY_HOLD_SURROGATE.test(text));
+  return v;
 }
 
 /**
@@ -61,7 +66,40 @@ export function parseJson(text: string): JsonValue {
  * {@link WrittenFloat}: what Python's `json.loads` reads as a float. For error messages only (python-json.ts).
  */
 export function parseJsonAsWritten(text: string): PythonJsonValue {
-  return new Parser(text, true).document() as PythonJsonValue;
+  const v = new Parser(text, true).document();
+  checkValue(v, 0, MAY_HOLD_SURROGATE.test(text));
+  return v as PythonJsonValue;
+}
+
+/** A `\uD800`–`\uDFFF` escape: the text may decode to a string with a lone surrogate. */
+const MAY_HOLD_SURROGATE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkString(s: string): void {
+  const lone = LONE_SURROGATE.exec(s);
+  if (lone) {
+    const hex = lone[0].charCodeAt(0).toString(16);
+    throw new JsonSyntaxError(`String contains a lone surrogate \\u${hex}, which is not valid Unicode`, 0);
+  }
+}
+
+/** Throws on nesting deeper than MAX_DEPTH and, when `strings`, on strings (and keys) that are not valid Unicode. */
+function checkValue(v: JsonValue, depth: number, strings: boolean): void {
+  if (typeof v === "string") {
+    if (strings) checkString(v);
+    return;
+  }
+  if (typeof v !== "object" || v === null) return;
+  if (depth >= MAX_DEPTH) throw new JsonSyntaxError(`JSON nested deeper than ${MAX_DEPTH} levels`, 0);
+  if (Array.isArray(v)) {
+    for (const item of v) if (typeof item === "object" || strings) checkValue(item, depth + 1, strings);
+    return;
+  }
+  for (const key of Object.keys(v)) {
+    if (strings) checkString(key);
+    const item = v[key]!;
+    if (typeof item === "object" || strings) checkValue(item, depth + 1, strings);
+  }
 }
 
 class Parser {

@@ -274,7 +274,14 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
         history = [];
       }
       history.push(model);
-      await store.logBatch(runId, { metrics: [], params: [], tags: [{ key: LOG_MODEL_HISTORY_TAG, value: JSON.stringify(history) }] });
+      let value: string;
+      try {
+        value = JSON.stringify(history);
+      } catch {
+        // JSON.parse takes any depth; writing it back overflows the stack past a few thousand levels.
+        throw invalidParameter("Malformed model info: model_json is nested too deeply.");
+      }
+      await store.logBatch(runId, { metrics: [], params: [], tags: [{ key: LOG_MODEL_HISTORY_TAG, value }] });
       return {};
     },
 

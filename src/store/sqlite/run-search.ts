@@ -118,7 +118,13 @@ export function createRunSearch(db: Database, readRuns: RunReader): RunSearch {
     if (query.experimentIds.length > 0) {
       const ids = query.experimentIds.map(parseExperimentId).filter((x): x is number => x !== undefined);
       if (ids.length === 0) return null;
-      base.push({ sql: `r.experiment_id IN (${ids.map(() => "?").join(", ")})`, params: ids });
+      // One experiment: an equality, so runs_by_experiment serves the default order too. Several: one bound JSON
+      // array rather than a placeholder per id, so any number of them fits (SQLite caps bound parameters at 32,766).
+      base.push(
+        ids.length === 1
+          ? { sql: "r.experiment_id = ?", params: ids }
+          : { sql: "r.experiment_id IN (SELECT value FROM json_each(?))", params: [JSON.stringify(ids)] },
+      );
     }
     if (query.viewType !== "ALL") base.push({ sql: "r.lifecycle_stage = ?", params: [query.viewType === "ACTIVE_ONLY" ? "active" : "deleted"] });
     base.push(...filterToSql(query.filter));
