@@ -15,7 +15,7 @@ import type { Readable } from "node:stream";
 import { type Db, GridFSBucket, MongoClient, type GridFSFile, type ObjectId } from "mongodb";
 import { invalidParameter, notFound, unavailable } from "../domain/errors.js";
 import { invalidPath } from "./path.js";
-import { describeUri } from "../store/mongo/connection.js";
+import { describeUri, DURABLE_WRITES } from "../store/mongo/connection.js";
 import type { ArtifactEntry, ArtifactRead, ObservableArtifactStore, ReadCounters } from "./store.js";
 
 const CHUNK_SIZE = 1024 * 1024;
@@ -46,6 +46,7 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
       ignoreUndefined: true,
       appName: "logbook-artifacts",
+      writeConcern: DURABLE_WRITES,
     });
     const db = this.client.db(describeUri(options.uri).database);
     this.db = db;

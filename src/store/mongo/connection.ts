@@ -30,6 +30,13 @@ export interface MongoStoreOptions {
 
 export const DEFAULT_DATABASE = "logbook";
 
+/**
+ * An acknowledged write is in the journal of a majority of the replica set, so it survives a primary's loss and
+ * power loss — whatever default the cluster was given (an operator can lower MongoDB's default with
+ * setDefaultRWConcern, and some layouts with arbiters default to w: 1). A write that cannot reach a majority
+ * within 10 s fails (not acknowledged; it may still be applied) instead of holding its call forever.
+ */
+export const DURABLE_WRITES = { w: "majority", journal: true, wtimeoutMS: 10_000 } as const;
 export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 2000;
 
 export interface Collections {
@@ -72,6 +79,7 @@ export function openConnection(options: MongoStoreOptions): Connection {
     ignoreUndefined: true,
     appName: "logbook",
     monitorCommands: options.onCommand !== undefined,
+    writeConcern: DURABLE_WRITES,
   });
   if (options.onCommand) client.on("commandStarted", options.onCommand);
   const db = client.db(database);
