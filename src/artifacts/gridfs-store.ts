@@ -11,14 +11,23 @@
  * Opens its own MongoClient on the store's URI (same database), so the artifact layer needs nothing
  * from the metadata store's internals.
  */
-import type { Readable } from "node:stream";
-import { type Db, GridFSBucket, MongoClient, type GridFSFile, type ObjectId } from "mongodb";
+import { Readable } from "node:stream";
+import { type Binary, type Db, GridFSBucket, MongoClient, type GridFSFile, type ObjectId } from "mongodb";
 import { invalidParameter, notFound, unavailable } from "../domain/errors.js";
 import { invalidPath } from "./path.js";
 import { describeUri, DURABLE_WRITES } from "../store/mongo/connection.js";
 import type { ArtifactEntry, ArtifactRead, ObservableArtifactStore, ReadCounters } from "./store.js";
 
-const CHUNK_SIZE = 1024 * 1024;
+/** GridFS's standard chunk size, for new files (files written with bigger chunks are read all the same). */
+const CHUNK_SIZE = 255 * 1024;
+/** What a download fetches ahead of its reader: chunk documents per cursor batch are sized to about this. */
+const READ_AHEAD_BYTES = 512 * 1024;
+
+interface ChunkDoc {
+  files_id: ObjectId;
+  n: number;
+  data: Binary;
+}
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -130,28 +139,47 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
     return size;
   }
 
+  /**
+   * Reads a file's chunks in order through a cursor whose batches hold about {@link READ_AHEAD_BYTES}: the
+   * driver's own download stream lets the server fill a first batch of up to 16 MiB, which a client that stops
+   * reading would pin for as long as it stalls.
+   */
   async read(path: string): Promise<ArtifactRead> {
     const file = await this.newest(path).catch((e: unknown) => { throw wrap(e); });
     if (!file) throw notFound(`No artifact at '${path}'`);
-    const stream = this.bucket.openDownloadStream(file._id);
+    const chunks = this.db.collection<ChunkDoc>(`${this.bucketName}.chunks`);
+    const batchSize = Math.max(1, Math.ceil(READ_AHEAD_BYTES / Math.max(1, file.chunkSize)));
     const counters = this.counters;
-    counters.openReads++;
-    stream.on("data", (chunk: Buffer) => {
-      counters.bytesRead += chunk.length;
-    });
-    let closed = false;
-    const release = () => {
-      if (!closed) {
-        closed = true;
-        counters.openReads--;
+    async function* bytes(): AsyncGenerator<Buffer> {
+      if (file!.length === 0) return;
+      const cursor = chunks.find({ files_id: file!._id }, { projection: { n: 1, data: 1 } }).sort({ n: 1 }).batchSize(batchSize);
+      try {
+        let expected = 0;
+        let read = 0;
+        for await (const doc of cursor) {
+          if (doc.n !== expected) throw new Error(`GridFS file ${String(file!._id)}: chunk ${doc.n} where ${expected} was expected`);
+          expected++;
+          const data = Buffer.from(doc.data.buffer.buffer, doc.data.buffer.byteOffset, doc.data.buffer.byteLength);
+          read += data.length;
+          counters.bytesRead += data.length;
+          yield data;
+        }
+        if (read !== file!.length) throw new Error(`GridFS file ${String(file!._id)}: ${read} of its ${file!.length} bytes found`);
+      } catch (err) {
+        throw wrap(err);
+      } finally {
+        await cursor.close().catch(() => undefined);
       }
-    };
-    stream.once("close", release);
-    stream.once("end", release);
+    }
+    const stream = Readable.from(bytes(), { objectMode: false, highWaterMark: file.chunkSize });
+    counters.openReads++;
     this.reads.add(stream);
-    stream.once("close", () => this.reads.delete(stream));
-    // A consumer that stops early removes its listeners before the stream's cursor is closed; a failure of
-    // that close would otherwise be an 'error' with no listener, which is an uncaught exception.
+    stream.once("close", () => {
+      counters.openReads--;
+      this.reads.delete(stream);
+    });
+    // A consumer that stops early removes its listeners before the cursor is closed; a failure then would be an
+    // 'error' with no listener, which is an uncaught exception.
     stream.on("error", () => undefined);
     return { size: file.length, stream };
   }
