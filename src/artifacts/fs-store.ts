@@ -23,7 +23,7 @@ import { invalidPath, UPLOADS_DIR } from "./path.js";
 import type { ArtifactEntry, ArtifactRead, ObservableArtifactStore, ReadCounters } from "./store.js";
 
 /** The read-ahead of a download: one chunk (src/services/artifact-service.ts), so a stalled download holds little. */
-const READ_CHUNK = 64 * 1024;
+const READ_CHUNK = 32 * 1024;
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
 

@@ -20,8 +20,8 @@ import type { ArtifactEntry, ArtifactRead, ObservableArtifactStore, ReadCounters
 
 /** GridFS's standard chunk size, for new files (files written with bigger chunks are read all the same). */
 const CHUNK_SIZE = 255 * 1024;
-/** What a download fetches ahead of its reader: chunk documents per cursor batch are sized to about this. */
-const READ_AHEAD_BYTES = 512 * 1024;
+/** What a download fetches ahead of its reader, at most (at least one chunk document per cursor batch). */
+const READ_AHEAD_BYTES = 256 * 1024;
 
 interface ChunkDoc {
   files_id: ObjectId;
@@ -140,7 +140,7 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
   }
 
   /**
-   * Reads a file's chunks in order through a cursor whose batches hold about {@link READ_AHEAD_BYTES}: the
+   * Reads a file's chunks in order through a cursor whose batches hold at most {@link READ_AHEAD_BYTES}: the
    * driver's own download stream lets the server fill a first batch of up to 16 MiB, which a client that stops
    * reading would pin for as long as it stalls.
    */
@@ -148,7 +148,7 @@ export class GridFsArtifactStore implements ObservableArtifactStore {
     const file = await this.newest(path).catch((e: unknown) => { throw wrap(e); });
     if (!file) throw notFound(`No artifact at '${path}'`);
     const chunks = this.db.collection<ChunkDoc>(`${this.bucketName}.chunks`);
-    const batchSize = Math.max(1, Math.ceil(READ_AHEAD_BYTES / Math.max(1, file.chunkSize)));
+    const batchSize = Math.max(1, Math.floor(READ_AHEAD_BYTES / Math.max(1, file.chunkSize)));
     const counters = this.counters;
     async function* bytes(): AsyncGenerator<Buffer> {
       if (file!.length === 0) return;

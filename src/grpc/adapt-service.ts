@@ -19,7 +19,7 @@ import { createBoundedWriter, pump } from "../edge/stream-writer.js";
 import { CallValues } from "../services/call-values.js";
 import type { CallContext, MethodDefinition, RegisteredService } from "../services/rpc.js";
 import { applyInterceptors, type GrpcCall, type GrpcHandler, type GrpcInterceptor, type GrpcResult } from "./interceptors/index.js";
-import { InvalidMessage, serverCodec } from "./message-codec.js";
+import { InvalidMessage, serverCodec, type MessageEncoder } from "./message-codec.js";
 import { toServiceError } from "./status.js";
 
 export interface AdaptOptions {
@@ -28,6 +28,8 @@ export interface AdaptOptions {
   interceptors: readonly GrpcInterceptor[];
   /** Per-stream bound on queued response bytes (default: the stream writer's). */
   streamHighWaterMark?: number;
+  /** Response encoders by gRPC path (message-codec.ts); methods without one use the generated serializer. */
+  encoders?: ReadonlyMap<string, MessageEncoder>;
 }
 
 /** What to register with grpc-js: the definition (with the server codec) and its handlers. */
@@ -77,7 +79,7 @@ export function adaptService(service: RegisteredService, options: AdaptOptions):
   for (const [key, rawDef] of Object.entries(service.definition)) {
     const fn = impl[key];
     if (!fn) throw new Error(`${service.name}: no implementation for ${rawDef.path}`);
-    const def = serverCodec(rawDef);
+    const def = serverCodec(rawDef, options.encoders?.get(rawDef.path));
     definition[key] = def;
     const path = def.path;
     const family = grpcFamilyOf(path);

@@ -10,6 +10,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { pino, type Logger } from "pino";
 import { adaptService } from "../grpc/adapt-service.js";
 import { grpcInterceptors } from "../grpc/interceptors/index.js";
+import { responseEncoders } from "../grpc/message-codec.js";
 import type { BodyLimits } from "../edge/body-limits.js";
 import { createInFlightLimiter, type InFlightLimiter } from "../edge/in-flight.js";
 import { defaultAllowedHosts } from "../edge/host-policy.js";
@@ -20,7 +21,7 @@ import { openStore } from "./open-store.js";
 import { createHttpServer } from "./http-server.js";
 import { descriptorSetPath } from "./paths.js";
 import { reflectionPackageDefinition } from "./reflection.js";
-import { createServices } from "./services.js";
+import { createServices, GENERATED_METADATA } from "./services.js";
 import { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 import type { ServerRuntime } from "../services/server-runtime.js";
@@ -100,8 +101,10 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     addService(definition, implementation);
   };
   const interceptors = grpcInterceptors({ inFlight, bodyLimits });
+  const descriptorSet = readFileSync(descriptorSetPath());
+  const encoders = responseEncoders(descriptorSet, GENERATED_METADATA);
   for (const s of services) {
-    const adapted = adaptService(s, { logger, interceptors });
+    const adapted = adaptService(s, { logger, interceptors, encoders });
     server.addService(adapted.definition as never, adapted.implementation);
   }
 
@@ -112,7 +115,6 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   const setAll = (status: "SERVING" | "NOT_SERVING") => serviceNames.forEach((n) => grpcHealth.setStatus(n, status));
   health.on("change", (reachable) => setAll(reachable ? "SERVING" : "NOT_SERVING"));
 
-  const descriptorSet = readFileSync(descriptorSetPath());
   new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
   const { app: http, routes: httpRoutes } = await createHttpServer({
     services,

@@ -19,10 +19,10 @@ import type { CallContext, ServiceImplementation } from "./rpc.js";
 
 /**
  * Downloads move in chunks of exactly this size (the last one shorter). Small enough that a stream's queue of
- * unsent bytes (at most 256 KiB, src/edge/stream-writer.ts) holds several, so a client that stops reading pins
- * little memory; big enough that per-message costs stay negligible.
+ * unsent bytes (64 KiB, src/edge/stream-writer.ts) holds two, so a client that stops reading pins little memory;
+ * big enough that per-message costs stay negligible.
  */
-export const DOWNLOAD_CHUNK_BYTES = 64 * 1024;
+export const DOWNLOAD_CHUNK_BYTES = 32 * 1024;
 /** Entries per ListArtifacts page. */
 export const LIST_PAGE_SIZE = 1000;
 
