@@ -8,7 +8,6 @@
  * The seed is printed; LOGBOOK_FUZZ_SEED=<seed> replays a run.
  */
 import { readFileSync } from "node:fs";
-import { request } from "node:http";
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
@@ -24,6 +23,7 @@ import type { MethodDefinition } from "../../src/services/rpc.js";
 import { uploadGrpc } from "../harness/artifacts.js";
 import { promiseClient, type PromiseClient } from "../harness/grpc.js";
 import { startTestLogbook, type TestLogbook } from "../harness/logbook.js";
+import { sendRequest } from "../harness/raw-http.js";
 
 const PER_ROUTE = 50;
 const SEED = Number(process.env.LOGBOOK_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -54,23 +54,7 @@ interface Req {
   what: string;
 }
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-function send(port: number, r: Req): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers = { host: `localhost:${port}`, ...r.headers, ...(r.body ? { "content-length": String(r.body.length) } : {}) };
-    const req = request({ host: "127.0.0.1", port, method: r.method, path: r.path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("error", reject);
-    req.end(r.body);
-  });
-}
+const send = (port: number, r: Req) => sendRequest(port, { method: r.method, path: r.path, headers: r.headers, ...(r.body ? { body: r.body } : {}) });
 
 // ---- values -----------------------------------------------------------------------------------------------------
 

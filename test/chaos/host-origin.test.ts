@@ -4,29 +4,14 @@
  * cross-origin POST/PUT/PATCH/DELETE is refused and changes nothing, while same-origin and Origin-less requests
  * pass; no CORS headers are sent unless --cors-allowed-origins is set, and then only to listed origins.
  */
-import { request } from "node:http";
 import { Client, credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { startTestLogbook, type TestLogbook } from "../harness/logbook.js";
+import { sendRequest } from "../harness/raw-http.js";
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, headers: { ...headers, ...(body ? { "content-length": String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+const send = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) =>
+  sendRequest(port, { method, path, headers, ...(body === undefined ? {} : { body }) });
 
 const JSON_HEADERS = { "content-type": "application/json" };
 

@@ -2,6 +2,7 @@
  * Raw HTTP/1.1 over a socket, for requests no HTTP client will send (malformed framing, unknown methods, bodies
  * that never end) and for reading exactly what the server wrote back.
  */
+import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 
 export interface RawAnswer {
@@ -57,4 +58,27 @@ export async function rawExchange(port: number, payload: string | Buffer, waitMs
   await Promise.race([closed.then(() => (isClosed = true)), complete, timer]);
   socket.destroy();
   return parseAnswer(received(), isClosed);
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One request through node:http with exactly these headers (Host included: fetch would not let a test set it). */
+export function sendRequest(
+  port: number,
+  r: { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<HttpAnswer> {
+  const length = r.body === undefined ? {} : { "content-length": String(Buffer.byteLength(r.body)) };
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method: r.method, path: r.path, headers: { host: `localhost:${port}`, ...r.headers, ...length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(r.body);
+  });
 }
