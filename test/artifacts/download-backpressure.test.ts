@@ -11,12 +11,13 @@ import { join } from "node:path";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DownloadArtifactResponse } from "../../gen/ts/logbook/v1/artifact_service.js";
+import { DOWNLOAD_CHUNK_BYTES } from "../../src/services/artifact-service.js";
 import { content, MiB, sha256, startDownload } from "../harness/artifacts.js";
 import { startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 
 const SIZE = 200 * MiB;
-/** Far below the file: grpc-js's 16-message write buffer plus HTTP/2 windows and socket buffers fit well under it. */
-const BOUND = 48 * MiB;
+/** Far below the file: a stream's 64 KiB queue plus HTTP/2 windows and the kernel's socket buffers fit well under it. */
+const BOUND = 16 * MiB;
 
 /**
  * The counter's value once it has stopped moving: sampled until it is unchanged for 10 samples in a
@@ -71,7 +72,7 @@ describe("DownloadArtifact backpressure on the embedded store", () => {
     const call = startDownload(lb.tracking.raw, { runId, path: "big.bin" });
     const chunks = [await firstChunkThenPause(call)];
     const held = (await plateau(() => counters().bytesRead)) - start;
-    expect(held).toBeGreaterThanOrEqual(MiB);
+    expect(held).toBeGreaterThanOrEqual(DOWNLOAD_CHUNK_BYTES);
     expect(held).toBeLessThan(BOUND);
     expect(counters().openReads).toBe(1);
 
@@ -111,7 +112,7 @@ describe("DownloadArtifact backpressure on the embedded store", () => {
       }),
     );
     const held = (await plateau(() => counters().bytesRead)) - start;
-    expect(held).toBeGreaterThanOrEqual(MiB);
+    expect(held).toBeGreaterThanOrEqual(DOWNLOAD_CHUNK_BYTES);
     expect(held).toBeLessThan(BOUND);
     expect(counters().openReads).toBe(1);
     res.destroy();
