@@ -33,6 +33,8 @@ describe("route families", () => {
     ["/healthz", "unrouted"],
     ["/api/2.0/other", "unrouted"],
     ["/health/", "unrouted"],
+    ["//health", "health"],
+    ["//model-versions/get-artifact", "artifacts"],
   ])("resolves %s to %s", (path, family) => {
     expect(httpFamilyOf(path).name).toBe(family);
   });

@@ -115,8 +115,12 @@ for (const family of ROUTE_FAMILIES) {
 }
 prefixes.sort((a, b) => b[0].length - a[0].length);
 
-/** The family of an HTTP request path (no query string; as sent, percent-encoding and all). */
-export function httpFamilyOf(path: string): RouteFamily {
+/**
+ * The family of an HTTP request path (no query string; as sent, percent-encoding and all). Runs of slashes count as
+ * one, as the router merges them (`//health` is `/health`).
+ */
+export function httpFamilyOf(rawPath: string): RouteFamily {
+  const path = rawPath.includes("//") ? rawPath.replace(/\/{2,}/g, "/") : rawPath;
   const hit = exact.get(path);
   if (hit) return hit;
   for (const [prefix, family] of prefixes) if (path.startsWith(prefix)) return family;

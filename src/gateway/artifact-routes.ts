@@ -21,7 +21,6 @@ import { createBoundedWriter, pump } from "../edge/stream-writer.js";
 import { baseName, invalidPath, normalizeArtifactPath } from "../artifacts/path.js";
 import type { ArtifactServiceFunctions } from "../services/artifact-service.js";
 import type { CallContext } from "../services/rpc.js";
-import { CallValues } from "../services/call-values.js";
 import type { UploadArtifactRequest } from "../../gen/ts/logbook/v1/artifact_service.js";
 import type { RawRoute } from "./gateway.js";
 import { stringifyJson } from "./json-text.js";
