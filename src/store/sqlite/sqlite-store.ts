@@ -69,16 +69,23 @@ interface OpenStore {
 
 type Counts = Awaited<ReturnType<Store["counts"]>>;
 
+/** How long opening the file waits for another connection's lock (its migration). */
+const OPEN_BUSY_TIMEOUT_MS = 30_000;
+
 function open(options: SqliteStoreOptions): OpenStore {
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
   const db = new Database(options.path);
   try {
-    // busy_timeout first: switching to WAL needs a lock that a concurrent opener may hold.
-    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    // busy_timeout first: switching to WAL needs a lock that a concurrent opener may hold. Opening waits longer than
+    // a call would: another process starting at the same moment may hold the lock through its migration, whose
+    // fsync (synchronous = FULL) can take seconds on a busy disk.
+    const busyTimeoutMs = Math.trunc(options.busyTimeoutMs ?? 5000);
+    db.pragma(`busy_timeout = ${Math.max(busyTimeoutMs, OPEN_BUSY_TIMEOUT_MS)}`);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${(options.synchronous ?? DEFAULT_SQLITE_SYNCHRONOUS).toUpperCase()}`);
     db.pragma("foreign_keys = ON");
     migrate(db, Date.now(), options.defaultArtifactRoot);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const runState = createRunState(db);
     const logOrder = createLogOrder();
     const metrics = createMetricStore(db, runState, logOrder);
