@@ -58,11 +58,19 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
     ...API,
     auth: "open",
   }),
-  http({ name: "ui", description: "the MLflow UI's static files and `/` (not served yet)", paths: ["/"], prefixes: ["/static-files/"], ...API, auth: "open" }),
-  http({ name: "graphql", description: "`/graphql` (not served yet)", paths: ["/graphql"], ...API, auth: "required" }),
+  http({
+    name: "ui",
+    description: "the MLflow UI with `--ui`: `/` (index.html) and its files under `/static-files/`",
+    paths: ["/"],
+    prefixes: ["/static-files/"],
+    ...API,
+    auth: "open",
+  }),
+  http({ name: "graphql", description: "`/graphql`, GET and POST (the UI's run and experiment pages)", paths: ["/graphql"], ...API, auth: "required" }),
   http({
     name: "mlflow-api",
-    description: "the MLflow REST API: `/api/2.0/mlflow/…`, `/api/3.0/mlflow/…` and their `/ajax-api/…` twins",
+    description:
+      "the MLflow REST API: `/api/2.0/mlflow/…`, `/api/3.0/mlflow/…` (GenAI traces and datasets too) and their `/ajax-api/…` twins, with the UI's own calls (bulk history, prompt-lab runs, gateway proxy, telemetry, assistant, logged-model files)",
     prefixes: ["/api/2.0/mlflow/", "/api/3.0/mlflow/", "/ajax-api/2.0/mlflow/", "/ajax-api/3.0/mlflow/"],
     ...API,
     auth: "required",

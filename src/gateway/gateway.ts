@@ -165,9 +165,6 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     return reply.code(200).type("application/json").send(stringifyJson(encode(response)));
   };
 
-  // What a raw route hands to `reply.callNotFound()` (a UI file that is not there) is an unknown endpoint too.
-  fastify.setNotFoundHandler((request, reply) => sendError(reply, endpointNotFound(request.method, request.url), logger, request));
-
   fastify.register(async (json) => {
     useRawBodies(json);
     json.setErrorHandler((err, request, reply) => {
@@ -177,7 +174,8 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     });
     json.route({ method: json.supportedMethods as HTTPMethods[], url: "*", handler: handle });
   });
-  // Methods the catch-all does not take (PROPFIND, …) reach fastify's 404: MLflow's shape there too.
+  // Methods the catch-all does not take (PROPFIND, …) reach fastify's 404, and so does what a raw route hands to
+  // `reply.callNotFound()` (a UI file that is not there): MLflow's shape there too.
   fastify.setNotFoundHandler((request, reply) => {
     const rawUrl = request.raw.url ?? request.url;
     const q = rawUrl.indexOf("?");

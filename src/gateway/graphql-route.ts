@@ -9,6 +9,7 @@
 import { Readable } from "node:stream";
 import type { FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import type { BodyLimits } from "../edge/body-limits.js";
 import { invalidParameter } from "../domain/errors.js";
 import type { GraphqlExecutor } from "../graphql/graphql-executor.js";
 import { checkContentType, parseBody, readBody } from "./body.js";
@@ -19,6 +20,8 @@ import { JsonSyntaxError, parseJson } from "./json-text.js";
 export interface GraphqlRouteOptions {
   execute: GraphqlExecutor;
   maxBodyBytes: number;
+  /** Idle and rate limits of the body (none when absent). */
+  bodyLimits?: BodyLimits;
   logger: Logger;
 }
 
@@ -39,10 +42,10 @@ function fromQueryString(rawUrl: string): unknown {
   return { query: params.get("query") ?? undefined, variables: parsed, operationName: params.get("operationName") ?? undefined };
 }
 
-async function requestOf(request: FastifyRequest, maxBodyBytes: number): Promise<unknown> {
+async function requestOf(request: FastifyRequest, opts: GraphqlRouteOptions): Promise<unknown> {
   checkContentType(request.method, request.headers["content-type"]);
   const stream = request.body instanceof Readable ? request.body : request.raw;
-  const body = parseBody(await readBody(stream, maxBodyBytes, request.headers["content-length"]));
+  const body = parseBody(await readBody(stream, opts.maxBodyBytes, request.headers["content-length"], opts.bodyLimits));
   if (body === undefined && request.method === "GET") return fromQueryString(request.raw.url ?? request.url);
   return body ?? {};
 }
@@ -55,7 +58,7 @@ export function graphqlRoutes(opts: GraphqlRouteOptions): RawRoute[] {
       handler: async (request, reply) => {
         const { ctx, done } = contextFor(request, reply, opts.logger, "graphql");
         try {
-          const envelope = await opts.execute(await requestOf(request, opts.maxBodyBytes), ctx);
+          const envelope = await opts.execute(await requestOf(request, opts), ctx);
           return reply.code(200).type("application/json").send(JSON.stringify(envelope));
         } finally {
           done();

@@ -171,10 +171,10 @@ const ASSISTANT_PROVIDERS = JSON.stringify({ providers: [], resolved: null, gate
 const fixed = (body: string): RawRoute["handler"] => (_request, reply) => reply.code(200).type("application/json").send(body);
 
 /** The UI helpers: fixed answers; a posted body is read (within the JSON limit) and dropped. */
-export function uiHelperRoutes(maxBodyBytes: number): RawRoute[] {
+export function uiHelperRoutes(maxBodyBytes: number, bodyLimits?: BodyLimits): RawRoute[] {
   const drained = async (request: FastifyRequest) => {
     const stream = request.body instanceof Readable ? request.body : request.raw;
-    await readBody(stream, maxBodyBytes, request.headers["content-length"]);
+    await readBody(stream, maxBodyBytes, request.headers["content-length"], bodyLimits);
   };
   return [
     { method: "GET", url: "/ajax-api/3.0/mlflow/ui-telemetry", handler: fixed(TELEMETRY_DISABLED) },

@@ -136,8 +136,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
           })
         : []),
       // MLflow's GraphQL endpoint (the web UI's run and experiment pages), and the UI's helpers.
-      ...graphqlRoutes({ execute: graphqlExecutor(opts), maxBodyBytes: opts.maxBodyBytes, logger: opts.logger }),
-      ...uiHelperRoutes(opts.maxBodyBytes),
+      ...graphqlRoutes({ execute: graphqlExecutor(opts), maxBodyBytes: opts.maxBodyBytes, bodyLimits: opts.bodyLimits, logger: opts.logger }),
+      ...uiHelperRoutes(opts.maxBodyBytes, opts.bodyLimits),
     ],
   });
   if (opts.uiDir !== undefined) await app.register(uiFilesPlugin, { dir: opts.uiDir });

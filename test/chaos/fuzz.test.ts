@@ -7,7 +7,8 @@
  * and nothing may change: counts, the seeded run, experiments, registered models and artifact listings.
  * The seed is printed; LOGBOOK_FUZZ_SEED=<seed> replays a run.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
@@ -22,7 +23,7 @@ import { descriptorSetPath } from "../../src/server/paths.js";
 import type { MethodDefinition } from "../../src/services/rpc.js";
 import { uploadGrpc } from "../harness/artifacts.js";
 import { promiseClient, type PromiseClient } from "../harness/grpc.js";
-import { startTestLogbook, type TestLogbook } from "../harness/logbook.js";
+import { startTestLogbook, tempDir, type TestLogbook } from "../harness/logbook.js";
 import { sendRequest } from "../harness/raw-http.js";
 
 const PER_ROUTE = 50;
@@ -236,6 +237,31 @@ function rawRouteMutation(url: string, seeded: Seeded, rng: Rng): Req {
       ]);
       return { method: "POST", path: url, headers: { "content-type": "application/json" }, body: Buffer.from(body), what: "invalid JSON body" };
     }
+    case "/ajax-api/2.0/mlflow/logged-models/:modelId/artifacts/files": {
+      const base = `/ajax-api/2.0/mlflow/logged-models/${seeded.loggedModelId}/artifacts/files`;
+      return rng.pick<Req>([
+        { method: "GET", path: base, headers: {}, what: "no artifact_file_path" },
+        { method: "GET", path: `${base}?artifact_file_path=${bad}/MLmodel`, headers: {}, what: `traversal ${bad}` },
+        { method: "GET", path: `/ajax-api/2.0/mlflow/logged-models/m-nope/artifacts/files?artifact_file_path=MLmodel`, headers: {}, what: "unknown model" },
+      ]);
+    }
+    case "/graphql": {
+      const query = JSON.stringify("{ __typename }");
+      const body = rng.pick([
+        `[{"query": ${query}}]`, // a batch: refused as MLflow refuses it
+        `{"query": ${query}, "variables": ${deepValue(300 + rng.int(2000))}}`,
+        `{"query": "\\ud800"}`,
+        `{"query": ${query}`,
+        `"${"x".repeat(rng.int(20))}"`,
+      ]);
+      return rng.pick<Req>([
+        { method: "POST", path: url, headers: { "content-type": "application/json" }, body: Buffer.from(body), what: "invalid GraphQL request body" },
+        { method: "POST", path: url, headers: { "content-type": "text/plain" }, body: Buffer.from(`{"query": ${query}}`), what: "wrong Content-Type" },
+        { method: "GET", path: `${url}?query=${encodeURIComponent("{ __typename }")}&variables=${encodeURIComponent(rng.pick(["{", "[1,", deepValue(400)]))}`, headers: {}, what: "bad variables" },
+      ]);
+    }
+    case "/static-files/*":
+      return { method: "GET", path: `/static-files/${rng.pick(["..", "%2e%2e", "a/../..", "..%2f.."])}/${rng.pick(["index.html", "etc/passwd"])}`, headers: {}, what: "out of the bundle" };
     default:
       if (url.includes("artifact")) return artifactMutation(url, seeded, rng);
       // No input to spoil: a method no route of that path takes (405 from the router, or 404 for one fastify
@@ -316,10 +342,14 @@ describe(`seeded fuzz of every route and RPC (seed ${SEED})`, () => {
   let search: PromiseClient<typeof SearchServiceService>;
   let seeded: Seeded;
   const registryOfTypes = registryFromDescriptorSet(readFileSync(descriptorSetPath()));
+  const ui = tempDir("logbook-fuzz-ui-");
 
   beforeAll(async () => {
     console.log(`fuzz seed: ${SEED} (LOGBOOK_FUZZ_SEED=${SEED} replays it)`);
-    lb = await startTestLogbook("sqlite");
+    // With a (stand-in) UI bundle, so that --ui's routes are fuzzed too.
+    mkdirSync(join(ui.path, "static-files"));
+    writeFileSync(join(ui.path, "index.html"), "<!doctype html><title>ui</title>");
+    lb = await startTestLogbook("sqlite", { config: { ui: true, uiDir: ui.path } });
     artifacts = promiseClient(ArtifactServiceService, lb.address);
     registry = promiseClient(RegistryServiceService, lb.address);
     search = promiseClient(SearchServiceService, lb.address);
@@ -335,6 +365,7 @@ describe(`seeded fuzz of every route and RPC (seed ${SEED})`, () => {
   afterAll(async () => {
     for (const c of [artifacts, registry, search]) c?.close();
     await lb?.close();
+    ui.remove();
   });
 
   async function snapshot() {

@@ -13,7 +13,9 @@ import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js"
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { grpcFamilyOf, httpFamilyOf, samplePath, unmappedRoutes } from "../../src/edge/route-families.js";
 import { errorCodeOf } from "../../src/grpc/status.js";
-import { startTestLogbook, type TestLogbook } from "../harness/logbook.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startTestLogbook, tempDir, type TestLogbook } from "../harness/logbook.js";
 import { openRaw, rawExchange } from "../harness/raw-http.js";
 
 const SECURITY = { "x-content-type-options": "nosniff", "x-frame-options": "SAMEORIGIN" };
@@ -30,12 +32,18 @@ function unaryBytes(address: string, path: string, bytes: Buffer): Promise<Servi
 
 describe("the edge of a running server", () => {
   let lb: TestLogbook;
+  // A stand-in UI bundle, so that the UI's routes (served with --ui only) are registered too.
+  const ui = tempDir("logbook-edge-ui-");
 
   beforeAll(async () => {
-    lb = await startTestLogbook("sqlite", { config: { maxInFlight: 2, grpcMaxConcurrentStreams: 7, headersTimeoutS: 1 } });
+    mkdirSync(join(ui.path, "static-files"));
+    writeFileSync(join(ui.path, "index.html"), "<!doctype html><title>ui</title>");
+    writeFileSync(join(ui.path, "static-files", "app.js"), "console.log(1);");
+    lb = await startTestLogbook("sqlite", { config: { maxInFlight: 2, grpcMaxConcurrentStreams: 7, headersTimeoutS: 1, ui: true, uiDir: ui.path } });
   });
   afterAll(async () => {
     await lb?.close();
+    ui.remove();
   });
 
   it("maps every registered HTTP route and gRPC method to a route family", () => {
@@ -47,6 +55,20 @@ describe("the edge of a running server", () => {
     expect(family("/api/2.0/mlflow-artifacts/artifacts/*")).toBe("artifacts");
     expect(family("/api/3.0/mlflow/server-info")).toBe("server-info");
     expect(family("/mlflow/runs/{run_id}")).toBe("service-api");
+    // What the UI brought: its files, GraphQL, the GenAI answers, its helper calls and logged-model file preview.
+    for (const [route, name] of [
+      ["/", "ui"],
+      ["/static-files/*", "ui"],
+      ["/graphql", "graphql"],
+      ["/api/3.0/mlflow/traces/search", "mlflow-api"],
+      ["/ajax-api/3.0/mlflow/traces/metrics", "mlflow-api"],
+      ["/ajax-api/3.0/mlflow/ui-telemetry", "mlflow-api"],
+      ["/ajax-api/3.0/mlflow/assistant/config", "mlflow-api"],
+      ["/ajax-api/2.0/mlflow/logged-models/:modelId/artifacts/files", "mlflow-api"],
+    ]) {
+      expect(http, route).toContain(route);
+      expect(family(route!), route).toBe(name);
+    }
     expect(http).toContain("/api/2.0/mlflow/runs/log-batch");
     expect(http).toContain("/ajax-api/2.0/mlflow/runs/log-batch");
     // Every method of every service the server registers, ours and grpc-js's own, is listed and has a family.
@@ -69,6 +91,10 @@ describe("the edge of a running server", () => {
       "/api/2.0/mlflow/runs/log-batch", // 405
       "/mlflow/leaderboard/AAPL?metric=m", // NDJSON
       `/get-artifact?run_id=${run!.info!.runId}&path=missing.txt`,
+      "/", // the UI's index.html
+      "/static-files/app.js",
+      "/static-files/missing.js", // 404
+      "/graphql?query=%7B__typename%7D",
     ];
     for (const url of urls) {
       const res = await fetch(`${lb.httpUrl}${url}`);
