@@ -59,16 +59,20 @@ describe("slow and never-ending requests", () => {
     expect(JSON.parse(answer.body)).toMatchObject({ error_code: "DEADLINE_EXCEEDED", message: expect.stringMatching(/request body/) });
   };
 
-  it("cuts a chunked JSON body that never finishes, creating nothing", async () => {
-    const before = (await lb.tracking.getServerStatus({})).counts;
-    const answer = await sendSlowly(
-      "POST /api/2.0/mlflow/experiments/create HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
-      '9\r\n{"name": \r\n',
-      { piece: "", everyMs: 1000, count: 0 },
-    );
-    expectCut(answer);
-    expect((await lb.tracking.getServerStatus({})).counts).toEqual(before);
-  });
+  // Every kind of route that reads a JSON body: an RPC binding, a hand-written MLflow route, GraphQL, a UI helper.
+  it.each(["/api/2.0/mlflow/experiments/create", "/ajax-api/2.0/mlflow/runs/create-promptlab-run", "/graphql", "/ajax-api/3.0/mlflow/ui-telemetry"])(
+    "cuts a chunked JSON body that never finishes (POST %s), creating nothing",
+    async (path) => {
+      const before = (await lb.tracking.getServerStatus({})).counts;
+      const answer = await sendSlowly(
+        `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        '9\r\n{"name": \r\n',
+        { piece: "", everyMs: 1000, count: 0 },
+      );
+      expectCut(answer);
+      expect((await lb.tracking.getServerStatus({})).counts).toEqual(before);
+    },
+  );
 
   it("cuts an artifact upload that stops sending, leaving nothing", async () => {
     const answer = await sendSlowly(
