@@ -205,10 +205,8 @@ OTHER_ROUTES_NOT_SERVED_YET: dict[str, NotServed] = {
         ("GET /", "GET /static-files/<path:path>", "GET /build/<path:filename>"),
     ),
     "web UI helpers": NotServed(
-        "none: a logged model's file preview is not served yet (#15 notes it); demo data and MLflow's job runner are not "
-        "Logbook features",
+        "none: demo data and MLflow's job runner are not Logbook features",
         (
-            "GET /ajax-api/2.0/mlflow/logged-models/<model_id>/artifacts/files",
             "POST /ajax-api/3.0/mlflow/demo/generate",
             "POST /ajax-api/3.0/mlflow/demo/delete",
             "PATCH /ajax-api/3.0/mlflow/jobs/cancel/<job_id>",
