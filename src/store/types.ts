@@ -16,6 +16,7 @@ import type { ModelVersionFilter, ModelVersionOrderTerm } from "../domain/filter
 import type { RegisteredModelFilter, RegisteredModelOrderTerm } from "../domain/filter/registered-model-search.js";
 import type { LoggedModel, LoggedModelStatus } from "../domain/logged-model.js";
 import type { ModelVersion, RegisteredModel, Stage } from "../domain/model-registry.js";
+import type { RunChange } from "../domain/run-change.js";
 
 export interface ExperimentStore {
   /**
@@ -354,13 +355,46 @@ export interface RegistryStore {
 
 }
 
+/**
+ * The change log of run writes (domain/run-change.ts) that live watches read. Every write that changes a run —
+ * createRun, updateRun, setRunLifecycle, logBatch (its new params, its tags and the points it stored), deleteRunTag —
+ * and setExperimentLifecycle (one record for the experiment's runs) appends one record in the same commit as the
+ * change, so no record describes a write that did not happen. Sequences increase in commit order; several processes
+ * sharing one database share one sequence. Records are kept until pruned (the server prunes those older than
+ * `--watch-retention-s`), the newest always stays.
+ */
+export interface ChangeLogStore {
+  /**
+   * Calls `listener` with each record this store object commits, after the commit, in commit order (the in-process
+   * feed: no read, no delay). Synchronous; the listener must not throw. Returns the function that unsubscribes.
+   */
+  onChange(listener: (change: RunChange) => void): () => void;
+  /** The records with seq > `after`, by seq, at most `limit`: one read along the log's key (a poll). */
+  readChanges(after: number, limit: number): Promise<RunChange[]>;
+  /**
+   * The records of one run and those of whole experiments (no runId) with seq > `after`, by seq, at most `limit`: one
+   * read along an index on (run, seq) (a resume).
+   */
+  readRunChanges(runId: string, after: number, limit: number): Promise<RunChange[]>;
+  /** `head`: the highest seq ever written (0 before the first); `oldest`: the lowest seq kept (head + 1 when none is). */
+  changeLogBounds(): Promise<{ oldest: number; head: number }>;
+  /**
+   * The run as getRun returns it and the seq of the log its state reflects: every record up to `seq` is in it. On
+   * SQLite no later one is (one read transaction); on MongoDB a record committed during the read may be in it too
+   * (its watcher sees that change twice, never not at all). @throws as getRun
+   */
+  getRunWithSequence(runId: string): Promise<{ run: Run; seq: number }>;
+  /** Deletes the records committed before `before` (ms since the epoch), except the newest. Returns how many went. */
+  pruneChanges(before: number): Promise<number>;
+}
+
 export interface StoreStatus {
   kind: "sqlite" | "mongodb";
   /** Where the data lives, without credentials. */
   location: string;
 }
 
-export interface Store extends ExperimentStore, RunStore, RunSearchStore, SearchStore, LoggedModelStore, RegistryStore {
+export interface Store extends ExperimentStore, RunStore, RunSearchStore, SearchStore, LoggedModelStore, RegistryStore, ChangeLogStore {
   readonly status: StoreStatus;
   /** Creates or migrates the schema and indexes, and the Default experiment "0" — idempotent and safe when several servers start at once. */
   init(): Promise<void>;

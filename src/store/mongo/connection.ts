@@ -7,6 +7,7 @@
 import { type Collection, type CommandStartedEvent, type Db, MongoClient } from "mongodb";
 import type { CounterDoc, ExperimentDoc, HistoryDoc, ModelMetricDoc } from "./mapping.js";
 import type { RunDoc } from "./run-document.js";
+import type { ChangeDoc } from "./change-log.js";
 import type { LeaseOptions } from "./registry-lease.js";
 import type { LeaseDoc, LoggedModelDoc, ModelVersionDoc, RegisteredModelDoc } from "./registry-mapping.js";
 
@@ -50,6 +51,7 @@ export interface Collections {
   loggedModels: Collection<LoggedModelDoc>;
   modelMetrics: Collection<ModelMetricDoc>;
   leases: Collection<LeaseDoc>;
+  changes: Collection<ChangeDoc>;
 }
 
 export interface Connection {
@@ -98,6 +100,7 @@ export function openConnection(options: MongoStoreOptions): Connection {
       loggedModels: db.collection<LoggedModelDoc>("logged_models"),
       modelMetrics: db.collection<ModelMetricDoc>("logged_model_metrics"),
       leases: db.collection<LeaseDoc>("registry_leases"),
+      changes: db.collection<ChangeDoc>("run_changes"),
     },
   };
 }

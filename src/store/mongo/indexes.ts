@@ -115,6 +115,9 @@ export const INDEXES: Spec[] = [
     wildcardProjection: { tags: 1, params: 1, metrics: 1, datasets: 1 },
     mongodbOnly: true,
   },
+  // Resuming a watch: one run's change records after a seq, and the experiments' ones (r: null), by seq.
+  // (Polls and bounds walk `_id`: the seq.)
+  { collection: "changes", key: { r: 1, _id: 1 }, name: "run_seq" },
 ];
 
 /** Indexes an earlier layout created that nothing uses any more (layout.ts). */

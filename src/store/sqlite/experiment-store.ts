@@ -5,11 +5,12 @@ import { experimentNameExists, experimentNotFound, experimentTagNotFound } from 
 import type { ExperimentStore } from "../types.js";
 import { isUniqueViolation } from "./errors.js";
 import { type ExperimentRow, parseExperimentId, rowToExperiment } from "./mapping.js";
+import type { ChangeLog } from "./change-log.js";
 import type { Synchronous } from "./synchronous.js";
 
 const EXPERIMENT_COLUMNS = "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time";
 
-export function createExperimentStore(db: Database, defaultArtifactRoot?: string): Synchronous<ExperimentStore> {
+export function createExperimentStore(db: Database, changes: ChangeLog, defaultArtifactRoot?: string): Synchronous<ExperimentStore> {
   const insertExperiment = db
     .prepare<[{ name: string; now: number }], number>(
       `INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
@@ -68,6 +69,7 @@ export function createExperimentStore(db: Database, defaultArtifactRoot?: string
     const id = requireExperiment(experimentId);
     setStage.run({ id, stage, now });
     setRunsStage.run({ id, stage, now });
+    changes.append({ experimentId, items: [{ kind: "experiment", lifecycleStage: stage }] });
   });
 
   return {

@@ -97,6 +97,32 @@ describe("SQLite group commit", () => {
     expect(seen.every((n) => n === 8)).toBe(true);
   });
 
+  it("tells a group's change records after its COMMIT (another connection sees them), in seq order, none of a writer rolled back", async () => {
+    const store = await open();
+    const runId = await newRun(store, "changes");
+    await store.logBatch(runId, { metrics: [], params: [{ key: "fixed", value: "1" }], tags: [] });
+    const raw = new Database(path, { readonly: true });
+    toClose.push(raw);
+    const stored = raw.prepare<[number], number>("SELECT count(*) FROM run_changes WHERE seq = ?").pluck();
+    const told: { seq: number; visible: boolean; key: string }[] = [];
+    store.onChange((change) => {
+      const item = change.items[0]!;
+      told.push({ seq: change.seq, visible: stored.get(change.seq) === 1, key: item.kind === "metric" ? item.metric.key : item.kind });
+    });
+    const before = { ...store.writeStats };
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        // Writer 3 changes a param: refused, rolled back to its savepoint, no record told.
+        store.logBatch(runId, { metrics: [metric(`k${i}`, i)], params: i === 3 ? [{ key: "fixed", value: "2" }] : [], tags: [] }),
+      ),
+    );
+    expect(results.map((r) => r.status).filter((s) => s === "rejected")).toHaveLength(1);
+    expect(store.writeStats.commits - before.commits).toBe(1);
+    expect(told.map((t) => t.key)).toEqual(["k0", "k1", "k2", "k4", "k5", "k6", "k7"]);
+    expect(told.every((t) => t.visible)).toBe(true);
+    expect(told.every((t, i) => i === 0 || t.seq === told[i - 1]!.seq + 1)).toBe(true);
+  });
+
   it("runs with synchronous = FULL by default, and as configured otherwise", async () => {
     expect((await open()).synchronous()).toBe("full");
     path = join(dir, "normal.db");

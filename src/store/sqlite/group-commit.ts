@@ -34,7 +34,15 @@ export interface GroupCommit {
 
 const SAVEPOINT = "logbook_write";
 
-export function createGroupCommit(db: Database): GroupCommit {
+/** Told what became of a group's transaction (the change log publishes its records after the COMMIT, or drops them). */
+export interface GroupCommitHooks {
+  /** The COMMIT returned: called before the group's writes are answered. */
+  committed(): void;
+  /** The open transaction was rolled back whole: nothing written since its BEGIN is kept. */
+  rolledBack(): void;
+}
+
+export function createGroupCommit(db: Database, hooks?: GroupCommitHooks): GroupCommit {
   let queue: Pending[] = [];
   let scheduled = false;
   const stats: GroupCommitStats = { commits: 0, acknowledged: 0, failed: 0 };
@@ -67,6 +75,7 @@ export function createGroupCommit(db: Database): GroupCommit {
           } else {
             // SQLite rolled the whole transaction back (I/O error, disk full…): the writes kept so far are gone
             // too, and none of them has been acknowledged.
+            hooks?.rolledBack();
             fail(kept.map((k) => k.entry), unavailable("The write was rolled back with the rest of its group", err));
             kept = [];
           }
@@ -77,6 +86,7 @@ export function createGroupCommit(db: Database): GroupCommit {
         db.exec("COMMIT");
         stats.commits++;
       }
+      hooks?.committed();
     } catch (err) {
       // BEGIN, SAVEPOINT or COMMIT failed (busy beyond the timeout, I/O error, store closed): nothing of the
       // open transaction is kept.
@@ -85,6 +95,7 @@ export function createGroupCommit(db: Database): GroupCommit {
       } catch {
         // the connection is unusable; its transaction goes with it
       }
+      hooks?.rolledBack();
       fail(kept.map((k) => k.entry), err);
       fail(batch.slice(next + 1), err);
       if (next < batch.length && !kept.some((k) => k.entry === batch[next])) fail([batch[next]!], err);

@@ -13,9 +13,11 @@ import type { Database } from "better-sqlite3";
 import { type Metric, type Tag, compareMetricRecency } from "../../domain/entities.js";
 import type { LogOrder } from "../../domain/log-order.js";
 import { paramChanged } from "../../domain/messages.js";
+import { batchItems } from "../../domain/run-change.js";
 import type { MetricHistoryPage, RunStore } from "../types.js";
 import { type MetricRow, metricToRow, rowToMetric } from "./mapping.js";
 import { type HistoryCursor, decodeHistoryCursor, encodeHistoryCursor } from "./page-token.js";
+import type { ChangeLog } from "./change-log.js";
 import type { RunState } from "./run-state.js";
 import type { Synchronous } from "./synchronous.js";
 
@@ -39,7 +41,7 @@ function latestPerKey(metrics: Metric[]): Metric[] {
   return [...latest.values()];
 }
 
-export function createMetricStore(db: Database, runState: RunState, logOrder: LogOrder): MetricStore {
+export function createMetricStore(db: Database, runState: RunState, logOrder: LogOrder, changes: ChangeLog): MetricStore {
   const insertParam = db.prepare<[string, string, string, number]>(
     "INSERT INTO params (run_id, key, value, seq) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
   );
@@ -89,23 +91,29 @@ export function createMetricStore(db: Database, runState: RunState, logOrder: Lo
   );
 
   const writeBatch = db.transaction((runId: string, batch: { metrics: Metric[]; params: Tag[]; tags: Tag[] }) => {
-    runState.requireActiveRun(runId);
+    const experimentId = runState.requireActiveRun(runId);
     // Params first: a changed value throws before anything else is written, and the rollback
     // undoes the params of this batch already inserted.
     let seq = logOrder(batch.params.length + batch.tags.length + batch.metrics.length);
+    // The change record holds what changed: params logged now (not a repeat of the same value), every tag, and the
+    // points stored now (not a repeat of a stored one).
+    const newParams: Tag[] = [];
     for (const param of batch.params) {
       if (insertParam.run(runId, param.key, param.value, seq++).changes === 0) {
         const logged = selectParam.get(runId, param.key) as string;
         if (logged !== param.value) throw paramChanged(runId, param.key, logged, param.value);
-      }
+      } else newParams.push(param);
     }
     for (const tag of batch.tags) upsertTag.run(runId, tag.key, tag.value, seq++);
+    const newPoints: Metric[] = [];
     for (const metric of batch.metrics) {
       const row = metricToRow(runId, metric);
-      insertPoint.run(row);
+      if (insertPoint.run(row).changes > 0) newPoints.push(metric);
       if (row.model_id !== null) insertModelLink.run(row);
     }
     for (const metric of latestPerKey(batch.metrics)) upsertLatest.run({ ...metricToRow(runId, metric), seq: seq++ });
+    const items = batchItems({ params: newParams, tags: batch.tags, metrics: newPoints });
+    if (items.length > 0) changes.append({ runId, experimentId, items });
   });
 
   // One statement, no check that the run exists: an unknown run has an empty history, as in MLflow.

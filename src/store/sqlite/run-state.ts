@@ -6,24 +6,27 @@ import { runNotActive, runNotFound } from "../../domain/messages.js";
 export interface RunState {
   /** @throws RESOURCE_DOES_NOT_EXIST */
   requireRun(runId: string): LifecycleStage;
-  /** @throws RESOURCE_DOES_NOT_EXIST; INVALID_PARAMETER_VALUE (runNotActive) when the run is deleted. */
-  requireActiveRun(runId: string): void;
+  /** The run's experiment id. @throws RESOURCE_DOES_NOT_EXIST; INVALID_PARAMETER_VALUE (runNotActive) when the run is deleted. */
+  requireActiveRun(runId: string): string;
 }
 
 export function createRunState(db: Database): RunState {
-  const stageOf = db.prepare<[string], LifecycleStage>("SELECT lifecycle_stage FROM runs WHERE run_id = ?").pluck();
+  const stateOf = db.prepare<[string], { lifecycle_stage: LifecycleStage; experiment_id: number }>(
+    "SELECT lifecycle_stage, experiment_id FROM runs WHERE run_id = ?",
+  );
 
-  const requireRun = (runId: string): LifecycleStage => {
-    const stage = stageOf.get(runId);
-    if (stage === undefined) throw runNotFound(runId);
-    return stage;
+  const stateOfRun = (runId: string) => {
+    const state = stateOf.get(runId);
+    if (state === undefined) throw runNotFound(runId);
+    return state;
   };
 
   return {
-    requireRun,
+    requireRun: (runId) => stateOfRun(runId).lifecycle_stage,
     requireActiveRun(runId) {
-      const stage = requireRun(runId);
+      const { lifecycle_stage: stage, experiment_id: experimentId } = stateOfRun(runId);
       if (stage !== "active") throw runNotActive(runId, stage);
+      return String(experimentId);
     },
   };
 }

@@ -6,6 +6,7 @@ import { experimentNotActive, experimentNotFound, runAlreadyExists, runNotFound,
 import type { NewRun, RunStore } from "../types.js";
 import { isUniqueViolation } from "./errors.js";
 import { type RunRow, parseExperimentId, rowToRunInfo } from "./mapping.js";
+import type { ChangeLog } from "./change-log.js";
 import type { RunReader } from "./run-reader.js";
 import type { RunState } from "./run-state.js";
 import type { Synchronous } from "./synchronous.js";
@@ -27,7 +28,7 @@ interface DatasetInputRow {
   profile: string | null;
 }
 
-export function createRunStore(db: Database, runState: RunState, readRuns: RunReader, logOrder: LogOrder): RunRecordStore {
+export function createRunStore(db: Database, runState: RunState, readRuns: RunReader, logOrder: LogOrder, changes: ChangeLog): RunRecordStore {
   const selectExperiment = db.prepare<[number], { lifecycle_stage: LifecycleStage; artifact_location: string }>(
     "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?",
   );
@@ -114,19 +115,34 @@ export function createRunStore(db: Database, runState: RunState, readRuns: RunRe
     }
     let seq = logOrder(run.tags.length);
     for (const tag of run.tags) upsertTag.run(run.runId, tag.key, tag.value, seq++);
-    return readRun(run.runId);
+    const created = readRun(run.runId);
+    changes.append({ runId: run.runId, experimentId: run.experimentId, items: [{ kind: "info", info: created.info }] });
+    return created;
   });
 
   const update = db.transaction((runId: string, fields: { status?: RunStatus; endTime?: number; runName?: string }) => {
     runState.requireActiveRun(runId);
     updateRunInfo.run({ run_id: runId, status: fields.status ?? null, end_time: fields.endTime ?? null, name: fields.runName ?? null });
     if (fields.runName !== undefined) upsertTag.run(runId, RUN_NAME_TAG, fields.runName, logOrder(1));
-    return rowToRunInfo(selectRun.get(runId) as RunRow);
+    const info = rowToRunInfo(selectRun.get(runId) as RunRow);
+    changes.append({
+      runId,
+      experimentId: info.experimentId,
+      items: [...(fields.runName === undefined ? [] : [{ kind: "tag" as const, key: RUN_NAME_TAG, value: fields.runName }]), { kind: "info", info }],
+    });
+    return info;
+  });
+
+  const setLifecycle = db.transaction((runId: string, stage: LifecycleStage, now: number) => {
+    if (setStage.run({ run_id: runId, stage, now }).changes === 0) throw runNotFound(runId);
+    const info = rowToRunInfo(selectRun.get(runId) as RunRow);
+    changes.append({ runId, experimentId: info.experimentId, items: [{ kind: "info", info, lifecycle: true }] });
   });
 
   const removeTag = db.transaction((runId: string, key: string) => {
-    runState.requireActiveRun(runId);
+    const experimentId = runState.requireActiveRun(runId);
     if (deleteTag.run(runId, key).changes === 0) throw runTagNotFound(runId, key);
+    changes.append({ runId, experimentId, items: [{ kind: "tag", key }] });
   });
 
   const addInputs = db.transaction((runId: string, inputs: { datasets: DatasetInput[]; modelIds: string[] }) => {
@@ -157,9 +173,7 @@ export function createRunStore(db: Database, runState: RunState, readRuns: RunRe
     createRun: (run) => create.immediate(run),
     getRun: (runId) => readRunSnapshot.deferred(runId),
     updateRun: (runId, fields) => update.immediate(runId, fields),
-    setRunLifecycle(runId, stage, now) {
-      if (setStage.run({ run_id: runId, stage, now }).changes === 0) throw runNotFound(runId);
-    },
+    setRunLifecycle: (runId, stage, now) => setLifecycle.immediate(runId, stage, now),
     deleteRunTag: (runId, key) => removeTag.immediate(runId, key),
     logInputs: (runId, inputs) => addInputs.immediate(runId, inputs),
     logOutputs: (runId, outputs) => addOutputs.immediate(runId, outputs),

@@ -270,6 +270,22 @@ const MIGRATIONS: readonly string[] = [
     FROM metric_history WHERE model_id IS NOT NULL;
   DROP INDEX metric_history_by_model;
   `,
+  // 6: the change log of run writes that live watches read (change-log.ts). AUTOINCREMENT: a seq is never handed out
+  // twice, also after pruning, so a watcher's resume point never names another record.
+  `
+  CREATE TABLE run_changes (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- NULL for a change of a whole experiment's runs.
+    run_id        TEXT,
+    experiment_id INTEGER NOT NULL,
+    -- Commit time (ms), for retention.
+    at            INTEGER NOT NULL,
+    -- The record's items as JSON (domain/run-change.ts encodeChangeItems).
+    items         TEXT NOT NULL
+  );
+  -- A resume reads one run's records (and the experiments' ones, run_id IS NULL) after a seq.
+  CREATE INDEX run_changes_by_run ON run_changes (run_id, seq);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

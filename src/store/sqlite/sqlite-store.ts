@@ -10,7 +10,9 @@ import Database from "better-sqlite3";
 import { unavailable } from "../../domain/errors.js";
 import { createLogOrder } from "../../domain/log-order.js";
 import type { Run } from "../../domain/entities.js";
+import type { RunChange } from "../../domain/run-change.js";
 import type { RunSearchQuery, Store } from "../types.js";
+import { type ChangeLog, createChangeLog } from "./change-log.js";
 import { toAppError } from "./errors.js";
 import { createExperimentStore } from "./experiment-store.js";
 import { type MetricStore, createMetricStore } from "./metric-store.js";
@@ -52,6 +54,7 @@ const SYNCHRONOUS_NAMES: Readonly<Record<number, SqliteSynchronous>> = { 0: "off
 interface OpenStore {
   db: Database.Database;
   group: GroupCommit;
+  changes: ChangeLog;
   experiments: ReturnType<typeof createExperimentStore>;
   runs: ReturnType<typeof createRunStore>;
   metrics: MetricStore;
@@ -72,7 +75,7 @@ type Counts = Awaited<ReturnType<Store["counts"]>>;
 /** How long opening the file waits for another connection's lock (its migration). */
 const OPEN_BUSY_TIMEOUT_MS = 30_000;
 
-function open(options: SqliteStoreOptions): OpenStore {
+function open(options: SqliteStoreOptions, emit: (change: RunChange) => void): OpenStore {
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
   const db = new Database(options.path);
   try {
@@ -88,13 +91,15 @@ function open(options: SqliteStoreOptions): OpenStore {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const runState = createRunState(db);
     const logOrder = createLogOrder();
-    const metrics = createMetricStore(db, runState, logOrder);
     const readRuns = createRunReader(db);
-    const runs = createRunStore(db, runState, readRuns, logOrder);
+    const changes = createChangeLog(db, readRuns, emit);
+    const metrics = createMetricStore(db, runState, logOrder, changes);
+    const runs = createRunStore(db, runState, readRuns, logOrder, changes);
     return {
       db,
-      group: createGroupCommit(db),
-      experiments: createExperimentStore(db, options.defaultArtifactRoot),
+      group: createGroupCommit(db, { committed: () => changes.publish(), rolledBack: () => changes.discard() }),
+      changes,
+      experiments: createExperimentStore(db, changes, options.defaultArtifactRoot),
       runs,
       metrics,
       search: createRunSearch(db, readRuns),
@@ -126,12 +131,29 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return opened;
   };
 
-  /** A write through group commit: answered once its group's transaction is committed. */
+  const listeners = new Set<(change: RunChange) => void>();
+  const emit = (change: RunChange) => {
+    for (const listener of listeners) listener(change);
+  };
+
+  /**
+   * A write through group commit: answered once its group's transaction is committed. The change records it appends
+   * reach the listeners when that COMMIT returned (never for a write or group rolled back).
+   */
   const write =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
     async (...args: A): Promise<R> => {
+      const store = current();
       try {
-        return await current().group.write(() => fn(...args));
+        return await store.group.write(() => {
+          const mark = store.changes.mark();
+          try {
+            return fn(...args);
+          } catch (err) {
+            store.changes.rollbackTo(mark); // its savepoint is rolled back: so are its records
+            throw err;
+          }
+        });
       } catch (err) {
         throw toAppError(err);
       }
@@ -152,7 +174,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async init() {
       if (closed) throw unavailable("The SQLite store is closed");
       try {
-        if (opened === undefined) opened = open(options);
+        if (opened === undefined) opened = open(options, emit);
         else migrate(opened.db, Date.now(), options.defaultArtifactRoot);
       } catch (err) {
         throw toAppError(err);
@@ -195,6 +217,16 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     logBatch: write((runId, batch) => current().metrics.logBatch(runId, batch)),
     getMetricHistory: lift((runId, key, page) => current().metrics.getMetricHistory(runId, key, page)),
     getMetricHistories: lift((runIds, key) => current().metrics.getMetricHistories(runIds, key)),
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    readChanges: lift((after, limit) => current().changes.readChanges(after, limit)),
+    readRunChanges: lift((runId, after, limit) => current().changes.readRunChanges(runId, after, limit)),
+    changeLogBounds: lift(() => current().changes.changeLogBounds()),
+    getRunWithSequence: lift((runId) => current().changes.getRunWithSequence(runId)),
+    pruneChanges: lift((before) => current().changes.pruneChanges(before)),
 
     searchRuns: lift((query, page) => current().search.searchRuns(query, page)),
     searchExperiments: lift((query, page) => current().experimentSearch.searchExperiments(query, page)),
