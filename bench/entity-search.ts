@@ -11,7 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startMongoForTests } from "../scripts/ferretdb.mjs";
+import { pino } from "pino";
 import { createSearchService } from "../src/services/search-service.js";
+import { createWatchHub } from "../src/services/watch/watch-hub.js";
 import { createSqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../src/store/types.js";
 import { openCountedMongoStore } from "../test/harness/wire-count.js";
@@ -51,7 +53,8 @@ async function measure(label: string, store: Store, n: number, iterations: numbe
   const t0 = performance.now();
   const experimentId = await seed(store, n);
   const loadS = (performance.now() - t0) / 1000;
-  const search = createSearchService({ store });
+  const logger = pino({ level: "silent" });
+  const search = createSearchService({ store, watch: createWatchHub({ store, logger }) });
   const searches: [string, (pageToken: string) => Promise<{ nextPageToken: string }>][] = [
     ["experiments: name LIKE 'e-%' and tags.team = 'ops', default order", (pageToken) =>
       search.searchExperiments({ filter: "name LIKE 'e-%' and tags.team = 'ops'", orderBy: [], maxResults: 100n, pageToken, viewType: 0 }, {} as never)],

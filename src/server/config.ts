@@ -57,7 +57,15 @@ export interface ServerConfig {
   keepAliveTimeoutS: number;
   /** SQLite's `synchronous` setting: "full" (default; acknowledged writes survive power loss), "normal" or "off". */
   sqliteSynchronous: SqliteSynchronous;
+  /** How often the store's change log is read for other processes' changes (when no change stream serves), in ms. Default 250. */
+  watchPollMs: number;
+  /** How long the change log keeps changes (resumes within it replay; older ones get a fresh snapshot), in seconds. Default 3600. */
+  watchRetentionS: number;
+  /** How many changes a watcher may fall behind (coalesced) before it is cut with RESOURCE_EXHAUSTED. Default 100,000. */
+  watchMaxLag: number;
 }
+
+export const WATCH_DEFAULTS = { pollMs: 250, retentionS: 3600, maxLag: 100_000 } as const;
 
 function integer(min: number, max: number) {
   return (raw: string): number => {
@@ -223,6 +231,24 @@ export function addServerOptions(cmd: Command): Command {
         .env("LOGBOOK_KEEP_ALIVE_TIMEOUT_S")
         .default(5)
         .argParser(integer(1, 3600)),
+    )
+    .addOption(
+      new Option("--watch-poll-ms <ms>", "how often live watches read other processes' changes from the store (without a MongoDB change stream)")
+        .env("LOGBOOK_WATCH_POLL_MS")
+        .default(WATCH_DEFAULTS.pollMs)
+        .argParser(integer(10, 60_000)),
+    )
+    .addOption(
+      new Option("--watch-retention-s <s>", "how long the store keeps changes for watchers that resume")
+        .env("LOGBOOK_WATCH_RETENTION_S")
+        .default(WATCH_DEFAULTS.retentionS)
+        .argParser(integer(1, 30 * 86_400)),
+    )
+    .addOption(
+      new Option("--watch-max-lag <changes>", "how many changes a slow watcher may fall behind before it is cut (RESOURCE_EXHAUSTED)")
+        .env("LOGBOOK_WATCH_MAX_LAG")
+        .default(WATCH_DEFAULTS.maxLag)
+        .argParser(integer(1, 100_000_000)),
     );
 }
 
@@ -288,6 +314,9 @@ export function resolveConfig(
     bodyMinBytesPerS: Number(opts.bodyMinBytesPerS),
     keepAliveTimeoutS: Number(opts.keepAliveTimeoutS),
     sqliteSynchronous: opts.sqliteSynchronous as SqliteSynchronous,
+    watchPollMs: Number(opts.watchPollMs),
+    watchRetentionS: Number(opts.watchRetentionS),
+    watchMaxLag: Number(opts.watchMaxLag),
   };
 }
 

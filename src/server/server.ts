@@ -28,6 +28,8 @@ import type { ServerRuntime } from "../services/server-runtime.js";
 import { openArtifactRoots, type OpenedArtifactStore } from "../artifacts/open.js";
 import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
 import { SUPPORTED_MLFLOW_VERSION, locateUiBundle } from "./ui-bundle.js";
+import { createChangeFeed } from "../services/watch/change-feed.js";
+import { createWatchHub, type WatchHub } from "../services/watch/watch-hub.js";
 
 export interface Logbook {
   grpcPort: number;
@@ -40,6 +42,8 @@ export interface Logbook {
   inFlight: InFlightLimiter;
   /** Every registered route: HTTP route patterns and gRPC method paths (each maps to a route family). */
   routes: { http: string[]; grpc: string[] };
+  /** The live watches (counts for tests and status). */
+  watch: WatchHub;
   /** Graceful shutdown; resolves when in-flight calls have finished and the store is closed. */
   close(): Promise<void>;
 }
@@ -89,7 +93,18 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     ports: () => ports,
     artifacts: { kind: artifacts.kind, location: artifacts.location },
   };
-  const services = createServices({ store, roots, runtime, logger });
+  const watch = createWatchHub({
+    store,
+    logger,
+    feed: createChangeFeed({
+      store,
+      logger,
+      pollMs: config.watchPollMs,
+      retentionMs: config.watchRetentionS * 1000,
+    }),
+    limits: { maxLag: config.watchMaxLag },
+  });
+  const services = createServices({ store, roots, runtime, watch, logger });
   const inFlight = createInFlightLimiter(config.maxInFlight);
   const bodyLimits: BodyLimits = { idleTimeoutMs: config.bodyIdleTimeoutS * 1000, minBytesPerSecond: config.bodyMinBytesPerS };
   const server = new Server({ "grpc.max_concurrent_streams": config.grpcMaxConcurrentStreams });
@@ -164,6 +179,8 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       logger.info({ inFlight: inFlight.count }, "shutting down: refusing new calls, finishing in-flight ones");
       health.stop();
       setAll("NOT_SERVING");
+      // Live watches never end on their own: end them now (UNAVAILABLE), so that in-flight calls can finish.
+      await watch.close();
       const grpcDone = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<"timeout">((resolve) => {
@@ -182,5 +199,5 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       logger.info("stopped");
     })());
 
-  return { grpcPort, httpPort, store, artifacts, health, inFlight, routes, close };
+  return { grpcPort, httpPort, store, artifacts, health, inFlight, routes, watch, close };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { ServerRuntime } from "../services/server-runtime.js";
 import type { Store } from "../store/types.js";
+import type { WatchHub } from "../services/watch/watch-hub.js";
 import { protoMetadata as trackingMetadata, TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { ArtifactServiceService, protoMetadata as artifactMetadata } from "../../gen/ts/logbook/v1/artifact_service.js";
 import type { ArtifactRoots } from "../artifacts/roots.js";
@@ -16,6 +17,7 @@ export interface ServiceDeps {
   store: Store;
   roots: ArtifactRoots;
   runtime: ServerRuntime;
+  watch: WatchHub;
   logger: Logger;
   clock?: () => number;
 }

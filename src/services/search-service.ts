@@ -1,27 +1,31 @@
 /**
  * logbook.v1.SearchService: run searches (MLflow's SearchRuns, the stream without a page cap, the analysis service's
- * /mlflow/... queries) and leaderboards. Filters and order_by are parsed once here (src/domain/filter) and handed to
+ * /mlflow/... queries) and leaderboards (leaderboard.ts). Filters and order_by are parsed once here (src/domain/filter) and handed to
  * the store as an AST; every search shares `runQuery`. The registry's and logged models' searches, and the model
  * versions on leaderboard entries, are in registry-search.ts; the GenAI searches the MLflow UI makes, in genai-search.ts.
  */
-import type { Run } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
-import { type OrderTerm, RANK_MISSING, type RunClause, parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
-import { compareSortKeys, searchableRun, sortKeyOf } from "../domain/filter/run-order.js";
+import { parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
 import { experimentKeysetTerms, parseExperimentFilter, parseExperimentOrderBy } from "../domain/filter/experiment-search.js";
 import type { RunSearchQuery, Store, ViewType } from "../store/types.js";
 import { ViewType as PbViewType } from "../../gen/ts/logbook/v1/experiment.js";
-import type { LeaderboardResponse, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import type { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import { createExperimentDataSearch } from "./experiment-data-search.js";
 import { queryTraceMetrics, searchEvaluationDatasets, searchTraces } from "./genai-search.js";
 import { keysetPage } from "./keyset-page.js";
-import { modelVersionsByRun, searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
+import { compareRuns } from "./compare-runs.js";
+import { leaderboardEntries, leaderboardQuery } from "./leaderboard.js";
+import type { WatchHub } from "./watch/watch-hub.js";
+import { createWatchLeaderboardMethod } from "./watch-leaderboard.js";
+import { searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
 import type { ServiceImplementation } from "./rpc.js";
 import { maxResultsOf } from "./search-limits.js";
 import { experimentToProto, metricToProto, missing, runToProto } from "./tracking-convert.js";
 
 export interface SearchDeps {
   store: Store;
+  /** The process's live watches (WatchLeaderboard). */
+  watch: WatchHub;
 }
 
 /** MLflow's SEARCH_MAX_RESULTS_DEFAULT and SEARCH_MAX_RESULTS_THRESHOLD. */
@@ -29,8 +33,6 @@ export const SEARCH_RUNS_DEFAULT = 1000;
 export const SEARCH_RUNS_MAX = 50_000;
 /** The analysis service's defaults (reference/service-endpoints.md). */
 export const SEED_SEARCH_DEFAULT = 100;
-export const LEADERBOARD_DEFAULT = 10;
-export const LEADERBOARD_MAX = 1000;
 /** MLflow's GetMetricHistoryBulkInterval limits (MAX_RUNS_GET_METRIC_HISTORY_BULK, MAX_RESULTS_PER_RUN, MAX_RESULTS_GET_METRIC_HISTORY). */
 export const BULK_INTERVAL_MAX_RUNS = 100;
 export const BULK_INTERVAL_MAX_RESULTS = 2500;
@@ -87,39 +89,6 @@ export function sampleSteps(start: number, end: number, maxResults: number, allS
 
 function runQuery(experimentIds: string[], filter: string, orderBy: string[], viewType: ViewType): RunSearchQuery {
   return { experimentIds, filter: parseRunFilter(filter), order: parseOrderBy(orderBy), viewType };
-}
-
-/**
- * Merges streams that are each in `order` into one in `order`, pulling one run ahead per stream; leaving early
- * returns every source (their cursors close).
- */
-async function* mergeOrdered(sources: AsyncIterable<Run>[], order: OrderTerm[]): AsyncGenerator<Run> {
-  const iterators = sources.map((s) => s[Symbol.asyncIterator]());
-  try {
-    const heads = await Promise.all(iterators.map((it) => it.next()));
-    for (;;) {
-      let best = -1;
-      let bestKey;
-      for (let i = 0; i < heads.length; i++) {
-        const h = heads[i]!;
-        if (h.done) continue;
-        const key = sortKeyOf(searchableRun(h.value), order);
-        if (best < 0 || compareSortKeys(key, bestKey!, order) < 0) {
-          best = i;
-          bestKey = key;
-        }
-      }
-      if (best < 0) return;
-      yield (heads[best] as IteratorYieldResult<Run>).value;
-      heads[best] = await iterators[best]!.next();
-    }
-  } finally {
-    await Promise.all(
-      iterators.map(async (it) => {
-        await it.return?.();
-      }),
-    );
-  }
 }
 
 export function createSearchService(deps: SearchDeps): ServiceImplementation<typeof SearchServiceService> {
@@ -244,59 +213,9 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
     },
 
     async *leaderboard(req, ctx) {
-      if (!req.metric) throw invalidParameter("Missing value for required parameter 'metric'.");
-      if (!req.symbol) throw invalidParameter("Missing value for required parameter 'symbol'.");
-      const limit = maxResultsOf(req.limit, LEADERBOARD_DEFAULT, LEADERBOARD_MAX, "limit");
-      const extra = parseRunFilter(req.filter);
-      const order: OrderTerm[] = [{ type: "metric", key: req.metric, ascending: req.ascending }];
-      const base = { experimentIds: req.experimentIds, order, viewType: "ACTIVE_ONLY" as const };
-      // A run's symbol is its param `symbol`, else its tag `symbol`: two searches in the same order, merged.
-      const byParam: RunClause[] = [...extra, { type: "param", key: "symbol", comparator: "=", value: req.symbol }];
-      const byTag: RunClause[] = [
-        ...extra,
-        { type: "param", key: "symbol", comparator: "IS NULL" },
-        { type: "tag", key: "symbol", comparator: "=", value: req.symbol },
-      ];
-      const merged = mergeOrdered(
-        [store.streamRuns({ ...base, filter: byParam }, { batchSize: Math.min(limit + 1, STREAM_BATCH) }), store.streamRuns({ ...base, filter: byTag }, { batchSize: Math.min(limit + 1, STREAM_BATCH) })],
-        order,
-      );
-      // Entries go out in batches: one model-version read per batch, never one per entry.
-      const batchSize = Math.min(limit, STREAM_BATCH);
-      let batch: LeaderboardResponse[] = [];
-      const withModelVersions = async function* () {
-        const byRun = await modelVersionsByRun(store, batch.map((e) => e.runId));
-        for (const entry of batch) yield { ...entry, modelVersions: byRun.get(entry.runId) ?? [] };
-        batch = [];
-      };
-      let position = 0;
-      let rank = 0;
-      let previous: number | undefined;
-      for await (const run of merged) {
-        if (ctx.signal.aborted) return;
-        const key = sortKeyOf(searchableRun(run), order);
-        if (key.terms[0]![0] === RANK_MISSING) break; // runs without the metric are left out (and sort last)
-        const value = run.data.metrics.find((m) => m.key === req.metric)!.value;
-        position += 1;
-        // Competition ranking: equal values (NaN equal to NaN here) share the rank of the first of them.
-        if (previous === undefined || !(Object.is(previous, value) || previous === value)) rank = position;
-        previous = value;
-        batch.push({
-          rank,
-          runId: run.info.runId,
-          runName: run.info.runName,
-          experimentId: run.info.experimentId,
-          symbol: req.symbol,
-          metric: req.metric,
-          value,
-          metrics: Object.fromEntries(run.data.metrics.filter((m) => m.key !== req.metric).map((m) => [m.key, m.value])),
-          params: Object.fromEntries(run.data.params.map((p) => [p.key, p.value])),
-          modelVersions: [],
-        });
-        if (batch.length >= batchSize) yield* withModelVersions();
-        if (position >= limit) break;
-      }
-      if (batch.length > 0 && !ctx.signal.aborted) yield* withModelVersions();
+      yield* leaderboardEntries(store, leaderboardQuery(req), ctx.signal);
     },
+    watchLeaderboard: createWatchLeaderboardMethod(deps),
+    compareRuns: (req) => compareRuns(store, req),
   };
 }

@@ -19,11 +19,15 @@ import { createPromptlabRunMethod } from "./promptlab-run.js";
 import type { ServiceImplementation } from "./rpc.js";
 import type { ServerRuntime } from "./server-runtime.js";
 import * as c from "./tracking-convert.js";
+import type { WatchHub } from "./watch/watch-hub.js";
+import { createWatchRunMethod } from "./watch-run.js";
 
 export interface TrackingDeps {
   store: Store;
   roots: ArtifactRoots;
   runtime: ServerRuntime;
+  /** The process's live watches (WatchRun). */
+  watch: WatchHub;
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
   logger: Logger;
@@ -66,6 +70,7 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
   const service: ServiceImplementation<typeof TrackingServiceService> = {
     ...createLoggedModelService(deps),
     ...createPromptlabRunMethod(deps, (req, ctx) => createRun(req, ctx)),
+    watchRun: createWatchRunMethod(deps),
 
     async createExperiment(req) {
       v.requireField(req.name, "name");
@@ -325,6 +330,9 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
         },
         grpcPort: ports.grpc,
         httpPort: ports.http,
+        watch: (({ runWatchers, leaderboardWatchers, feed, sequence }) => ({ runWatchers, leaderboardWatchers, feed, sequence: BigInt(sequence) }))(
+          deps.watch.stats(),
+        ),
       };
     },
   };

@@ -19,6 +19,7 @@ import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service
 import { createGraphqlExecutor } from "../../src/graphql/graphql-executor.js";
 import { CallValues } from "../../src/services/call-values.js";
 import type { GraphqlServices } from "../../src/graphql/resolvers.js";
+import { createWatchHub } from "../../src/services/watch/watch-hub.js";
 
 const logger = pino({ level: "silent" });
 const call: CallContext = { signal: new AbortController().signal, logger, values: new CallValues() };
@@ -37,7 +38,7 @@ describe("GraphQL executor", () => {
     dir = mkdtempSync(join(tmpdir(), "logbook-gql-"));
     artifacts = await openArtifactRoots({ artifactsDestination: undefined, defaultArtifactRoot: undefined, serveArtifacts: true, storeSpec: "sqlite:", dataDir: dir });
     const runtime = { version: "0", startedAt: 0, storeReachable: () => true, ports: () => ({}) };
-    const registered = createServices({ store, roots: artifacts.roots, logger, runtime });
+    const registered = createServices({ store, roots: artifacts.roots, logger, runtime, watch: createWatchHub({ store, logger }) });
     const tracking = implementationOf(registered, TrackingServiceService)!;
     const search = implementationOf(registered, SearchServiceService)!;
     calls.getExperiment = 0;

@@ -7,7 +7,7 @@ import { createServices, GENERATED_METADATA } from "../../src/server/services.js
 import { InvalidMessage, messageSize, responseEncoders, serverCodec } from "../../src/grpc/message-codec.js";
 
 const encoders = responseEncoders(readFileSync(descriptorSetPath()), GENERATED_METADATA);
-const definitions = createServices({ store: {} as never, roots: {} as never, runtime: {} as never, logger: {} as never }).map((s) => s.definition);
+const definitions = createServices({ store: {} as never, roots: {} as never, runtime: {} as never, watch: {} as never, logger: {} as never }).map((s) => s.definition);
 
 describe("gRPC server codec", () => {
   it("has a response encoder for every method, writing the generated serializer's exact bytes", () => {

@@ -22,6 +22,115 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type LeaderboardChangeKind int32
+
+const (
+	LeaderboardChangeKind_LEADERBOARD_CHANGE_KIND_UNSPECIFIED LeaderboardChangeKind = 0
+	// A run entered the board.
+	LeaderboardChangeKind_LEADERBOARD_CHANGE_KIND_ENTERED LeaderboardChangeKind = 1
+	// A run left it (overtaken, its value gone, its symbol changed or the run deleted).
+	LeaderboardChangeKind_LEADERBOARD_CHANGE_KIND_LEFT LeaderboardChangeKind = 2
+	// A run's rank changed (and maybe its value).
+	LeaderboardChangeKind_LEADERBOARD_CHANGE_KIND_MOVED LeaderboardChangeKind = 3
+	// A run's value changed, its rank did not.
+	LeaderboardChangeKind_LEADERBOARD_CHANGE_KIND_UPDATED LeaderboardChangeKind = 4
+)
+
+// Enum value maps for LeaderboardChangeKind.
+var (
+	LeaderboardChangeKind_name = map[int32]string{
+		0: "LEADERBOARD_CHANGE_KIND_UNSPECIFIED",
+		1: "LEADERBOARD_CHANGE_KIND_ENTERED",
+		2: "LEADERBOARD_CHANGE_KIND_LEFT",
+		3: "LEADERBOARD_CHANGE_KIND_MOVED",
+		4: "LEADERBOARD_CHANGE_KIND_UPDATED",
+	}
+	LeaderboardChangeKind_value = map[string]int32{
+		"LEADERBOARD_CHANGE_KIND_UNSPECIFIED": 0,
+		"LEADERBOARD_CHANGE_KIND_ENTERED":     1,
+		"LEADERBOARD_CHANGE_KIND_LEFT":        2,
+		"LEADERBOARD_CHANGE_KIND_MOVED":       3,
+		"LEADERBOARD_CHANGE_KIND_UPDATED":     4,
+	}
+)
+
+func (x LeaderboardChangeKind) Enum() *LeaderboardChangeKind {
+	p := new(LeaderboardChangeKind)
+	*p = x
+	return p
+}
+
+func (x LeaderboardChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeaderboardChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_logbook_v1_search_service_proto_enumTypes[0].Descriptor()
+}
+
+func (LeaderboardChangeKind) Type() protoreflect.EnumType {
+	return &file_logbook_v1_search_service_proto_enumTypes[0]
+}
+
+func (x LeaderboardChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeaderboardChangeKind.Descriptor instead.
+func (LeaderboardChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{0}
+}
+
+// Which way a metric is better. Never guessed from its name: MAXIMIZE unless the request says otherwise.
+type MetricDirection int32
+
+const (
+	MetricDirection_METRIC_DIRECTION_UNSPECIFIED MetricDirection = 0
+	MetricDirection_METRIC_DIRECTION_MAXIMIZE    MetricDirection = 1
+	MetricDirection_METRIC_DIRECTION_MINIMIZE    MetricDirection = 2
+)
+
+// Enum value maps for MetricDirection.
+var (
+	MetricDirection_name = map[int32]string{
+		0: "METRIC_DIRECTION_UNSPECIFIED",
+		1: "METRIC_DIRECTION_MAXIMIZE",
+		2: "METRIC_DIRECTION_MINIMIZE",
+	}
+	MetricDirection_value = map[string]int32{
+		"METRIC_DIRECTION_UNSPECIFIED": 0,
+		"METRIC_DIRECTION_MAXIMIZE":    1,
+		"METRIC_DIRECTION_MINIMIZE":    2,
+	}
+)
+
+func (x MetricDirection) Enum() *MetricDirection {
+	p := new(MetricDirection)
+	*p = x
+	return p
+}
+
+func (x MetricDirection) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MetricDirection) Descriptor() protoreflect.EnumDescriptor {
+	return file_logbook_v1_search_service_proto_enumTypes[1].Descriptor()
+}
+
+func (MetricDirection) Type() protoreflect.EnumType {
+	return &file_logbook_v1_search_service_proto_enumTypes[1]
+}
+
+func (x MetricDirection) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MetricDirection.Descriptor instead.
+func (MetricDirection) EnumDescriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{1}
+}
+
 type SearchRunsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The experiments searched; none finds nothing, as in MLflow (POST runs/search with `{}` answers `{}`).
@@ -1871,6 +1980,795 @@ func (x *SearchLoggedModelsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// One update of a watched leaderboard.
+type LeaderboardUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The change-log sequence the board reflects.
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The watcher fell behind: this update goes from the last board it received to the current one in one step.
+	Coalesced bool `protobuf:"varint,2,opt,name=coalesced,proto3" json:"coalesced,omitempty"`
+	// Types that are valid to be assigned to Update:
+	//
+	//	*LeaderboardUpdate_Snapshot
+	//	*LeaderboardUpdate_Leaderboard
+	Update        isLeaderboardUpdate_Update `protobuf_oneof:"update"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaderboardUpdate) Reset() {
+	*x = LeaderboardUpdate{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaderboardUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaderboardUpdate) ProtoMessage() {}
+
+func (x *LeaderboardUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaderboardUpdate.ProtoReflect.Descriptor instead.
+func (*LeaderboardUpdate) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *LeaderboardUpdate) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *LeaderboardUpdate) GetCoalesced() bool {
+	if x != nil {
+		return x.Coalesced
+	}
+	return false
+}
+
+func (x *LeaderboardUpdate) GetUpdate() isLeaderboardUpdate_Update {
+	if x != nil {
+		return x.Update
+	}
+	return nil
+}
+
+func (x *LeaderboardUpdate) GetSnapshot() *LeaderboardSnapshot {
+	if x != nil {
+		if x, ok := x.Update.(*LeaderboardUpdate_Snapshot); ok {
+			return x.Snapshot
+		}
+	}
+	return nil
+}
+
+func (x *LeaderboardUpdate) GetLeaderboard() *LeaderboardChanges {
+	if x != nil {
+		if x, ok := x.Update.(*LeaderboardUpdate_Leaderboard); ok {
+			return x.Leaderboard
+		}
+	}
+	return nil
+}
+
+type isLeaderboardUpdate_Update interface {
+	isLeaderboardUpdate_Update()
+}
+
+type LeaderboardUpdate_Snapshot struct {
+	// The whole board, best first.
+	Snapshot *LeaderboardSnapshot `protobuf:"bytes,3,opt,name=snapshot,proto3,oneof"`
+}
+
+type LeaderboardUpdate_Leaderboard struct {
+	// What changed since the previous update.
+	Leaderboard *LeaderboardChanges `protobuf:"bytes,4,opt,name=leaderboard,proto3,oneof"`
+}
+
+func (*LeaderboardUpdate_Snapshot) isLeaderboardUpdate_Update() {}
+
+func (*LeaderboardUpdate_Leaderboard) isLeaderboardUpdate_Update() {}
+
+type LeaderboardSnapshot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*LeaderboardResponse `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaderboardSnapshot) Reset() {
+	*x = LeaderboardSnapshot{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaderboardSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaderboardSnapshot) ProtoMessage() {}
+
+func (x *LeaderboardSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaderboardSnapshot.ProtoReflect.Descriptor instead.
+func (*LeaderboardSnapshot) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *LeaderboardSnapshot) GetEntries() []*LeaderboardResponse {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+// The entries whose rank or value changed, those that entered and those that left. Entries not listed keep their
+// rank and value; a client keeps the board by run id.
+type LeaderboardChanges struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Changes       []*LeaderboardChange   `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaderboardChanges) Reset() {
+	*x = LeaderboardChanges{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaderboardChanges) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaderboardChanges) ProtoMessage() {}
+
+func (x *LeaderboardChanges) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaderboardChanges.ProtoReflect.Descriptor instead.
+func (*LeaderboardChanges) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *LeaderboardChanges) GetChanges() []*LeaderboardChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+type LeaderboardChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  LeaderboardChangeKind  `protobuf:"varint,1,opt,name=kind,proto3,enum=logbook.v1.LeaderboardChangeKind" json:"kind,omitempty"`
+	RunId string                 `protobuf:"bytes,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// ENTERED, MOVED and UPDATED: the entry as it is now.
+	Entry *LeaderboardResponse `protobuf:"bytes,3,opt,name=entry,proto3" json:"entry,omitempty"`
+	// LEFT and MOVED: the rank it had.
+	PreviousRank  *int32 `protobuf:"varint,4,opt,name=previous_rank,json=previousRank,proto3,oneof" json:"previous_rank,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaderboardChange) Reset() {
+	*x = LeaderboardChange{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaderboardChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaderboardChange) ProtoMessage() {}
+
+func (x *LeaderboardChange) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaderboardChange.ProtoReflect.Descriptor instead.
+func (*LeaderboardChange) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *LeaderboardChange) GetKind() LeaderboardChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return LeaderboardChangeKind_LEADERBOARD_CHANGE_KIND_UNSPECIFIED
+}
+
+func (x *LeaderboardChange) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *LeaderboardChange) GetEntry() *LeaderboardResponse {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+func (x *LeaderboardChange) GetPreviousRank() int32 {
+	if x != nil && x.PreviousRank != nil {
+		return *x.PreviousRank
+	}
+	return 0
+}
+
+type CompareRunsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: 2 to 100 distinct runs (deleted runs included). Unknown ids are RESOURCE_DOES_NOT_EXIST naming them.
+	RunIds []string `protobuf:"bytes,1,rep,name=run_ids,json=runIds,proto3" json:"run_ids,omitempty"`
+	// The metrics whose histories are returned (at most 20); none returns no histories.
+	MetricKeys []string `protobuf:"bytes,2,rep,name=metric_keys,json=metricKeys,proto3" json:"metric_keys,omitempty"`
+	// Points per run and metric in `histories`: default 500, 1 to 5000.
+	MaxPoints *int32 `protobuf:"varint,3,opt,name=max_points,json=maxPoints,proto3,oneof" json:"max_points,omitempty"`
+	// By metric key; a metric not named here is MAXIMIZE.
+	Directions    map[string]MetricDirection `protobuf:"bytes,4,rep,name=directions,proto3" json:"directions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=logbook.v1.MetricDirection"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsRequest) Reset() {
+	*x = CompareRunsRequest{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsRequest) ProtoMessage() {}
+
+func (x *CompareRunsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsRequest.ProtoReflect.Descriptor instead.
+func (*CompareRunsRequest) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CompareRunsRequest) GetRunIds() []string {
+	if x != nil {
+		return x.RunIds
+	}
+	return nil
+}
+
+func (x *CompareRunsRequest) GetMetricKeys() []string {
+	if x != nil {
+		return x.MetricKeys
+	}
+	return nil
+}
+
+func (x *CompareRunsRequest) GetMaxPoints() int32 {
+	if x != nil && x.MaxPoints != nil {
+		return *x.MaxPoints
+	}
+	return 0
+}
+
+func (x *CompareRunsRequest) GetDirections() map[string]MetricDirection {
+	if x != nil {
+		return x.Directions
+	}
+	return nil
+}
+
+type CompareRunsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In the order of run_ids.
+	Runs []*RunInfo `protobuf:"bytes,1,rep,name=runs,proto3" json:"runs,omitempty"`
+	// Every param key of any of the runs, by key.
+	Params []*CompareRunsValues `protobuf:"bytes,2,rep,name=params,proto3" json:"params,omitempty"`
+	// Every metric key of any of the runs (latest values), by key.
+	Metrics []*CompareRunsMetric `protobuf:"bytes,3,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	// Every tag key of any of the runs, by key.
+	Tags []*CompareRunsValues `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
+	// One per metric_keys entry and run that has points, in that order.
+	Histories     []*CompareRunsHistory `protobuf:"bytes,5,rep,name=histories,proto3" json:"histories,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsResponse) Reset() {
+	*x = CompareRunsResponse{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsResponse) ProtoMessage() {}
+
+func (x *CompareRunsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsResponse.ProtoReflect.Descriptor instead.
+func (*CompareRunsResponse) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CompareRunsResponse) GetRuns() []*RunInfo {
+	if x != nil {
+		return x.Runs
+	}
+	return nil
+}
+
+func (x *CompareRunsResponse) GetParams() []*CompareRunsValues {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *CompareRunsResponse) GetMetrics() []*CompareRunsMetric {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *CompareRunsResponse) GetTags() []*CompareRunsValues {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *CompareRunsResponse) GetHistories() []*CompareRunsHistory {
+	if x != nil {
+		return x.Histories
+	}
+	return nil
+}
+
+// A param or tag across the runs.
+type CompareRunsValues struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The runs that have the key, in run order.
+	Values []*CompareRunsValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	// True when some run lacks the key or two runs have different values.
+	Differs       *bool `protobuf:"varint,3,opt,name=differs,proto3,oneof" json:"differs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsValues) Reset() {
+	*x = CompareRunsValues{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsValues) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsValues) ProtoMessage() {}
+
+func (x *CompareRunsValues) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsValues.ProtoReflect.Descriptor instead.
+func (*CompareRunsValues) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *CompareRunsValues) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *CompareRunsValues) GetValues() []*CompareRunsValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *CompareRunsValues) GetDiffers() bool {
+	if x != nil && x.Differs != nil {
+		return *x.Differs
+	}
+	return false
+}
+
+type CompareRunsValue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Value         *string                `protobuf:"bytes,2,opt,name=value,proto3,oneof" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsValue) Reset() {
+	*x = CompareRunsValue{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsValue) ProtoMessage() {}
+
+func (x *CompareRunsValue) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsValue.ProtoReflect.Descriptor instead.
+func (*CompareRunsValue) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *CompareRunsValue) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *CompareRunsValue) GetValue() string {
+	if x != nil && x.Value != nil {
+		return *x.Value
+	}
+	return ""
+}
+
+// A metric's latest value across the runs.
+type CompareRunsMetric struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The runs that have the metric, in run order.
+	Values []*CompareRunsMetricValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	// The run with the best value in the metric's direction (the first of equal ones); unset when no run has a
+	// value that is a number (NaN is never best).
+	BestRunId     string          `protobuf:"bytes,3,opt,name=best_run_id,json=bestRunId,proto3" json:"best_run_id,omitempty"`
+	Direction     MetricDirection `protobuf:"varint,4,opt,name=direction,proto3,enum=logbook.v1.MetricDirection" json:"direction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsMetric) Reset() {
+	*x = CompareRunsMetric{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsMetric) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsMetric) ProtoMessage() {}
+
+func (x *CompareRunsMetric) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsMetric.ProtoReflect.Descriptor instead.
+func (*CompareRunsMetric) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *CompareRunsMetric) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *CompareRunsMetric) GetValues() []*CompareRunsMetricValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *CompareRunsMetric) GetBestRunId() string {
+	if x != nil {
+		return x.BestRunId
+	}
+	return ""
+}
+
+func (x *CompareRunsMetric) GetDirection() MetricDirection {
+	if x != nil {
+		return x.Direction
+	}
+	return MetricDirection_METRIC_DIRECTION_UNSPECIFIED
+}
+
+type CompareRunsMetricValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// NaN and +/-Infinity are valid values.
+	Value         *float64 `protobuf:"fixed64,2,opt,name=value,proto3,oneof" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsMetricValue) Reset() {
+	*x = CompareRunsMetricValue{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsMetricValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsMetricValue) ProtoMessage() {}
+
+func (x *CompareRunsMetricValue) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsMetricValue.ProtoReflect.Descriptor instead.
+func (*CompareRunsMetricValue) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CompareRunsMetricValue) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *CompareRunsMetricValue) GetValue() float64 {
+	if x != nil && x.Value != nil {
+		return *x.Value
+	}
+	return 0
+}
+
+// One run's history of one metric, downsampled: steps are split into buckets shared by every run (so buckets line up
+// across runs), and each bucket with points gives its last step and value (highest step, then latest timestamp),
+// with the minimum and maximum of the bucket's numbers. Without downsampling (few steps), one point per step.
+type CompareRunsHistory struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	RunId         string                 `protobuf:"bytes,2,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Points        []*CompareRunsPoint    `protobuf:"bytes,3,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsHistory) Reset() {
+	*x = CompareRunsHistory{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsHistory) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsHistory) ProtoMessage() {}
+
+func (x *CompareRunsHistory) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsHistory.ProtoReflect.Descriptor instead.
+func (*CompareRunsHistory) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *CompareRunsHistory) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *CompareRunsHistory) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *CompareRunsHistory) GetPoints() []*CompareRunsPoint {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+type CompareRunsPoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Step  *int64                 `protobuf:"varint,1,opt,name=step,proto3,oneof" json:"step,omitempty"`
+	// The bucket's last value.
+	Value *float64 `protobuf:"fixed64,2,opt,name=value,proto3,oneof" json:"value,omitempty"`
+	// NaN only when every value of the bucket is NaN.
+	Min           *float64 `protobuf:"fixed64,3,opt,name=min,proto3,oneof" json:"min,omitempty"`
+	Max           *float64 `protobuf:"fixed64,4,opt,name=max,proto3,oneof" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareRunsPoint) Reset() {
+	*x = CompareRunsPoint{}
+	mi := &file_logbook_v1_search_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareRunsPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareRunsPoint) ProtoMessage() {}
+
+func (x *CompareRunsPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_search_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareRunsPoint.ProtoReflect.Descriptor instead.
+func (*CompareRunsPoint) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_search_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *CompareRunsPoint) GetStep() int64 {
+	if x != nil && x.Step != nil {
+		return *x.Step
+	}
+	return 0
+}
+
+func (x *CompareRunsPoint) GetValue() float64 {
+	if x != nil && x.Value != nil {
+		return *x.Value
+	}
+	return 0
+}
+
+func (x *CompareRunsPoint) GetMin() float64 {
+	if x != nil && x.Min != nil {
+		return *x.Min
+	}
+	return 0
+}
+
+func (x *CompareRunsPoint) GetMax() float64 {
+	if x != nil && x.Max != nil {
+		return *x.Max
+	}
+	return 0
+}
+
 var File_logbook_v1_search_service_proto protoreflect.FileDescriptor
 
 const file_logbook_v1_search_service_proto_rawDesc = "" +
@@ -2053,7 +2951,84 @@ const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\x0f_dataset_digest\"u\n" +
 	"\x1aSearchLoggedModelsResponse\x12/\n" +
 	"\x06models\x18\x01 \x03(\v2\x17.logbook.v1.LoggedModelR\x06models\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xa4\x11\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xda\x01\n" +
+	"\x11LeaderboardUpdate\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x1c\n" +
+	"\tcoalesced\x18\x02 \x01(\bR\tcoalesced\x12=\n" +
+	"\bsnapshot\x18\x03 \x01(\v2\x1f.logbook.v1.LeaderboardSnapshotH\x00R\bsnapshot\x12B\n" +
+	"\vleaderboard\x18\x04 \x01(\v2\x1e.logbook.v1.LeaderboardChangesH\x00R\vleaderboardB\b\n" +
+	"\x06update\"P\n" +
+	"\x13LeaderboardSnapshot\x129\n" +
+	"\aentries\x18\x01 \x03(\v2\x1f.logbook.v1.LeaderboardResponseR\aentries\"M\n" +
+	"\x12LeaderboardChanges\x127\n" +
+	"\achanges\x18\x01 \x03(\v2\x1d.logbook.v1.LeaderboardChangeR\achanges\"\xd4\x01\n" +
+	"\x11LeaderboardChange\x125\n" +
+	"\x04kind\x18\x01 \x01(\x0e2!.logbook.v1.LeaderboardChangeKindR\x04kind\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\tR\x05runId\x125\n" +
+	"\x05entry\x18\x03 \x01(\v2\x1f.logbook.v1.LeaderboardResponseR\x05entry\x12(\n" +
+	"\rprevious_rank\x18\x04 \x01(\x05H\x00R\fpreviousRank\x88\x01\x01B\x10\n" +
+	"\x0e_previous_rank\"\xad\x02\n" +
+	"\x12CompareRunsRequest\x12\x17\n" +
+	"\arun_ids\x18\x01 \x03(\tR\x06runIds\x12\x1f\n" +
+	"\vmetric_keys\x18\x02 \x03(\tR\n" +
+	"metricKeys\x12\"\n" +
+	"\n" +
+	"max_points\x18\x03 \x01(\x05H\x00R\tmaxPoints\x88\x01\x01\x12N\n" +
+	"\n" +
+	"directions\x18\x04 \x03(\v2..logbook.v1.CompareRunsRequest.DirectionsEntryR\n" +
+	"directions\x1aZ\n" +
+	"\x0fDirectionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
+	"\x05value\x18\x02 \x01(\x0e2\x1b.logbook.v1.MetricDirectionR\x05value:\x028\x01B\r\n" +
+	"\v_max_points\"\x9f\x02\n" +
+	"\x13CompareRunsResponse\x12'\n" +
+	"\x04runs\x18\x01 \x03(\v2\x13.logbook.v1.RunInfoR\x04runs\x125\n" +
+	"\x06params\x18\x02 \x03(\v2\x1d.logbook.v1.CompareRunsValuesR\x06params\x127\n" +
+	"\ametrics\x18\x03 \x03(\v2\x1d.logbook.v1.CompareRunsMetricR\ametrics\x121\n" +
+	"\x04tags\x18\x04 \x03(\v2\x1d.logbook.v1.CompareRunsValuesR\x04tags\x12<\n" +
+	"\thistories\x18\x05 \x03(\v2\x1e.logbook.v1.CompareRunsHistoryR\thistories\"\x86\x01\n" +
+	"\x11CompareRunsValues\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x124\n" +
+	"\x06values\x18\x02 \x03(\v2\x1c.logbook.v1.CompareRunsValueR\x06values\x12\x1d\n" +
+	"\adiffers\x18\x03 \x01(\bH\x00R\adiffers\x88\x01\x01B\n" +
+	"\n" +
+	"\b_differs\"N\n" +
+	"\x10CompareRunsValue\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x19\n" +
+	"\x05value\x18\x02 \x01(\tH\x00R\x05value\x88\x01\x01B\b\n" +
+	"\x06_value\"\xbc\x01\n" +
+	"\x11CompareRunsMetric\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12:\n" +
+	"\x06values\x18\x02 \x03(\v2\".logbook.v1.CompareRunsMetricValueR\x06values\x12\x1e\n" +
+	"\vbest_run_id\x18\x03 \x01(\tR\tbestRunId\x129\n" +
+	"\tdirection\x18\x04 \x01(\x0e2\x1b.logbook.v1.MetricDirectionR\tdirection\"T\n" +
+	"\x16CompareRunsMetricValue\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x19\n" +
+	"\x05value\x18\x02 \x01(\x01H\x00R\x05value\x88\x01\x01B\b\n" +
+	"\x06_value\"s\n" +
+	"\x12CompareRunsHistory\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x15\n" +
+	"\x06run_id\x18\x02 \x01(\tR\x05runId\x124\n" +
+	"\x06points\x18\x03 \x03(\v2\x1c.logbook.v1.CompareRunsPointR\x06points\"\x97\x01\n" +
+	"\x10CompareRunsPoint\x12\x17\n" +
+	"\x04step\x18\x01 \x01(\x03H\x00R\x04step\x88\x01\x01\x12\x19\n" +
+	"\x05value\x18\x02 \x01(\x01H\x01R\x05value\x88\x01\x01\x12\x15\n" +
+	"\x03min\x18\x03 \x01(\x01H\x02R\x03min\x88\x01\x01\x12\x15\n" +
+	"\x03max\x18\x04 \x01(\x01H\x03R\x03max\x88\x01\x01B\a\n" +
+	"\x05_stepB\b\n" +
+	"\x06_valueB\x06\n" +
+	"\x04_minB\x06\n" +
+	"\x04_max*\xcf\x01\n" +
+	"\x15LeaderboardChangeKind\x12'\n" +
+	"#LEADERBOARD_CHANGE_KIND_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fLEADERBOARD_CHANGE_KIND_ENTERED\x10\x01\x12 \n" +
+	"\x1cLEADERBOARD_CHANGE_KIND_LEFT\x10\x02\x12!\n" +
+	"\x1dLEADERBOARD_CHANGE_KIND_MOVED\x10\x03\x12#\n" +
+	"\x1fLEADERBOARD_CHANGE_KIND_UPDATED\x10\x04*q\n" +
+	"\x0fMetricDirection\x12 \n" +
+	"\x1cMETRIC_DIRECTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19METRIC_DIRECTION_MAXIMIZE\x10\x01\x12\x1d\n" +
+	"\x19METRIC_DIRECTION_MINIMIZE\x10\x022\x96\x13\n" +
 	"\rSearchService\x12s\n" +
 	"\n" +
 	"SearchRuns\x12\x1d.logbook.v1.SearchRunsRequest\x1a\x1e.logbook.v1.SearchRunsResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/api/2.0/mlflow/runs/search\x12\xcc\x01\n" +
@@ -2070,7 +3045,9 @@ const file_logbook_v1_search_service_proto_rawDesc = "" +
 	"\x0eSearchDatasets\x12!.logbook.v1.SearchDatasetsRequest\x1a\".logbook.v1.SearchDatasetsResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/api/2.0/mlflow/experiments/search-datasets\x12{\n" +
 	"\fSearchTraces\x12\x1f.logbook.v1.SearchTracesRequest\x1a .logbook.v1.SearchTracesResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/api/3.0/mlflow/traces/search\x12\x8b\x01\n" +
 	"\x11QueryTraceMetrics\x12$.logbook.v1.QueryTraceMetricsRequest\x1a%.logbook.v1.QueryTraceMetricsResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/api/3.0/mlflow/traces/metrics\x12\xc4\x01\n" +
-	"\x18SearchEvaluationDatasets\x12+.logbook.v1.SearchEvaluationDatasetsRequest\x1a,.logbook.v1.SearchEvaluationDatasetsResponse\"M\x82\xd3\xe4\x93\x02G:\x01*Z!\x12\x1f/api/3.0/mlflow/datasets/search\"\x1f/api/3.0/mlflow/datasets/searchB\xa9\x01\n" +
+	"\x18SearchEvaluationDatasets\x12+.logbook.v1.SearchEvaluationDatasetsRequest\x1a,.logbook.v1.SearchEvaluationDatasetsResponse\"M\x82\xd3\xe4\x93\x02G:\x01*Z!\x12\x1f/api/3.0/mlflow/datasets/search\"\x1f/api/3.0/mlflow/datasets/search\x12\x7f\n" +
+	"\x10WatchLeaderboard\x12\x1e.logbook.v1.LeaderboardRequest\x1a\x1d.logbook.v1.LeaderboardUpdate\"*\x82\xd3\xe4\x93\x02$\x12\"/mlflow/leaderboard/{symbol}/watch0\x01\x12o\n" +
+	"\vCompareRuns\x12\x1e.logbook.v1.CompareRunsRequest\x1a\x1f.logbook.v1.CompareRunsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/mlflow/runs/compareB\xa9\x01\n" +
 	"\x0ecom.logbook.v1B\x12SearchServiceProtoP\x01Z:github.com/logbook-dev/logbook/gen/go/logbook/v1;logbookv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Logbook.V1\xca\x02\n" +
 	"Logbook\\V1\xe2\x02\x16Logbook\\V1\\GPBMetadata\xea\x02\vLogbook::V1b\x06proto3"
@@ -2087,110 +3064,148 @@ func file_logbook_v1_search_service_proto_rawDescGZIP() []byte {
 	return file_logbook_v1_search_service_proto_rawDescData
 }
 
-var file_logbook_v1_search_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_logbook_v1_search_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_logbook_v1_search_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_logbook_v1_search_service_proto_goTypes = []any{
-	(*SearchRunsRequest)(nil),                    // 0: logbook.v1.SearchRunsRequest
-	(*SearchRunsResponse)(nil),                   // 1: logbook.v1.SearchRunsResponse
-	(*SearchExperimentsRequest)(nil),             // 2: logbook.v1.SearchExperimentsRequest
-	(*SearchExperimentsResponse)(nil),            // 3: logbook.v1.SearchExperimentsResponse
-	(*StreamSearchRunsRequest)(nil),              // 4: logbook.v1.StreamSearchRunsRequest
-	(*StreamSearchRunsResponse)(nil),             // 5: logbook.v1.StreamSearchRunsResponse
-	(*SearchExperimentRunsRequest)(nil),          // 6: logbook.v1.SearchExperimentRunsRequest
-	(*SearchExperimentRunsResponse)(nil),         // 7: logbook.v1.SearchExperimentRunsResponse
-	(*QueryRunsRequest)(nil),                     // 8: logbook.v1.QueryRunsRequest
-	(*QueryRunsResponse)(nil),                    // 9: logbook.v1.QueryRunsResponse
-	(*LeaderboardRequest)(nil),                   // 10: logbook.v1.LeaderboardRequest
-	(*LeaderboardResponse)(nil),                  // 11: logbook.v1.LeaderboardResponse
-	(*LeaderboardModelVersion)(nil),              // 12: logbook.v1.LeaderboardModelVersion
-	(*GetMetricHistoryBulkIntervalRequest)(nil),  // 13: logbook.v1.GetMetricHistoryBulkIntervalRequest
-	(*GetMetricHistoryBulkIntervalResponse)(nil), // 14: logbook.v1.GetMetricHistoryBulkIntervalResponse
-	(*GetMetricHistoryBulkRequest)(nil),          // 15: logbook.v1.GetMetricHistoryBulkRequest
-	(*GetMetricHistoryBulkResponse)(nil),         // 16: logbook.v1.GetMetricHistoryBulkResponse
-	(*SearchDatasetsRequest)(nil),                // 17: logbook.v1.SearchDatasetsRequest
-	(*DatasetSummary)(nil),                       // 18: logbook.v1.DatasetSummary
-	(*SearchDatasetsResponse)(nil),               // 19: logbook.v1.SearchDatasetsResponse
-	(*SearchRegisteredModelsRequest)(nil),        // 20: logbook.v1.SearchRegisteredModelsRequest
-	(*SearchRegisteredModelsResponse)(nil),       // 21: logbook.v1.SearchRegisteredModelsResponse
-	(*SearchModelVersionsRequest)(nil),           // 22: logbook.v1.SearchModelVersionsRequest
-	(*SearchModelVersionsResponse)(nil),          // 23: logbook.v1.SearchModelVersionsResponse
-	(*SearchLoggedModelsRequest)(nil),            // 24: logbook.v1.SearchLoggedModelsRequest
-	(*LoggedModelDatasetFilter)(nil),             // 25: logbook.v1.LoggedModelDatasetFilter
-	(*LoggedModelOrderBy)(nil),                   // 26: logbook.v1.LoggedModelOrderBy
-	(*SearchLoggedModelsResponse)(nil),           // 27: logbook.v1.SearchLoggedModelsResponse
-	nil,                                          // 28: logbook.v1.LeaderboardResponse.MetricsEntry
-	nil,                                          // 29: logbook.v1.LeaderboardResponse.ParamsEntry
-	(ViewType)(0),                                // 30: logbook.v1.ViewType
-	(*Run)(nil),                                  // 31: logbook.v1.Run
-	(*Experiment)(nil),                           // 32: logbook.v1.Experiment
-	(*Metric)(nil),                               // 33: logbook.v1.Metric
-	(*RegisteredModel)(nil),                      // 34: logbook.v1.RegisteredModel
-	(*ModelVersion)(nil),                         // 35: logbook.v1.ModelVersion
-	(*LoggedModel)(nil),                          // 36: logbook.v1.LoggedModel
-	(*SearchTracesRequest)(nil),                  // 37: logbook.v1.SearchTracesRequest
-	(*QueryTraceMetricsRequest)(nil),             // 38: logbook.v1.QueryTraceMetricsRequest
-	(*SearchEvaluationDatasetsRequest)(nil),      // 39: logbook.v1.SearchEvaluationDatasetsRequest
-	(*SearchTracesResponse)(nil),                 // 40: logbook.v1.SearchTracesResponse
-	(*QueryTraceMetricsResponse)(nil),            // 41: logbook.v1.QueryTraceMetricsResponse
-	(*SearchEvaluationDatasetsResponse)(nil),     // 42: logbook.v1.SearchEvaluationDatasetsResponse
+	(LeaderboardChangeKind)(0),                   // 0: logbook.v1.LeaderboardChangeKind
+	(MetricDirection)(0),                         // 1: logbook.v1.MetricDirection
+	(*SearchRunsRequest)(nil),                    // 2: logbook.v1.SearchRunsRequest
+	(*SearchRunsResponse)(nil),                   // 3: logbook.v1.SearchRunsResponse
+	(*SearchExperimentsRequest)(nil),             // 4: logbook.v1.SearchExperimentsRequest
+	(*SearchExperimentsResponse)(nil),            // 5: logbook.v1.SearchExperimentsResponse
+	(*StreamSearchRunsRequest)(nil),              // 6: logbook.v1.StreamSearchRunsRequest
+	(*StreamSearchRunsResponse)(nil),             // 7: logbook.v1.StreamSearchRunsResponse
+	(*SearchExperimentRunsRequest)(nil),          // 8: logbook.v1.SearchExperimentRunsRequest
+	(*SearchExperimentRunsResponse)(nil),         // 9: logbook.v1.SearchExperimentRunsResponse
+	(*QueryRunsRequest)(nil),                     // 10: logbook.v1.QueryRunsRequest
+	(*QueryRunsResponse)(nil),                    // 11: logbook.v1.QueryRunsResponse
+	(*LeaderboardRequest)(nil),                   // 12: logbook.v1.LeaderboardRequest
+	(*LeaderboardResponse)(nil),                  // 13: logbook.v1.LeaderboardResponse
+	(*LeaderboardModelVersion)(nil),              // 14: logbook.v1.LeaderboardModelVersion
+	(*GetMetricHistoryBulkIntervalRequest)(nil),  // 15: logbook.v1.GetMetricHistoryBulkIntervalRequest
+	(*GetMetricHistoryBulkIntervalResponse)(nil), // 16: logbook.v1.GetMetricHistoryBulkIntervalResponse
+	(*GetMetricHistoryBulkRequest)(nil),          // 17: logbook.v1.GetMetricHistoryBulkRequest
+	(*GetMetricHistoryBulkResponse)(nil),         // 18: logbook.v1.GetMetricHistoryBulkResponse
+	(*SearchDatasetsRequest)(nil),                // 19: logbook.v1.SearchDatasetsRequest
+	(*DatasetSummary)(nil),                       // 20: logbook.v1.DatasetSummary
+	(*SearchDatasetsResponse)(nil),               // 21: logbook.v1.SearchDatasetsResponse
+	(*SearchRegisteredModelsRequest)(nil),        // 22: logbook.v1.SearchRegisteredModelsRequest
+	(*SearchRegisteredModelsResponse)(nil),       // 23: logbook.v1.SearchRegisteredModelsResponse
+	(*SearchModelVersionsRequest)(nil),           // 24: logbook.v1.SearchModelVersionsRequest
+	(*SearchModelVersionsResponse)(nil),          // 25: logbook.v1.SearchModelVersionsResponse
+	(*SearchLoggedModelsRequest)(nil),            // 26: logbook.v1.SearchLoggedModelsRequest
+	(*LoggedModelDatasetFilter)(nil),             // 27: logbook.v1.LoggedModelDatasetFilter
+	(*LoggedModelOrderBy)(nil),                   // 28: logbook.v1.LoggedModelOrderBy
+	(*SearchLoggedModelsResponse)(nil),           // 29: logbook.v1.SearchLoggedModelsResponse
+	(*LeaderboardUpdate)(nil),                    // 30: logbook.v1.LeaderboardUpdate
+	(*LeaderboardSnapshot)(nil),                  // 31: logbook.v1.LeaderboardSnapshot
+	(*LeaderboardChanges)(nil),                   // 32: logbook.v1.LeaderboardChanges
+	(*LeaderboardChange)(nil),                    // 33: logbook.v1.LeaderboardChange
+	(*CompareRunsRequest)(nil),                   // 34: logbook.v1.CompareRunsRequest
+	(*CompareRunsResponse)(nil),                  // 35: logbook.v1.CompareRunsResponse
+	(*CompareRunsValues)(nil),                    // 36: logbook.v1.CompareRunsValues
+	(*CompareRunsValue)(nil),                     // 37: logbook.v1.CompareRunsValue
+	(*CompareRunsMetric)(nil),                    // 38: logbook.v1.CompareRunsMetric
+	(*CompareRunsMetricValue)(nil),               // 39: logbook.v1.CompareRunsMetricValue
+	(*CompareRunsHistory)(nil),                   // 40: logbook.v1.CompareRunsHistory
+	(*CompareRunsPoint)(nil),                     // 41: logbook.v1.CompareRunsPoint
+	nil,                                          // 42: logbook.v1.LeaderboardResponse.MetricsEntry
+	nil,                                          // 43: logbook.v1.LeaderboardResponse.ParamsEntry
+	nil,                                          // 44: logbook.v1.CompareRunsRequest.DirectionsEntry
+	(ViewType)(0),                                // 45: logbook.v1.ViewType
+	(*Run)(nil),                                  // 46: logbook.v1.Run
+	(*Experiment)(nil),                           // 47: logbook.v1.Experiment
+	(*Metric)(nil),                               // 48: logbook.v1.Metric
+	(*RegisteredModel)(nil),                      // 49: logbook.v1.RegisteredModel
+	(*ModelVersion)(nil),                         // 50: logbook.v1.ModelVersion
+	(*LoggedModel)(nil),                          // 51: logbook.v1.LoggedModel
+	(*RunInfo)(nil),                              // 52: logbook.v1.RunInfo
+	(*SearchTracesRequest)(nil),                  // 53: logbook.v1.SearchTracesRequest
+	(*QueryTraceMetricsRequest)(nil),             // 54: logbook.v1.QueryTraceMetricsRequest
+	(*SearchEvaluationDatasetsRequest)(nil),      // 55: logbook.v1.SearchEvaluationDatasetsRequest
+	(*SearchTracesResponse)(nil),                 // 56: logbook.v1.SearchTracesResponse
+	(*QueryTraceMetricsResponse)(nil),            // 57: logbook.v1.QueryTraceMetricsResponse
+	(*SearchEvaluationDatasetsResponse)(nil),     // 58: logbook.v1.SearchEvaluationDatasetsResponse
 }
 var file_logbook_v1_search_service_proto_depIdxs = []int32{
-	30, // 0: logbook.v1.SearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	31, // 1: logbook.v1.SearchRunsResponse.runs:type_name -> logbook.v1.Run
-	30, // 2: logbook.v1.SearchExperimentsRequest.view_type:type_name -> logbook.v1.ViewType
-	32, // 3: logbook.v1.SearchExperimentsResponse.experiments:type_name -> logbook.v1.Experiment
-	30, // 4: logbook.v1.StreamSearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	31, // 5: logbook.v1.StreamSearchRunsResponse.run:type_name -> logbook.v1.Run
-	30, // 6: logbook.v1.SearchExperimentRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	32, // 7: logbook.v1.SearchExperimentRunsResponse.experiment:type_name -> logbook.v1.Experiment
-	31, // 8: logbook.v1.SearchExperimentRunsResponse.runs:type_name -> logbook.v1.Run
-	30, // 9: logbook.v1.QueryRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
-	31, // 10: logbook.v1.QueryRunsResponse.runs:type_name -> logbook.v1.Run
-	28, // 11: logbook.v1.LeaderboardResponse.metrics:type_name -> logbook.v1.LeaderboardResponse.MetricsEntry
-	29, // 12: logbook.v1.LeaderboardResponse.params:type_name -> logbook.v1.LeaderboardResponse.ParamsEntry
-	12, // 13: logbook.v1.LeaderboardResponse.model_versions:type_name -> logbook.v1.LeaderboardModelVersion
-	33, // 14: logbook.v1.GetMetricHistoryBulkIntervalResponse.metrics:type_name -> logbook.v1.Metric
-	33, // 15: logbook.v1.GetMetricHistoryBulkResponse.metrics:type_name -> logbook.v1.Metric
-	18, // 16: logbook.v1.SearchDatasetsResponse.dataset_summaries:type_name -> logbook.v1.DatasetSummary
-	34, // 17: logbook.v1.SearchRegisteredModelsResponse.registered_models:type_name -> logbook.v1.RegisteredModel
-	35, // 18: logbook.v1.SearchModelVersionsResponse.model_versions:type_name -> logbook.v1.ModelVersion
-	25, // 19: logbook.v1.SearchLoggedModelsRequest.datasets:type_name -> logbook.v1.LoggedModelDatasetFilter
-	26, // 20: logbook.v1.SearchLoggedModelsRequest.order_by:type_name -> logbook.v1.LoggedModelOrderBy
-	36, // 21: logbook.v1.SearchLoggedModelsResponse.models:type_name -> logbook.v1.LoggedModel
-	0,  // 22: logbook.v1.SearchService.SearchRuns:input_type -> logbook.v1.SearchRunsRequest
-	2,  // 23: logbook.v1.SearchService.SearchExperiments:input_type -> logbook.v1.SearchExperimentsRequest
-	4,  // 24: logbook.v1.SearchService.StreamSearchRuns:input_type -> logbook.v1.StreamSearchRunsRequest
-	6,  // 25: logbook.v1.SearchService.SearchExperimentRuns:input_type -> logbook.v1.SearchExperimentRunsRequest
-	8,  // 26: logbook.v1.SearchService.QueryRuns:input_type -> logbook.v1.QueryRunsRequest
-	10, // 27: logbook.v1.SearchService.Leaderboard:input_type -> logbook.v1.LeaderboardRequest
-	20, // 28: logbook.v1.SearchService.SearchRegisteredModels:input_type -> logbook.v1.SearchRegisteredModelsRequest
-	22, // 29: logbook.v1.SearchService.SearchModelVersions:input_type -> logbook.v1.SearchModelVersionsRequest
-	24, // 30: logbook.v1.SearchService.SearchLoggedModels:input_type -> logbook.v1.SearchLoggedModelsRequest
-	13, // 31: logbook.v1.SearchService.GetMetricHistoryBulkInterval:input_type -> logbook.v1.GetMetricHistoryBulkIntervalRequest
-	15, // 32: logbook.v1.SearchService.GetMetricHistoryBulk:input_type -> logbook.v1.GetMetricHistoryBulkRequest
-	17, // 33: logbook.v1.SearchService.SearchDatasets:input_type -> logbook.v1.SearchDatasetsRequest
-	37, // 34: logbook.v1.SearchService.SearchTraces:input_type -> logbook.v1.SearchTracesRequest
-	38, // 35: logbook.v1.SearchService.QueryTraceMetrics:input_type -> logbook.v1.QueryTraceMetricsRequest
-	39, // 36: logbook.v1.SearchService.SearchEvaluationDatasets:input_type -> logbook.v1.SearchEvaluationDatasetsRequest
-	1,  // 37: logbook.v1.SearchService.SearchRuns:output_type -> logbook.v1.SearchRunsResponse
-	3,  // 38: logbook.v1.SearchService.SearchExperiments:output_type -> logbook.v1.SearchExperimentsResponse
-	5,  // 39: logbook.v1.SearchService.StreamSearchRuns:output_type -> logbook.v1.StreamSearchRunsResponse
-	7,  // 40: logbook.v1.SearchService.SearchExperimentRuns:output_type -> logbook.v1.SearchExperimentRunsResponse
-	9,  // 41: logbook.v1.SearchService.QueryRuns:output_type -> logbook.v1.QueryRunsResponse
-	11, // 42: logbook.v1.SearchService.Leaderboard:output_type -> logbook.v1.LeaderboardResponse
-	21, // 43: logbook.v1.SearchService.SearchRegisteredModels:output_type -> logbook.v1.SearchRegisteredModelsResponse
-	23, // 44: logbook.v1.SearchService.SearchModelVersions:output_type -> logbook.v1.SearchModelVersionsResponse
-	27, // 45: logbook.v1.SearchService.SearchLoggedModels:output_type -> logbook.v1.SearchLoggedModelsResponse
-	14, // 46: logbook.v1.SearchService.GetMetricHistoryBulkInterval:output_type -> logbook.v1.GetMetricHistoryBulkIntervalResponse
-	16, // 47: logbook.v1.SearchService.GetMetricHistoryBulk:output_type -> logbook.v1.GetMetricHistoryBulkResponse
-	19, // 48: logbook.v1.SearchService.SearchDatasets:output_type -> logbook.v1.SearchDatasetsResponse
-	40, // 49: logbook.v1.SearchService.SearchTraces:output_type -> logbook.v1.SearchTracesResponse
-	41, // 50: logbook.v1.SearchService.QueryTraceMetrics:output_type -> logbook.v1.QueryTraceMetricsResponse
-	42, // 51: logbook.v1.SearchService.SearchEvaluationDatasets:output_type -> logbook.v1.SearchEvaluationDatasetsResponse
-	37, // [37:52] is the sub-list for method output_type
-	22, // [22:37] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	45, // 0: logbook.v1.SearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	46, // 1: logbook.v1.SearchRunsResponse.runs:type_name -> logbook.v1.Run
+	45, // 2: logbook.v1.SearchExperimentsRequest.view_type:type_name -> logbook.v1.ViewType
+	47, // 3: logbook.v1.SearchExperimentsResponse.experiments:type_name -> logbook.v1.Experiment
+	45, // 4: logbook.v1.StreamSearchRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	46, // 5: logbook.v1.StreamSearchRunsResponse.run:type_name -> logbook.v1.Run
+	45, // 6: logbook.v1.SearchExperimentRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	47, // 7: logbook.v1.SearchExperimentRunsResponse.experiment:type_name -> logbook.v1.Experiment
+	46, // 8: logbook.v1.SearchExperimentRunsResponse.runs:type_name -> logbook.v1.Run
+	45, // 9: logbook.v1.QueryRunsRequest.run_view_type:type_name -> logbook.v1.ViewType
+	46, // 10: logbook.v1.QueryRunsResponse.runs:type_name -> logbook.v1.Run
+	42, // 11: logbook.v1.LeaderboardResponse.metrics:type_name -> logbook.v1.LeaderboardResponse.MetricsEntry
+	43, // 12: logbook.v1.LeaderboardResponse.params:type_name -> logbook.v1.LeaderboardResponse.ParamsEntry
+	14, // 13: logbook.v1.LeaderboardResponse.model_versions:type_name -> logbook.v1.LeaderboardModelVersion
+	48, // 14: logbook.v1.GetMetricHistoryBulkIntervalResponse.metrics:type_name -> logbook.v1.Metric
+	48, // 15: logbook.v1.GetMetricHistoryBulkResponse.metrics:type_name -> logbook.v1.Metric
+	20, // 16: logbook.v1.SearchDatasetsResponse.dataset_summaries:type_name -> logbook.v1.DatasetSummary
+	49, // 17: logbook.v1.SearchRegisteredModelsResponse.registered_models:type_name -> logbook.v1.RegisteredModel
+	50, // 18: logbook.v1.SearchModelVersionsResponse.model_versions:type_name -> logbook.v1.ModelVersion
+	27, // 19: logbook.v1.SearchLoggedModelsRequest.datasets:type_name -> logbook.v1.LoggedModelDatasetFilter
+	28, // 20: logbook.v1.SearchLoggedModelsRequest.order_by:type_name -> logbook.v1.LoggedModelOrderBy
+	51, // 21: logbook.v1.SearchLoggedModelsResponse.models:type_name -> logbook.v1.LoggedModel
+	31, // 22: logbook.v1.LeaderboardUpdate.snapshot:type_name -> logbook.v1.LeaderboardSnapshot
+	32, // 23: logbook.v1.LeaderboardUpdate.leaderboard:type_name -> logbook.v1.LeaderboardChanges
+	13, // 24: logbook.v1.LeaderboardSnapshot.entries:type_name -> logbook.v1.LeaderboardResponse
+	33, // 25: logbook.v1.LeaderboardChanges.changes:type_name -> logbook.v1.LeaderboardChange
+	0,  // 26: logbook.v1.LeaderboardChange.kind:type_name -> logbook.v1.LeaderboardChangeKind
+	13, // 27: logbook.v1.LeaderboardChange.entry:type_name -> logbook.v1.LeaderboardResponse
+	44, // 28: logbook.v1.CompareRunsRequest.directions:type_name -> logbook.v1.CompareRunsRequest.DirectionsEntry
+	52, // 29: logbook.v1.CompareRunsResponse.runs:type_name -> logbook.v1.RunInfo
+	36, // 30: logbook.v1.CompareRunsResponse.params:type_name -> logbook.v1.CompareRunsValues
+	38, // 31: logbook.v1.CompareRunsResponse.metrics:type_name -> logbook.v1.CompareRunsMetric
+	36, // 32: logbook.v1.CompareRunsResponse.tags:type_name -> logbook.v1.CompareRunsValues
+	40, // 33: logbook.v1.CompareRunsResponse.histories:type_name -> logbook.v1.CompareRunsHistory
+	37, // 34: logbook.v1.CompareRunsValues.values:type_name -> logbook.v1.CompareRunsValue
+	39, // 35: logbook.v1.CompareRunsMetric.values:type_name -> logbook.v1.CompareRunsMetricValue
+	1,  // 36: logbook.v1.CompareRunsMetric.direction:type_name -> logbook.v1.MetricDirection
+	41, // 37: logbook.v1.CompareRunsHistory.points:type_name -> logbook.v1.CompareRunsPoint
+	1,  // 38: logbook.v1.CompareRunsRequest.DirectionsEntry.value:type_name -> logbook.v1.MetricDirection
+	2,  // 39: logbook.v1.SearchService.SearchRuns:input_type -> logbook.v1.SearchRunsRequest
+	4,  // 40: logbook.v1.SearchService.SearchExperiments:input_type -> logbook.v1.SearchExperimentsRequest
+	6,  // 41: logbook.v1.SearchService.StreamSearchRuns:input_type -> logbook.v1.StreamSearchRunsRequest
+	8,  // 42: logbook.v1.SearchService.SearchExperimentRuns:input_type -> logbook.v1.SearchExperimentRunsRequest
+	10, // 43: logbook.v1.SearchService.QueryRuns:input_type -> logbook.v1.QueryRunsRequest
+	12, // 44: logbook.v1.SearchService.Leaderboard:input_type -> logbook.v1.LeaderboardRequest
+	22, // 45: logbook.v1.SearchService.SearchRegisteredModels:input_type -> logbook.v1.SearchRegisteredModelsRequest
+	24, // 46: logbook.v1.SearchService.SearchModelVersions:input_type -> logbook.v1.SearchModelVersionsRequest
+	26, // 47: logbook.v1.SearchService.SearchLoggedModels:input_type -> logbook.v1.SearchLoggedModelsRequest
+	15, // 48: logbook.v1.SearchService.GetMetricHistoryBulkInterval:input_type -> logbook.v1.GetMetricHistoryBulkIntervalRequest
+	17, // 49: logbook.v1.SearchService.GetMetricHistoryBulk:input_type -> logbook.v1.GetMetricHistoryBulkRequest
+	19, // 50: logbook.v1.SearchService.SearchDatasets:input_type -> logbook.v1.SearchDatasetsRequest
+	53, // 51: logbook.v1.SearchService.SearchTraces:input_type -> logbook.v1.SearchTracesRequest
+	54, // 52: logbook.v1.SearchService.QueryTraceMetrics:input_type -> logbook.v1.QueryTraceMetricsRequest
+	55, // 53: logbook.v1.SearchService.SearchEvaluationDatasets:input_type -> logbook.v1.SearchEvaluationDatasetsRequest
+	12, // 54: logbook.v1.SearchService.WatchLeaderboard:input_type -> logbook.v1.LeaderboardRequest
+	34, // 55: logbook.v1.SearchService.CompareRuns:input_type -> logbook.v1.CompareRunsRequest
+	3,  // 56: logbook.v1.SearchService.SearchRuns:output_type -> logbook.v1.SearchRunsResponse
+	5,  // 57: logbook.v1.SearchService.SearchExperiments:output_type -> logbook.v1.SearchExperimentsResponse
+	7,  // 58: logbook.v1.SearchService.StreamSearchRuns:output_type -> logbook.v1.StreamSearchRunsResponse
+	9,  // 59: logbook.v1.SearchService.SearchExperimentRuns:output_type -> logbook.v1.SearchExperimentRunsResponse
+	11, // 60: logbook.v1.SearchService.QueryRuns:output_type -> logbook.v1.QueryRunsResponse
+	13, // 61: logbook.v1.SearchService.Leaderboard:output_type -> logbook.v1.LeaderboardResponse
+	23, // 62: logbook.v1.SearchService.SearchRegisteredModels:output_type -> logbook.v1.SearchRegisteredModelsResponse
+	25, // 63: logbook.v1.SearchService.SearchModelVersions:output_type -> logbook.v1.SearchModelVersionsResponse
+	29, // 64: logbook.v1.SearchService.SearchLoggedModels:output_type -> logbook.v1.SearchLoggedModelsResponse
+	16, // 65: logbook.v1.SearchService.GetMetricHistoryBulkInterval:output_type -> logbook.v1.GetMetricHistoryBulkIntervalResponse
+	18, // 66: logbook.v1.SearchService.GetMetricHistoryBulk:output_type -> logbook.v1.GetMetricHistoryBulkResponse
+	21, // 67: logbook.v1.SearchService.SearchDatasets:output_type -> logbook.v1.SearchDatasetsResponse
+	56, // 68: logbook.v1.SearchService.SearchTraces:output_type -> logbook.v1.SearchTracesResponse
+	57, // 69: logbook.v1.SearchService.QueryTraceMetrics:output_type -> logbook.v1.QueryTraceMetricsResponse
+	58, // 70: logbook.v1.SearchService.SearchEvaluationDatasets:output_type -> logbook.v1.SearchEvaluationDatasetsResponse
+	30, // 71: logbook.v1.SearchService.WatchLeaderboard:output_type -> logbook.v1.LeaderboardUpdate
+	35, // 72: logbook.v1.SearchService.CompareRuns:output_type -> logbook.v1.CompareRunsResponse
+	56, // [56:73] is the sub-list for method output_type
+	39, // [39:56] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_logbook_v1_search_service_proto_init() }
@@ -2217,18 +3232,29 @@ func file_logbook_v1_search_service_proto_init() {
 	file_logbook_v1_search_service_proto_msgTypes[24].OneofWrappers = []any{}
 	file_logbook_v1_search_service_proto_msgTypes[25].OneofWrappers = []any{}
 	file_logbook_v1_search_service_proto_msgTypes[26].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[28].OneofWrappers = []any{
+		(*LeaderboardUpdate_Snapshot)(nil),
+		(*LeaderboardUpdate_Leaderboard)(nil),
+	}
+	file_logbook_v1_search_service_proto_msgTypes[31].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[32].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[34].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[35].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[37].OneofWrappers = []any{}
+	file_logbook_v1_search_service_proto_msgTypes[39].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logbook_v1_search_service_proto_rawDesc), len(file_logbook_v1_search_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   30,
+			NumEnums:      2,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_logbook_v1_search_service_proto_goTypes,
 		DependencyIndexes: file_logbook_v1_search_service_proto_depIdxs,
+		EnumInfos:         file_logbook_v1_search_service_proto_enumTypes,
 		MessageInfos:      file_logbook_v1_search_service_proto_msgTypes,
 	}.Build()
 	File_logbook_v1_search_service_proto = out.File

@@ -34,6 +34,8 @@ const (
 	SearchService_SearchTraces_FullMethodName                 = "/logbook.v1.SearchService/SearchTraces"
 	SearchService_QueryTraceMetrics_FullMethodName            = "/logbook.v1.SearchService/QueryTraceMetrics"
 	SearchService_SearchEvaluationDatasets_FullMethodName     = "/logbook.v1.SearchService/SearchEvaluationDatasets"
+	SearchService_WatchLeaderboard_FullMethodName             = "/logbook.v1.SearchService/WatchLeaderboard"
+	SearchService_CompareRuns_FullMethodName                  = "/logbook.v1.SearchService/CompareRuns"
 )
 
 // SearchServiceClient is the client API for SearchService service.
@@ -58,6 +60,7 @@ type SearchServiceClient interface {
 	QueryRuns(ctx context.Context, in *QueryRunsRequest, opts ...grpc.CallOption) (*QueryRunsResponse, error)
 	// Active runs of one symbol (param `symbol`, else tag `symbol`) ranked by one metric, best first; runs without
 	// the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
 	Leaderboard(ctx context.Context, in *LeaderboardRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LeaderboardResponse], error)
 	// MLflow's registered-models/search; also the analysis service's GET /mlflow/models. Filter on name and tags.<key>;
 	// order by name, creation_timestamp, last_updated_timestamp (tie-break name ASC).
@@ -81,6 +84,17 @@ type SearchServiceClient interface {
 	SearchTraces(ctx context.Context, in *SearchTracesRequest, opts ...grpc.CallOption) (*SearchTracesResponse, error)
 	QueryTraceMetrics(ctx context.Context, in *QueryTraceMetricsRequest, opts ...grpc.CallOption) (*QueryTraceMetricsResponse, error)
 	SearchEvaluationDatasets(ctx context.Context, in *SearchEvaluationDatasetsRequest, opts ...grpc.CallOption) (*SearchEvaluationDatasetsResponse, error)
+	// A leaderboard as it changes: first the board (as Leaderboard answers it), then a LeaderboardUpdate whenever a run
+	// enters or leaves the top `limit`, moves in it or its value changes — only the entries that changed. Writes that
+	// cannot change the board (other metrics, other keys) send nothing. Over HTTP: Server-Sent Events for
+	// text/event-stream (events snapshot, leaderboard, error; a reconnect gets a fresh board), NDJSON otherwise.
+	// buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	WatchLeaderboard(ctx context.Context, in *LeaderboardRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LeaderboardUpdate], error)
+	// Runs side by side: their params, tags and latest metrics key by key (which differ, which run is best), and the
+	// histories of chosen metrics aligned by step and downsampled (min, max and last value per bucket).
+	CompareRuns(ctx context.Context, in *CompareRunsRequest, opts ...grpc.CallOption) (*CompareRunsResponse, error)
 }
 
 type searchServiceClient struct {
@@ -259,6 +273,35 @@ func (c *searchServiceClient) SearchEvaluationDatasets(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *searchServiceClient) WatchLeaderboard(ctx context.Context, in *LeaderboardRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LeaderboardUpdate], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &SearchService_ServiceDesc.Streams[2], SearchService_WatchLeaderboard_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LeaderboardRequest, LeaderboardUpdate]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SearchService_WatchLeaderboardClient = grpc.ServerStreamingClient[LeaderboardUpdate]
+
+func (c *searchServiceClient) CompareRuns(ctx context.Context, in *CompareRunsRequest, opts ...grpc.CallOption) (*CompareRunsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompareRunsResponse)
+	err := c.cc.Invoke(ctx, SearchService_CompareRuns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SearchServiceServer is the server API for SearchService service.
 // All implementations must embed UnimplementedSearchServiceServer
 // for forward compatibility.
@@ -281,6 +324,7 @@ type SearchServiceServer interface {
 	QueryRuns(context.Context, *QueryRunsRequest) (*QueryRunsResponse, error)
 	// Active runs of one symbol (param `symbol`, else tag `symbol`) ranked by one metric, best first; runs without
 	// the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
 	Leaderboard(*LeaderboardRequest, grpc.ServerStreamingServer[LeaderboardResponse]) error
 	// MLflow's registered-models/search; also the analysis service's GET /mlflow/models. Filter on name and tags.<key>;
 	// order by name, creation_timestamp, last_updated_timestamp (tie-break name ASC).
@@ -304,6 +348,17 @@ type SearchServiceServer interface {
 	SearchTraces(context.Context, *SearchTracesRequest) (*SearchTracesResponse, error)
 	QueryTraceMetrics(context.Context, *QueryTraceMetricsRequest) (*QueryTraceMetricsResponse, error)
 	SearchEvaluationDatasets(context.Context, *SearchEvaluationDatasetsRequest) (*SearchEvaluationDatasetsResponse, error)
+	// A leaderboard as it changes: first the board (as Leaderboard answers it), then a LeaderboardUpdate whenever a run
+	// enters or leaves the top `limit`, moves in it or its value changes — only the entries that changed. Writes that
+	// cannot change the board (other metrics, other keys) send nothing. Over HTTP: Server-Sent Events for
+	// text/event-stream (events snapshot, leaderboard, error; a reconnect gets a fresh board), NDJSON otherwise.
+	// buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	WatchLeaderboard(*LeaderboardRequest, grpc.ServerStreamingServer[LeaderboardUpdate]) error
+	// Runs side by side: their params, tags and latest metrics key by key (which differ, which run is best), and the
+	// histories of chosen metrics aligned by step and downsampled (min, max and last value per bucket).
+	CompareRuns(context.Context, *CompareRunsRequest) (*CompareRunsResponse, error)
 	mustEmbedUnimplementedSearchServiceServer()
 }
 
@@ -358,6 +413,12 @@ func (UnimplementedSearchServiceServer) QueryTraceMetrics(context.Context, *Quer
 }
 func (UnimplementedSearchServiceServer) SearchEvaluationDatasets(context.Context, *SearchEvaluationDatasetsRequest) (*SearchEvaluationDatasetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchEvaluationDatasets not implemented")
+}
+func (UnimplementedSearchServiceServer) WatchLeaderboard(*LeaderboardRequest, grpc.ServerStreamingServer[LeaderboardUpdate]) error {
+	return status.Error(codes.Unimplemented, "method WatchLeaderboard not implemented")
+}
+func (UnimplementedSearchServiceServer) CompareRuns(context.Context, *CompareRunsRequest) (*CompareRunsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompareRuns not implemented")
 }
 func (UnimplementedSearchServiceServer) mustEmbedUnimplementedSearchServiceServer() {}
 func (UnimplementedSearchServiceServer) testEmbeddedByValue()                       {}
@@ -636,6 +697,35 @@ func _SearchService_SearchEvaluationDatasets_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SearchService_WatchLeaderboard_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LeaderboardRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(SearchServiceServer).WatchLeaderboard(m, &grpc.GenericServerStream[LeaderboardRequest, LeaderboardUpdate]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type SearchService_WatchLeaderboardServer = grpc.ServerStreamingServer[LeaderboardUpdate]
+
+func _SearchService_CompareRuns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompareRunsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SearchServiceServer).CompareRuns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SearchService_CompareRuns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SearchServiceServer).CompareRuns(ctx, req.(*CompareRunsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SearchService_ServiceDesc is the grpc.ServiceDesc for SearchService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -695,6 +785,10 @@ var SearchService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "SearchEvaluationDatasets",
 			Handler:    _SearchService_SearchEvaluationDatasets_Handler,
 		},
+		{
+			MethodName: "CompareRuns",
+			Handler:    _SearchService_CompareRuns_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -705,6 +799,11 @@ var SearchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Leaderboard",
 			Handler:       _SearchService_Leaderboard_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchLeaderboard",
+			Handler:       _SearchService_WatchLeaderboard_Handler,
 			ServerStreams: true,
 		},
 	},

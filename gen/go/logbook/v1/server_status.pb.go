@@ -207,6 +207,80 @@ func (x *EntityCounts) GetModelVersions() int64 {
 	return 0
 }
 
+// The live watches (WatchRun, WatchLeaderboard) one server process serves.
+type WatchStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Open WatchRun streams.
+	RunWatchers *int32 `protobuf:"varint,1,opt,name=run_watchers,json=runWatchers,proto3,oneof" json:"run_watchers,omitempty"`
+	// Open WatchLeaderboard streams.
+	LeaderboardWatchers *int32 `protobuf:"varint,2,opt,name=leaderboard_watchers,json=leaderboardWatchers,proto3,oneof" json:"leaderboard_watchers,omitempty"`
+	// How changes made by other processes reach this one: "poll" (the store's change sequence, every
+	// --watch-poll-ms) or "change-stream" (MongoDB replica sets).
+	Feed string `protobuf:"bytes,3,opt,name=feed,proto3" json:"feed,omitempty"`
+	// The highest change sequence this process has delivered to its watchers.
+	Sequence      *int64 `protobuf:"varint,4,opt,name=sequence,proto3,oneof" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchStatus) Reset() {
+	*x = WatchStatus{}
+	mi := &file_logbook_v1_server_status_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchStatus) ProtoMessage() {}
+
+func (x *WatchStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_logbook_v1_server_status_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchStatus.ProtoReflect.Descriptor instead.
+func (*WatchStatus) Descriptor() ([]byte, []int) {
+	return file_logbook_v1_server_status_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *WatchStatus) GetRunWatchers() int32 {
+	if x != nil && x.RunWatchers != nil {
+		return *x.RunWatchers
+	}
+	return 0
+}
+
+func (x *WatchStatus) GetLeaderboardWatchers() int32 {
+	if x != nil && x.LeaderboardWatchers != nil {
+		return *x.LeaderboardWatchers
+	}
+	return 0
+}
+
+func (x *WatchStatus) GetFeed() string {
+	if x != nil {
+		return x.Feed
+	}
+	return ""
+}
+
+func (x *WatchStatus) GetSequence() int64 {
+	if x != nil && x.Sequence != nil {
+		return *x.Sequence
+	}
+	return 0
+}
+
 var File_logbook_v1_server_status_proto protoreflect.FileDescriptor
 
 const file_logbook_v1_server_status_proto_rawDesc = "" +
@@ -230,7 +304,15 @@ const file_logbook_v1_server_status_proto_rawDesc = "" +
 	"\f_experimentsB\a\n" +
 	"\x05_runsB\x14\n" +
 	"\x12_registered_modelsB\x11\n" +
-	"\x0f_model_versionsB\xa8\x01\n" +
+	"\x0f_model_versions\"\xd9\x01\n" +
+	"\vWatchStatus\x12&\n" +
+	"\frun_watchers\x18\x01 \x01(\x05H\x00R\vrunWatchers\x88\x01\x01\x126\n" +
+	"\x14leaderboard_watchers\x18\x02 \x01(\x05H\x01R\x13leaderboardWatchers\x88\x01\x01\x12\x12\n" +
+	"\x04feed\x18\x03 \x01(\tR\x04feed\x12\x1f\n" +
+	"\bsequence\x18\x04 \x01(\x03H\x02R\bsequence\x88\x01\x01B\x0f\n" +
+	"\r_run_watchersB\x17\n" +
+	"\x15_leaderboard_watchersB\v\n" +
+	"\t_sequenceB\xa8\x01\n" +
 	"\x0ecom.logbook.v1B\x11ServerStatusProtoP\x01Z:github.com/logbook-dev/logbook/gen/go/logbook/v1;logbookv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Logbook.V1\xca\x02\n" +
 	"Logbook\\V1\xe2\x02\x16Logbook\\V1\\GPBMetadata\xea\x02\vLogbook::V1b\x06proto3"
@@ -247,11 +329,12 @@ func file_logbook_v1_server_status_proto_rawDescGZIP() []byte {
 	return file_logbook_v1_server_status_proto_rawDescData
 }
 
-var file_logbook_v1_server_status_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_logbook_v1_server_status_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_logbook_v1_server_status_proto_goTypes = []any{
 	(*StoreStatus)(nil),         // 0: logbook.v1.StoreStatus
 	(*ArtifactStoreStatus)(nil), // 1: logbook.v1.ArtifactStoreStatus
 	(*EntityCounts)(nil),        // 2: logbook.v1.EntityCounts
+	(*WatchStatus)(nil),         // 3: logbook.v1.WatchStatus
 }
 var file_logbook_v1_server_status_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -268,13 +351,14 @@ func file_logbook_v1_server_status_proto_init() {
 	}
 	file_logbook_v1_server_status_proto_msgTypes[0].OneofWrappers = []any{}
 	file_logbook_v1_server_status_proto_msgTypes[2].OneofWrappers = []any{}
+	file_logbook_v1_server_status_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logbook_v1_server_status_proto_rawDesc), len(file_logbook_v1_server_status_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -3098,7 +3098,9 @@ type GetServerStatusResponse struct {
 	Counts   *EntityCounts `protobuf:"bytes,6,opt,name=counts,proto3" json:"counts,omitempty"`
 	GrpcPort *int32        `protobuf:"varint,7,opt,name=grpc_port,json=grpcPort,proto3,oneof" json:"grpc_port,omitempty"`
 	// Unset when the HTTP gateway is off.
-	HttpPort      *int32 `protobuf:"varint,8,opt,name=http_port,json=httpPort,proto3,oneof" json:"http_port,omitempty"`
+	HttpPort *int32 `protobuf:"varint,8,opt,name=http_port,json=httpPort,proto3,oneof" json:"http_port,omitempty"`
+	// Live watches served by this process.
+	Watch         *WatchStatus `protobuf:"bytes,9,opt,name=watch,proto3" json:"watch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3189,12 +3191,19 @@ func (x *GetServerStatusResponse) GetHttpPort() int32 {
 	return 0
 }
 
+func (x *GetServerStatusResponse) GetWatch() *WatchStatus {
+	if x != nil {
+		return x.Watch
+	}
+	return nil
+}
+
 var File_logbook_v1_tracking_service_proto protoreflect.FileDescriptor
 
 const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\n" +
 	"!logbook/v1/tracking_service.proto\x12\n" +
-	"logbook.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1blogbook/v1/experiment.proto\x1a\x1dlogbook/v1/logged_model.proto\x1a\x14logbook/v1/run.proto\x1a\x1elogbook/v1/server_status.proto\"\x89\x01\n" +
+	"logbook.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1blogbook/v1/experiment.proto\x1a\x1dlogbook/v1/logged_model.proto\x1a\x14logbook/v1/run.proto\x1a\x1alogbook/v1/run_watch.proto\x1a\x1elogbook/v1/server_status.proto\"\x89\x01\n" +
 	"\x17CreateExperimentRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\x11artifact_location\x18\x02 \x01(\tR\x10artifactLocation\x12-\n" +
@@ -3394,7 +3403,7 @@ const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\x18GetMetricHistoryResponse\x12,\n" +
 	"\ametrics\x18\x01 \x03(\v2\x12.logbook.v1.MetricR\ametrics\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x18\n" +
-	"\x16GetServerStatusRequest\"\x8a\x03\n" +
+	"\x16GetServerStatusRequest\"\xb9\x03\n" +
 	"\x17GetServerStatusResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12*\n" +
@@ -3403,12 +3412,13 @@ const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\tartifacts\x18\x05 \x01(\v2\x1f.logbook.v1.ArtifactStoreStatusR\tartifacts\x120\n" +
 	"\x06counts\x18\x06 \x01(\v2\x18.logbook.v1.EntityCountsR\x06counts\x12 \n" +
 	"\tgrpc_port\x18\a \x01(\x05H\x01R\bgrpcPort\x88\x01\x01\x12 \n" +
-	"\thttp_port\x18\b \x01(\x05H\x02R\bhttpPort\x88\x01\x01B\x11\n" +
+	"\thttp_port\x18\b \x01(\x05H\x02R\bhttpPort\x88\x01\x01\x12-\n" +
+	"\x05watch\x18\t \x01(\v2\x17.logbook.v1.WatchStatusR\x05watchB\x11\n" +
 	"\x0f_uptime_secondsB\f\n" +
 	"\n" +
 	"_grpc_portB\f\n" +
 	"\n" +
-	"_http_port2\xbd \n" +
+	"_http_port2\xa4!\n" +
 	"\x0fTrackingService\x12\x8c\x01\n" +
 	"\x10CreateExperiment\x12#.logbook.v1.CreateExperimentRequest\x1a$.logbook.v1.CreateExperimentResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/api/2.0/mlflow/experiments/create\x12}\n" +
 	"\rGetExperiment\x12 .logbook.v1.GetExperimentRequest\x1a!.logbook.v1.GetExperimentResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/api/2.0/mlflow/experiments/get\x12\x97\x01\n" +
@@ -3442,7 +3452,8 @@ const file_logbook_v1_tracking_service_proto_rawDesc = "" +
 	"\x14DeleteLoggedModelTag\x12'.logbook.v1.DeleteLoggedModelTagRequest\x1a(.logbook.v1.DeleteLoggedModelTagResponse\"B\x82\xd3\xe4\x93\x02<:\x01**7/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}\x12\xa5\x01\n" +
 	"\x14LogLoggedModelParams\x12'.logbook.v1.LogLoggedModelParamsRequest\x1a(.logbook.v1.LogLoggedModelParamsResponse\":\x82\xd3\xe4\x93\x024:\x01*\"//api/2.0/mlflow/logged-models/{model_id}/params\x12\x8a\x01\n" +
 	"\x10GetMetricHistory\x12#.logbook.v1.GetMetricHistoryRequest\x1a$.logbook.v1.GetMetricHistoryResponse\"+\x82\xd3\xe4\x93\x02%\x12#/api/2.0/mlflow/metrics/get-history\x12r\n" +
-	"\x0fGetServerStatus\x12\".logbook.v1.GetServerStatusRequest\x1a#.logbook.v1.GetServerStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/mlflow/statusB\xab\x01\n" +
+	"\x0fGetServerStatus\x12\".logbook.v1.GetServerStatusRequest\x1a#.logbook.v1.GetServerStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/mlflow/status\x12e\n" +
+	"\bWatchRun\x12\x1b.logbook.v1.WatchRunRequest\x1a\x15.logbook.v1.RunUpdate\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/mlflow/runs/{run_id}/watch0\x01B\xab\x01\n" +
 	"\x0ecom.logbook.v1B\x14TrackingServiceProtoP\x01Z:github.com/logbook-dev/logbook/gen/go/logbook/v1;logbookv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Logbook.V1\xca\x02\n" +
 	"Logbook\\V1\xe2\x02\x16Logbook\\V1\\GPBMetadata\xea\x02\vLogbook::V1b\x06proto3"
@@ -3541,6 +3552,9 @@ var file_logbook_v1_tracking_service_proto_goTypes = []any{
 	(*StoreStatus)(nil),                  // 77: logbook.v1.StoreStatus
 	(*ArtifactStoreStatus)(nil),          // 78: logbook.v1.ArtifactStoreStatus
 	(*EntityCounts)(nil),                 // 79: logbook.v1.EntityCounts
+	(*WatchStatus)(nil),                  // 80: logbook.v1.WatchStatus
+	(*WatchRunRequest)(nil),              // 81: logbook.v1.WatchRunRequest
+	(*RunUpdate)(nil),                    // 82: logbook.v1.RunUpdate
 }
 var file_logbook_v1_tracking_service_proto_depIdxs = []int32{
 	62, // 0: logbook.v1.CreateExperimentRequest.tags:type_name -> logbook.v1.ExperimentTag
@@ -3575,73 +3589,76 @@ var file_logbook_v1_tracking_service_proto_depIdxs = []int32{
 	77, // 29: logbook.v1.GetServerStatusResponse.store:type_name -> logbook.v1.StoreStatus
 	78, // 30: logbook.v1.GetServerStatusResponse.artifacts:type_name -> logbook.v1.ArtifactStoreStatus
 	79, // 31: logbook.v1.GetServerStatusResponse.counts:type_name -> logbook.v1.EntityCounts
-	0,  // 32: logbook.v1.TrackingService.CreateExperiment:input_type -> logbook.v1.CreateExperimentRequest
-	2,  // 33: logbook.v1.TrackingService.GetExperiment:input_type -> logbook.v1.GetExperimentRequest
-	4,  // 34: logbook.v1.TrackingService.GetExperimentByName:input_type -> logbook.v1.GetExperimentByNameRequest
-	6,  // 35: logbook.v1.TrackingService.UpdateExperiment:input_type -> logbook.v1.UpdateExperimentRequest
-	8,  // 36: logbook.v1.TrackingService.DeleteExperiment:input_type -> logbook.v1.DeleteExperimentRequest
-	10, // 37: logbook.v1.TrackingService.RestoreExperiment:input_type -> logbook.v1.RestoreExperimentRequest
-	12, // 38: logbook.v1.TrackingService.SetExperimentTag:input_type -> logbook.v1.SetExperimentTagRequest
-	14, // 39: logbook.v1.TrackingService.DeleteExperimentTag:input_type -> logbook.v1.DeleteExperimentTagRequest
-	16, // 40: logbook.v1.TrackingService.CreateRun:input_type -> logbook.v1.CreateRunRequest
-	20, // 41: logbook.v1.TrackingService.GetRun:input_type -> logbook.v1.GetRunRequest
-	22, // 42: logbook.v1.TrackingService.UpdateRun:input_type -> logbook.v1.UpdateRunRequest
-	24, // 43: logbook.v1.TrackingService.DeleteRun:input_type -> logbook.v1.DeleteRunRequest
-	26, // 44: logbook.v1.TrackingService.RestoreRun:input_type -> logbook.v1.RestoreRunRequest
-	28, // 45: logbook.v1.TrackingService.LogMetric:input_type -> logbook.v1.LogMetricRequest
-	30, // 46: logbook.v1.TrackingService.LogParam:input_type -> logbook.v1.LogParamRequest
-	32, // 47: logbook.v1.TrackingService.SetTag:input_type -> logbook.v1.SetTagRequest
-	34, // 48: logbook.v1.TrackingService.DeleteTag:input_type -> logbook.v1.DeleteTagRequest
-	36, // 49: logbook.v1.TrackingService.LogBatch:input_type -> logbook.v1.LogBatchRequest
-	18, // 50: logbook.v1.TrackingService.CreatePromptlabRun:input_type -> logbook.v1.CreatePromptlabRunRequest
-	38, // 51: logbook.v1.TrackingService.LogInputs:input_type -> logbook.v1.LogInputsRequest
-	40, // 52: logbook.v1.TrackingService.LogModel:input_type -> logbook.v1.LogModelRequest
-	42, // 53: logbook.v1.TrackingService.LogOutputs:input_type -> logbook.v1.LogOutputsRequest
-	44, // 54: logbook.v1.TrackingService.CreateLoggedModel:input_type -> logbook.v1.CreateLoggedModelRequest
-	46, // 55: logbook.v1.TrackingService.GetLoggedModel:input_type -> logbook.v1.GetLoggedModelRequest
-	48, // 56: logbook.v1.TrackingService.FinalizeLoggedModel:input_type -> logbook.v1.FinalizeLoggedModelRequest
-	50, // 57: logbook.v1.TrackingService.DeleteLoggedModel:input_type -> logbook.v1.DeleteLoggedModelRequest
-	52, // 58: logbook.v1.TrackingService.SetLoggedModelTags:input_type -> logbook.v1.SetLoggedModelTagsRequest
-	54, // 59: logbook.v1.TrackingService.DeleteLoggedModelTag:input_type -> logbook.v1.DeleteLoggedModelTagRequest
-	56, // 60: logbook.v1.TrackingService.LogLoggedModelParams:input_type -> logbook.v1.LogLoggedModelParamsRequest
-	58, // 61: logbook.v1.TrackingService.GetMetricHistory:input_type -> logbook.v1.GetMetricHistoryRequest
-	60, // 62: logbook.v1.TrackingService.GetServerStatus:input_type -> logbook.v1.GetServerStatusRequest
-	1,  // 63: logbook.v1.TrackingService.CreateExperiment:output_type -> logbook.v1.CreateExperimentResponse
-	3,  // 64: logbook.v1.TrackingService.GetExperiment:output_type -> logbook.v1.GetExperimentResponse
-	5,  // 65: logbook.v1.TrackingService.GetExperimentByName:output_type -> logbook.v1.GetExperimentByNameResponse
-	7,  // 66: logbook.v1.TrackingService.UpdateExperiment:output_type -> logbook.v1.UpdateExperimentResponse
-	9,  // 67: logbook.v1.TrackingService.DeleteExperiment:output_type -> logbook.v1.DeleteExperimentResponse
-	11, // 68: logbook.v1.TrackingService.RestoreExperiment:output_type -> logbook.v1.RestoreExperimentResponse
-	13, // 69: logbook.v1.TrackingService.SetExperimentTag:output_type -> logbook.v1.SetExperimentTagResponse
-	15, // 70: logbook.v1.TrackingService.DeleteExperimentTag:output_type -> logbook.v1.DeleteExperimentTagResponse
-	17, // 71: logbook.v1.TrackingService.CreateRun:output_type -> logbook.v1.CreateRunResponse
-	21, // 72: logbook.v1.TrackingService.GetRun:output_type -> logbook.v1.GetRunResponse
-	23, // 73: logbook.v1.TrackingService.UpdateRun:output_type -> logbook.v1.UpdateRunResponse
-	25, // 74: logbook.v1.TrackingService.DeleteRun:output_type -> logbook.v1.DeleteRunResponse
-	27, // 75: logbook.v1.TrackingService.RestoreRun:output_type -> logbook.v1.RestoreRunResponse
-	29, // 76: logbook.v1.TrackingService.LogMetric:output_type -> logbook.v1.LogMetricResponse
-	31, // 77: logbook.v1.TrackingService.LogParam:output_type -> logbook.v1.LogParamResponse
-	33, // 78: logbook.v1.TrackingService.SetTag:output_type -> logbook.v1.SetTagResponse
-	35, // 79: logbook.v1.TrackingService.DeleteTag:output_type -> logbook.v1.DeleteTagResponse
-	37, // 80: logbook.v1.TrackingService.LogBatch:output_type -> logbook.v1.LogBatchResponse
-	19, // 81: logbook.v1.TrackingService.CreatePromptlabRun:output_type -> logbook.v1.CreatePromptlabRunResponse
-	39, // 82: logbook.v1.TrackingService.LogInputs:output_type -> logbook.v1.LogInputsResponse
-	41, // 83: logbook.v1.TrackingService.LogModel:output_type -> logbook.v1.LogModelResponse
-	43, // 84: logbook.v1.TrackingService.LogOutputs:output_type -> logbook.v1.LogOutputsResponse
-	45, // 85: logbook.v1.TrackingService.CreateLoggedModel:output_type -> logbook.v1.CreateLoggedModelResponse
-	47, // 86: logbook.v1.TrackingService.GetLoggedModel:output_type -> logbook.v1.GetLoggedModelResponse
-	49, // 87: logbook.v1.TrackingService.FinalizeLoggedModel:output_type -> logbook.v1.FinalizeLoggedModelResponse
-	51, // 88: logbook.v1.TrackingService.DeleteLoggedModel:output_type -> logbook.v1.DeleteLoggedModelResponse
-	53, // 89: logbook.v1.TrackingService.SetLoggedModelTags:output_type -> logbook.v1.SetLoggedModelTagsResponse
-	55, // 90: logbook.v1.TrackingService.DeleteLoggedModelTag:output_type -> logbook.v1.DeleteLoggedModelTagResponse
-	57, // 91: logbook.v1.TrackingService.LogLoggedModelParams:output_type -> logbook.v1.LogLoggedModelParamsResponse
-	59, // 92: logbook.v1.TrackingService.GetMetricHistory:output_type -> logbook.v1.GetMetricHistoryResponse
-	61, // 93: logbook.v1.TrackingService.GetServerStatus:output_type -> logbook.v1.GetServerStatusResponse
-	63, // [63:94] is the sub-list for method output_type
-	32, // [32:63] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	80, // 32: logbook.v1.GetServerStatusResponse.watch:type_name -> logbook.v1.WatchStatus
+	0,  // 33: logbook.v1.TrackingService.CreateExperiment:input_type -> logbook.v1.CreateExperimentRequest
+	2,  // 34: logbook.v1.TrackingService.GetExperiment:input_type -> logbook.v1.GetExperimentRequest
+	4,  // 35: logbook.v1.TrackingService.GetExperimentByName:input_type -> logbook.v1.GetExperimentByNameRequest
+	6,  // 36: logbook.v1.TrackingService.UpdateExperiment:input_type -> logbook.v1.UpdateExperimentRequest
+	8,  // 37: logbook.v1.TrackingService.DeleteExperiment:input_type -> logbook.v1.DeleteExperimentRequest
+	10, // 38: logbook.v1.TrackingService.RestoreExperiment:input_type -> logbook.v1.RestoreExperimentRequest
+	12, // 39: logbook.v1.TrackingService.SetExperimentTag:input_type -> logbook.v1.SetExperimentTagRequest
+	14, // 40: logbook.v1.TrackingService.DeleteExperimentTag:input_type -> logbook.v1.DeleteExperimentTagRequest
+	16, // 41: logbook.v1.TrackingService.CreateRun:input_type -> logbook.v1.CreateRunRequest
+	20, // 42: logbook.v1.TrackingService.GetRun:input_type -> logbook.v1.GetRunRequest
+	22, // 43: logbook.v1.TrackingService.UpdateRun:input_type -> logbook.v1.UpdateRunRequest
+	24, // 44: logbook.v1.TrackingService.DeleteRun:input_type -> logbook.v1.DeleteRunRequest
+	26, // 45: logbook.v1.TrackingService.RestoreRun:input_type -> logbook.v1.RestoreRunRequest
+	28, // 46: logbook.v1.TrackingService.LogMetric:input_type -> logbook.v1.LogMetricRequest
+	30, // 47: logbook.v1.TrackingService.LogParam:input_type -> logbook.v1.LogParamRequest
+	32, // 48: logbook.v1.TrackingService.SetTag:input_type -> logbook.v1.SetTagRequest
+	34, // 49: logbook.v1.TrackingService.DeleteTag:input_type -> logbook.v1.DeleteTagRequest
+	36, // 50: logbook.v1.TrackingService.LogBatch:input_type -> logbook.v1.LogBatchRequest
+	18, // 51: logbook.v1.TrackingService.CreatePromptlabRun:input_type -> logbook.v1.CreatePromptlabRunRequest
+	38, // 52: logbook.v1.TrackingService.LogInputs:input_type -> logbook.v1.LogInputsRequest
+	40, // 53: logbook.v1.TrackingService.LogModel:input_type -> logbook.v1.LogModelRequest
+	42, // 54: logbook.v1.TrackingService.LogOutputs:input_type -> logbook.v1.LogOutputsRequest
+	44, // 55: logbook.v1.TrackingService.CreateLoggedModel:input_type -> logbook.v1.CreateLoggedModelRequest
+	46, // 56: logbook.v1.TrackingService.GetLoggedModel:input_type -> logbook.v1.GetLoggedModelRequest
+	48, // 57: logbook.v1.TrackingService.FinalizeLoggedModel:input_type -> logbook.v1.FinalizeLoggedModelRequest
+	50, // 58: logbook.v1.TrackingService.DeleteLoggedModel:input_type -> logbook.v1.DeleteLoggedModelRequest
+	52, // 59: logbook.v1.TrackingService.SetLoggedModelTags:input_type -> logbook.v1.SetLoggedModelTagsRequest
+	54, // 60: logbook.v1.TrackingService.DeleteLoggedModelTag:input_type -> logbook.v1.DeleteLoggedModelTagRequest
+	56, // 61: logbook.v1.TrackingService.LogLoggedModelParams:input_type -> logbook.v1.LogLoggedModelParamsRequest
+	58, // 62: logbook.v1.TrackingService.GetMetricHistory:input_type -> logbook.v1.GetMetricHistoryRequest
+	60, // 63: logbook.v1.TrackingService.GetServerStatus:input_type -> logbook.v1.GetServerStatusRequest
+	81, // 64: logbook.v1.TrackingService.WatchRun:input_type -> logbook.v1.WatchRunRequest
+	1,  // 65: logbook.v1.TrackingService.CreateExperiment:output_type -> logbook.v1.CreateExperimentResponse
+	3,  // 66: logbook.v1.TrackingService.GetExperiment:output_type -> logbook.v1.GetExperimentResponse
+	5,  // 67: logbook.v1.TrackingService.GetExperimentByName:output_type -> logbook.v1.GetExperimentByNameResponse
+	7,  // 68: logbook.v1.TrackingService.UpdateExperiment:output_type -> logbook.v1.UpdateExperimentResponse
+	9,  // 69: logbook.v1.TrackingService.DeleteExperiment:output_type -> logbook.v1.DeleteExperimentResponse
+	11, // 70: logbook.v1.TrackingService.RestoreExperiment:output_type -> logbook.v1.RestoreExperimentResponse
+	13, // 71: logbook.v1.TrackingService.SetExperimentTag:output_type -> logbook.v1.SetExperimentTagResponse
+	15, // 72: logbook.v1.TrackingService.DeleteExperimentTag:output_type -> logbook.v1.DeleteExperimentTagResponse
+	17, // 73: logbook.v1.TrackingService.CreateRun:output_type -> logbook.v1.CreateRunResponse
+	21, // 74: logbook.v1.TrackingService.GetRun:output_type -> logbook.v1.GetRunResponse
+	23, // 75: logbook.v1.TrackingService.UpdateRun:output_type -> logbook.v1.UpdateRunResponse
+	25, // 76: logbook.v1.TrackingService.DeleteRun:output_type -> logbook.v1.DeleteRunResponse
+	27, // 77: logbook.v1.TrackingService.RestoreRun:output_type -> logbook.v1.RestoreRunResponse
+	29, // 78: logbook.v1.TrackingService.LogMetric:output_type -> logbook.v1.LogMetricResponse
+	31, // 79: logbook.v1.TrackingService.LogParam:output_type -> logbook.v1.LogParamResponse
+	33, // 80: logbook.v1.TrackingService.SetTag:output_type -> logbook.v1.SetTagResponse
+	35, // 81: logbook.v1.TrackingService.DeleteTag:output_type -> logbook.v1.DeleteTagResponse
+	37, // 82: logbook.v1.TrackingService.LogBatch:output_type -> logbook.v1.LogBatchResponse
+	19, // 83: logbook.v1.TrackingService.CreatePromptlabRun:output_type -> logbook.v1.CreatePromptlabRunResponse
+	39, // 84: logbook.v1.TrackingService.LogInputs:output_type -> logbook.v1.LogInputsResponse
+	41, // 85: logbook.v1.TrackingService.LogModel:output_type -> logbook.v1.LogModelResponse
+	43, // 86: logbook.v1.TrackingService.LogOutputs:output_type -> logbook.v1.LogOutputsResponse
+	45, // 87: logbook.v1.TrackingService.CreateLoggedModel:output_type -> logbook.v1.CreateLoggedModelResponse
+	47, // 88: logbook.v1.TrackingService.GetLoggedModel:output_type -> logbook.v1.GetLoggedModelResponse
+	49, // 89: logbook.v1.TrackingService.FinalizeLoggedModel:output_type -> logbook.v1.FinalizeLoggedModelResponse
+	51, // 90: logbook.v1.TrackingService.DeleteLoggedModel:output_type -> logbook.v1.DeleteLoggedModelResponse
+	53, // 91: logbook.v1.TrackingService.SetLoggedModelTags:output_type -> logbook.v1.SetLoggedModelTagsResponse
+	55, // 92: logbook.v1.TrackingService.DeleteLoggedModelTag:output_type -> logbook.v1.DeleteLoggedModelTagResponse
+	57, // 93: logbook.v1.TrackingService.LogLoggedModelParams:output_type -> logbook.v1.LogLoggedModelParamsResponse
+	59, // 94: logbook.v1.TrackingService.GetMetricHistory:output_type -> logbook.v1.GetMetricHistoryResponse
+	61, // 95: logbook.v1.TrackingService.GetServerStatus:output_type -> logbook.v1.GetServerStatusResponse
+	82, // 96: logbook.v1.TrackingService.WatchRun:output_type -> logbook.v1.RunUpdate
+	65, // [65:97] is the sub-list for method output_type
+	33, // [33:65] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_logbook_v1_tracking_service_proto_init() }
@@ -3652,6 +3669,7 @@ func file_logbook_v1_tracking_service_proto_init() {
 	file_logbook_v1_experiment_proto_init()
 	file_logbook_v1_logged_model_proto_init()
 	file_logbook_v1_run_proto_init()
+	file_logbook_v1_run_watch_proto_init()
 	file_logbook_v1_server_status_proto_init()
 	file_logbook_v1_tracking_service_proto_msgTypes[6].OneofWrappers = []any{}
 	file_logbook_v1_tracking_service_proto_msgTypes[12].OneofWrappers = []any{}

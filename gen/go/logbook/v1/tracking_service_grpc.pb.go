@@ -50,6 +50,7 @@ const (
 	TrackingService_LogLoggedModelParams_FullMethodName = "/logbook.v1.TrackingService/LogLoggedModelParams"
 	TrackingService_GetMetricHistory_FullMethodName     = "/logbook.v1.TrackingService/GetMetricHistory"
 	TrackingService_GetServerStatus_FullMethodName      = "/logbook.v1.TrackingService/GetServerStatus"
+	TrackingService_WatchRun_FullMethodName             = "/logbook.v1.TrackingService/WatchRun"
 )
 
 // TrackingServiceClient is the client API for TrackingService service.
@@ -110,6 +111,14 @@ type TrackingServiceClient interface {
 	// Version, uptime, store reachability and entity counts, for dashboards and people with curl.
 	// Answers even when the store is down (status "degraded").
 	GetServerStatus(ctx context.Context, in *GetServerStatusRequest, opts ...grpc.CallOption) (*GetServerStatusResponse, error)
+	// A run as it changes: first a snapshot (the run as GetRun returns it), then every committed change of the run in
+	// commit order — metric points, params, tags (a deleted tag has no value), status and end time — until the run
+	// ends (FINISHED, FAILED, KILLED or deleted: the stream completes) or the caller cancels. Over HTTP: Server-Sent
+	// Events when the request accepts text/event-stream (event names snapshot, metric, param, tag, info, error; the id
+	// is the sequence, Last-Event-ID resumes), NDJSON otherwise. A watcher that falls behind gets the latest value per
+	// key (coalesced); one further behind than --watch-max-lag changes is cut with RESOURCE_EXHAUSTED.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	WatchRun(ctx context.Context, in *WatchRunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunUpdate], error)
 }
 
 type trackingServiceClient struct {
@@ -430,6 +439,25 @@ func (c *trackingServiceClient) GetServerStatus(ctx context.Context, in *GetServ
 	return out, nil
 }
 
+func (c *trackingServiceClient) WatchRun(ctx context.Context, in *WatchRunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunUpdate], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TrackingService_ServiceDesc.Streams[0], TrackingService_WatchRun_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRunRequest, RunUpdate]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TrackingService_WatchRunClient = grpc.ServerStreamingClient[RunUpdate]
+
 // TrackingServiceServer is the server API for TrackingService service.
 // All implementations must embed UnimplementedTrackingServiceServer
 // for forward compatibility.
@@ -488,6 +516,14 @@ type TrackingServiceServer interface {
 	// Version, uptime, store reachability and entity counts, for dashboards and people with curl.
 	// Answers even when the store is down (status "degraded").
 	GetServerStatus(context.Context, *GetServerStatusRequest) (*GetServerStatusResponse, error)
+	// A run as it changes: first a snapshot (the run as GetRun returns it), then every committed change of the run in
+	// commit order — metric points, params, tags (a deleted tag has no value), status and end time — until the run
+	// ends (FINISHED, FAILED, KILLED or deleted: the stream completes) or the caller cancels. Over HTTP: Server-Sent
+	// Events when the request accepts text/event-stream (event names snapshot, metric, param, tag, info, error; the id
+	// is the sequence, Last-Event-ID resumes), NDJSON otherwise. A watcher that falls behind gets the latest value per
+	// key (coalesced); one further behind than --watch-max-lag changes is cut with RESOURCE_EXHAUSTED.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	WatchRun(*WatchRunRequest, grpc.ServerStreamingServer[RunUpdate]) error
 	mustEmbedUnimplementedTrackingServiceServer()
 }
 
@@ -590,6 +626,9 @@ func (UnimplementedTrackingServiceServer) GetMetricHistory(context.Context, *Get
 }
 func (UnimplementedTrackingServiceServer) GetServerStatus(context.Context, *GetServerStatusRequest) (*GetServerStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetServerStatus not implemented")
+}
+func (UnimplementedTrackingServiceServer) WatchRun(*WatchRunRequest, grpc.ServerStreamingServer[RunUpdate]) error {
+	return status.Error(codes.Unimplemented, "method WatchRun not implemented")
 }
 func (UnimplementedTrackingServiceServer) mustEmbedUnimplementedTrackingServiceServer() {}
 func (UnimplementedTrackingServiceServer) testEmbeddedByValue()                         {}
@@ -1170,6 +1209,17 @@ func _TrackingService_GetServerStatus_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TrackingService_WatchRun_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRunRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TrackingServiceServer).WatchRun(m, &grpc.GenericServerStream[WatchRunRequest, RunUpdate]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TrackingService_WatchRunServer = grpc.ServerStreamingServer[RunUpdate]
+
 // TrackingService_ServiceDesc is the grpc.ServiceDesc for TrackingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1302,6 +1352,12 @@ var TrackingService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TrackingService_GetServerStatus_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchRun",
+			Handler:       _TrackingService_WatchRun_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "logbook/v1/tracking_service.proto",
 }

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from logbook.v1 import experiment_pb2 as _experiment_pb2
 from logbook.v1 import logged_model_pb2 as _logged_model_pb2
 from logbook.v1 import model_registry_pb2 as _model_registry_pb2
@@ -21,6 +22,53 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _LeaderboardChangeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LeaderboardChangeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LeaderboardChangeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LEADERBOARD_CHANGE_KIND_UNSPECIFIED: _LeaderboardChangeKind.ValueType  # 0
+    LEADERBOARD_CHANGE_KIND_ENTERED: _LeaderboardChangeKind.ValueType  # 1
+    """A run entered the board."""
+    LEADERBOARD_CHANGE_KIND_LEFT: _LeaderboardChangeKind.ValueType  # 2
+    """A run left it (overtaken, its value gone, its symbol changed or the run deleted)."""
+    LEADERBOARD_CHANGE_KIND_MOVED: _LeaderboardChangeKind.ValueType  # 3
+    """A run's rank changed (and maybe its value)."""
+    LEADERBOARD_CHANGE_KIND_UPDATED: _LeaderboardChangeKind.ValueType  # 4
+    """A run's value changed, its rank did not."""
+
+class LeaderboardChangeKind(_LeaderboardChangeKind, metaclass=_LeaderboardChangeKindEnumTypeWrapper): ...
+
+LEADERBOARD_CHANGE_KIND_UNSPECIFIED: LeaderboardChangeKind.ValueType  # 0
+LEADERBOARD_CHANGE_KIND_ENTERED: LeaderboardChangeKind.ValueType  # 1
+"""A run entered the board."""
+LEADERBOARD_CHANGE_KIND_LEFT: LeaderboardChangeKind.ValueType  # 2
+"""A run left it (overtaken, its value gone, its symbol changed or the run deleted)."""
+LEADERBOARD_CHANGE_KIND_MOVED: LeaderboardChangeKind.ValueType  # 3
+"""A run's rank changed (and maybe its value)."""
+LEADERBOARD_CHANGE_KIND_UPDATED: LeaderboardChangeKind.ValueType  # 4
+"""A run's value changed, its rank did not."""
+Global___LeaderboardChangeKind: _TypeAlias = LeaderboardChangeKind  # noqa: Y015
+
+class _MetricDirection:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MetricDirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MetricDirection.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    METRIC_DIRECTION_UNSPECIFIED: _MetricDirection.ValueType  # 0
+    METRIC_DIRECTION_MAXIMIZE: _MetricDirection.ValueType  # 1
+    METRIC_DIRECTION_MINIMIZE: _MetricDirection.ValueType  # 2
+
+class MetricDirection(_MetricDirection, metaclass=_MetricDirectionEnumTypeWrapper):
+    """Which way a metric is better. Never guessed from its name: MAXIMIZE unless the request says otherwise."""
+
+METRIC_DIRECTION_UNSPECIFIED: MetricDirection.ValueType  # 0
+METRIC_DIRECTION_MAXIMIZE: MetricDirection.ValueType  # 1
+METRIC_DIRECTION_MINIMIZE: MetricDirection.ValueType  # 2
+Global___MetricDirection: _TypeAlias = MetricDirection  # noqa: Y015
 
 @_typing.final
 class SearchRunsRequest(_message.Message):
@@ -946,3 +994,421 @@ class SearchLoggedModelsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SearchLoggedModelsResponse: _TypeAlias = SearchLoggedModelsResponse  # noqa: Y015
+
+@_typing.final
+class LeaderboardUpdate(_message.Message):
+    """One update of a watched leaderboard."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    COALESCED_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_FIELD_NUMBER: _builtins.int
+    LEADERBOARD_FIELD_NUMBER: _builtins.int
+    sequence: _builtins.int
+    """The change-log sequence the board reflects."""
+    coalesced: _builtins.bool
+    """The watcher fell behind: this update goes from the last board it received to the current one in one step."""
+    @_builtins.property
+    def snapshot(self) -> Global___LeaderboardSnapshot:
+        """The whole board, best first."""
+
+    @_builtins.property
+    def leaderboard(self) -> Global___LeaderboardChanges:
+        """What changed since the previous update."""
+
+    def __init__(
+        self,
+        *,
+        sequence: _builtins.int = ...,
+        coalesced: _builtins.bool = ...,
+        snapshot: Global___LeaderboardSnapshot | None = ...,
+        leaderboard: Global___LeaderboardChanges | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["leaderboard", b"leaderboard", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coalesced", b"coalesced", "leaderboard", b"leaderboard", "sequence", b"sequence", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["snapshot", "leaderboard"]  # noqa: Y015
+    _WhichOneofArgType_update: _TypeAlias = _typing.Literal["update", b"update"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_update) -> _WhichOneofReturnType_update | None: ...
+
+Global___LeaderboardUpdate: _TypeAlias = LeaderboardUpdate  # noqa: Y015
+
+@_typing.final
+class LeaderboardSnapshot(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaderboardResponse]: ...
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___LeaderboardResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaderboardSnapshot: _TypeAlias = LeaderboardSnapshot  # noqa: Y015
+
+@_typing.final
+class LeaderboardChanges(_message.Message):
+    """The entries whose rank or value changed, those that entered and those that left. Entries not listed keep their
+    rank and value; a client keeps the board by run id.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaderboardChange]: ...
+    def __init__(
+        self,
+        *,
+        changes: _abc.Iterable[Global___LeaderboardChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaderboardChanges: _TypeAlias = LeaderboardChanges  # noqa: Y015
+
+@_typing.final
+class LeaderboardChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    ENTRY_FIELD_NUMBER: _builtins.int
+    PREVIOUS_RANK_FIELD_NUMBER: _builtins.int
+    kind: Global___LeaderboardChangeKind.ValueType
+    run_id: _builtins.str
+    previous_rank: _builtins.int
+    """LEFT and MOVED: the rank it had."""
+    @_builtins.property
+    def entry(self) -> Global___LeaderboardResponse:
+        """ENTERED, MOVED and UPDATED: the entry as it is now."""
+
+    def __init__(
+        self,
+        *,
+        kind: Global___LeaderboardChangeKind.ValueType = ...,
+        run_id: _builtins.str = ...,
+        entry: Global___LeaderboardResponse | None = ...,
+        previous_rank: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_previous_rank", b"_previous_rank", "entry", b"entry", "previous_rank", b"previous_rank"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_previous_rank", b"_previous_rank", "entry", b"entry", "kind", b"kind", "previous_rank", b"previous_rank", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__previous_rank: _TypeAlias = _typing.Literal["previous_rank"]  # noqa: Y015
+    _WhichOneofArgType__previous_rank: _TypeAlias = _typing.Literal["_previous_rank", b"_previous_rank"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__previous_rank) -> _WhichOneofReturnType__previous_rank | None: ...
+
+Global___LeaderboardChange: _TypeAlias = LeaderboardChange  # noqa: Y015
+
+@_typing.final
+class CompareRunsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class DirectionsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: Global___MetricDirection.ValueType
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___MetricDirection.ValueType = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RUN_IDS_FIELD_NUMBER: _builtins.int
+    METRIC_KEYS_FIELD_NUMBER: _builtins.int
+    MAX_POINTS_FIELD_NUMBER: _builtins.int
+    DIRECTIONS_FIELD_NUMBER: _builtins.int
+    max_points: _builtins.int
+    """Points per run and metric in `histories`: default 500, 1 to 5000."""
+    @_builtins.property
+    def run_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Required: 2 to 100 distinct runs (deleted runs included). Unknown ids are RESOURCE_DOES_NOT_EXIST naming them."""
+
+    @_builtins.property
+    def metric_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The metrics whose histories are returned (at most 20); none returns no histories."""
+
+    @_builtins.property
+    def directions(self) -> _containers.ScalarMap[_builtins.str, Global___MetricDirection.ValueType]:
+        """By metric key; a metric not named here is MAXIMIZE."""
+
+    def __init__(
+        self,
+        *,
+        run_ids: _abc.Iterable[_builtins.str] | None = ...,
+        metric_keys: _abc.Iterable[_builtins.str] | None = ...,
+        max_points: _builtins.int | None = ...,
+        directions: _abc.Mapping[_builtins.str, Global___MetricDirection.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_points", b"_max_points", "max_points", b"max_points"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_points", b"_max_points", "directions", b"directions", "max_points", b"max_points", "metric_keys", b"metric_keys", "run_ids", b"run_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_points: _TypeAlias = _typing.Literal["max_points"]  # noqa: Y015
+    _WhichOneofArgType__max_points: _TypeAlias = _typing.Literal["_max_points", b"_max_points"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_points) -> _WhichOneofReturnType__max_points | None: ...
+
+Global___CompareRunsRequest: _TypeAlias = CompareRunsRequest  # noqa: Y015
+
+@_typing.final
+class CompareRunsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUNS_FIELD_NUMBER: _builtins.int
+    PARAMS_FIELD_NUMBER: _builtins.int
+    METRICS_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    HISTORIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def runs(self) -> _containers.RepeatedCompositeFieldContainer[_run_pb2.RunInfo]:
+        """In the order of run_ids."""
+
+    @_builtins.property
+    def params(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompareRunsValues]:
+        """Every param key of any of the runs, by key."""
+
+    @_builtins.property
+    def metrics(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompareRunsMetric]:
+        """Every metric key of any of the runs (latest values), by key."""
+
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompareRunsValues]:
+        """Every tag key of any of the runs, by key."""
+
+    @_builtins.property
+    def histories(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompareRunsHistory]:
+        """One per metric_keys entry and run that has points, in that order."""
+
+    def __init__(
+        self,
+        *,
+        runs: _abc.Iterable[_run_pb2.RunInfo] | None = ...,
+        params: _abc.Iterable[Global___CompareRunsValues] | None = ...,
+        metrics: _abc.Iterable[Global___CompareRunsMetric] | None = ...,
+        tags: _abc.Iterable[Global___CompareRunsValues] | None = ...,
+        histories: _abc.Iterable[Global___CompareRunsHistory] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["histories", b"histories", "metrics", b"metrics", "params", b"params", "runs", b"runs", "tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompareRunsResponse: _TypeAlias = CompareRunsResponse  # noqa: Y015
+
+@_typing.final
+class CompareRunsValues(_message.Message):
+    """A param or tag across the runs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    DIFFERS_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    differs: _builtins.bool
+    """True when some run lacks the key or two runs have different values."""
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompareRunsValue]:
+        """The runs that have the key, in run order."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        values: _abc.Iterable[Global___CompareRunsValue] | None = ...,
+        differs: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_differs", b"_differs", "differs", b"differs"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_differs", b"_differs", "differs", b"differs", "key", b"key", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__differs: _TypeAlias = _typing.Literal["differs"]  # noqa: Y015
+    _WhichOneofArgType__differs: _TypeAlias = _typing.Literal["_differs", b"_differs"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__differs) -> _WhichOneofReturnType__differs | None: ...
+
+Global___CompareRunsValues: _TypeAlias = CompareRunsValues  # noqa: Y015
+
+@_typing.final
+class CompareRunsValue(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+        value: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_value", b"_value", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_value", b"_value", "run_id", b"run_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__value: _TypeAlias = _typing.Literal["value"]  # noqa: Y015
+    _WhichOneofArgType__value: _TypeAlias = _typing.Literal["_value", b"_value"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__value) -> _WhichOneofReturnType__value | None: ...
+
+Global___CompareRunsValue: _TypeAlias = CompareRunsValue  # noqa: Y015
+
+@_typing.final
+class CompareRunsMetric(_message.Message):
+    """A metric's latest value across the runs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    BEST_RUN_ID_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    best_run_id: _builtins.str
+    """The run with the best value in the metric's direction (the first of equal ones); unset when no run has a
+    value that is a number (NaN is never best).
+    """
+    direction: Global___MetricDirection.ValueType
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompareRunsMetricValue]:
+        """The runs that have the metric, in run order."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        values: _abc.Iterable[Global___CompareRunsMetricValue] | None = ...,
+        best_run_id: _builtins.str = ...,
+        direction: Global___MetricDirection.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["best_run_id", b"best_run_id", "direction", b"direction", "key", b"key", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompareRunsMetric: _TypeAlias = CompareRunsMetric  # noqa: Y015
+
+@_typing.final
+class CompareRunsMetricValue(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    value: _builtins.float
+    """NaN and +/-Infinity are valid values."""
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+        value: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_value", b"_value", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_value", b"_value", "run_id", b"run_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__value: _TypeAlias = _typing.Literal["value"]  # noqa: Y015
+    _WhichOneofArgType__value: _TypeAlias = _typing.Literal["_value", b"_value"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__value) -> _WhichOneofReturnType__value | None: ...
+
+Global___CompareRunsMetricValue: _TypeAlias = CompareRunsMetricValue  # noqa: Y015
+
+@_typing.final
+class CompareRunsHistory(_message.Message):
+    """One run's history of one metric, downsampled: steps are split into buckets shared by every run (so buckets line up
+    across runs), and each bucket with points gives its last step and value (highest step, then latest timestamp),
+    with the minimum and maximum of the bucket's numbers. Without downsampling (few steps), one point per step.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    POINTS_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    run_id: _builtins.str
+    @_builtins.property
+    def points(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompareRunsPoint]: ...
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        run_id: _builtins.str = ...,
+        points: _abc.Iterable[Global___CompareRunsPoint] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "points", b"points", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompareRunsHistory: _TypeAlias = CompareRunsHistory  # noqa: Y015
+
+@_typing.final
+class CompareRunsPoint(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STEP_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    MIN_FIELD_NUMBER: _builtins.int
+    MAX_FIELD_NUMBER: _builtins.int
+    step: _builtins.int
+    value: _builtins.float
+    """The bucket's last value."""
+    min: _builtins.float
+    """NaN only when every value of the bucket is NaN."""
+    max: _builtins.float
+    def __init__(
+        self,
+        *,
+        step: _builtins.int | None = ...,
+        value: _builtins.float | None = ...,
+        min: _builtins.float | None = ...,
+        max: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max", b"_max", "_min", b"_min", "_step", b"_step", "_value", b"_value", "max", b"max", "min", b"min", "step", b"step", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max", b"_max", "_min", b"_min", "_step", b"_step", "_value", b"_value", "max", b"max", "min", b"min", "step", b"step", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max: _TypeAlias = _typing.Literal["max"]  # noqa: Y015
+    _WhichOneofArgType__max: _TypeAlias = _typing.Literal["_max", b"_max"]  # noqa: Y015
+    _WhichOneofReturnType__min: _TypeAlias = _typing.Literal["min"]  # noqa: Y015
+    _WhichOneofArgType__min: _TypeAlias = _typing.Literal["_min", b"_min"]  # noqa: Y015
+    _WhichOneofReturnType__step: _TypeAlias = _typing.Literal["step"]  # noqa: Y015
+    _WhichOneofArgType__step: _TypeAlias = _typing.Literal["_step", b"_step"]  # noqa: Y015
+    _WhichOneofReturnType__value: _TypeAlias = _typing.Literal["value"]  # noqa: Y015
+    _WhichOneofArgType__value: _TypeAlias = _typing.Literal["_value", b"_value"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max) -> _WhichOneofReturnType__max | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__min) -> _WhichOneofReturnType__min | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__step) -> _WhichOneofReturnType__step | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__value) -> _WhichOneofReturnType__value | None: ...
+
+Global___CompareRunsPoint: _TypeAlias = CompareRunsPoint  # noqa: Y015

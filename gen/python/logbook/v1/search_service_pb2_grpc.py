@@ -115,6 +115,16 @@ class SearchServiceStub:
                 request_serializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsRequest.SerializeToString,
                 response_deserializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsResponse.FromString,
                 _registered_method=True)
+        self.WatchLeaderboard = channel.unary_stream(
+                '/logbook.v1.SearchService/WatchLeaderboard',
+                request_serializer=logbook_dot_v1_dot_search__service__pb2.LeaderboardRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_search__service__pb2.LeaderboardUpdate.FromString,
+                _registered_method=True)
+        self.CompareRuns = channel.unary_unary(
+                '/logbook.v1.SearchService/CompareRuns',
+                request_serializer=logbook_dot_v1_dot_search__service__pb2.CompareRunsRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_search__service__pb2.CompareRunsResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -163,6 +173,7 @@ class SearchServiceServicer:
     def Leaderboard(self, request, context):
         """Active runs of one symbol (param `symbol`, else tag `symbol`) ranked by one metric, best first; runs without
         the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -231,6 +242,27 @@ class SearchServiceServicer:
 
     def SearchEvaluationDatasets(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchLeaderboard(self, request, context):
+        """A leaderboard as it changes: first the board (as Leaderboard answers it), then a LeaderboardUpdate whenever a run
+        enters or leaves the top `limit`, moves in it or its value changes — only the entries that changed. Writes that
+        cannot change the board (other metrics, other keys) send nothing. Over HTTP: Server-Sent Events for
+        text/event-stream (events snapshot, leaderboard, error; a reconnect gets a fresh board), NDJSON otherwise.
+        buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompareRuns(self, request, context):
+        """Runs side by side: their params, tags and latest metrics key by key (which differ, which run is best), and the
+        histories of chosen metrics aligned by step and downsampled (min, max and last value per bucket).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -312,6 +344,16 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.SearchEvaluationDatasets,
                     request_deserializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsRequest.FromString,
                     response_serializer=logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsResponse.SerializeToString,
+            ),
+            'WatchLeaderboard': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchLeaderboard,
+                    request_deserializer=logbook_dot_v1_dot_search__service__pb2.LeaderboardRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_search__service__pb2.LeaderboardUpdate.SerializeToString,
+            ),
+            'CompareRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareRuns,
+                    request_deserializer=logbook_dot_v1_dot_search__service__pb2.CompareRunsRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_search__service__pb2.CompareRunsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -724,6 +766,60 @@ class SearchService:
             '/logbook.v1.SearchService/SearchEvaluationDatasets',
             logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsRequest.SerializeToString,
             logbook_dot_v1_dot_genai__pb2.SearchEvaluationDatasetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchLeaderboard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/logbook.v1.SearchService/WatchLeaderboard',
+            logbook_dot_v1_dot_search__service__pb2.LeaderboardRequest.SerializeToString,
+            logbook_dot_v1_dot_search__service__pb2.LeaderboardUpdate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/logbook.v1.SearchService/CompareRuns',
+            logbook_dot_v1_dot_search__service__pb2.CompareRunsRequest.SerializeToString,
+            logbook_dot_v1_dot_search__service__pb2.CompareRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

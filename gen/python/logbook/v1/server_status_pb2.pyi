@@ -116,3 +116,50 @@ class EntityCounts(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__runs) -> _WhichOneofReturnType__runs | None: ...
 
 Global___EntityCounts: _TypeAlias = EntityCounts  # noqa: Y015
+
+@_typing.final
+class WatchStatus(_message.Message):
+    """The live watches (WatchRun, WatchLeaderboard) one server process serves."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_WATCHERS_FIELD_NUMBER: _builtins.int
+    LEADERBOARD_WATCHERS_FIELD_NUMBER: _builtins.int
+    FEED_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    run_watchers: _builtins.int
+    """Open WatchRun streams."""
+    leaderboard_watchers: _builtins.int
+    """Open WatchLeaderboard streams."""
+    feed: _builtins.str
+    """How changes made by other processes reach this one: "poll" (the store's change sequence, every
+    --watch-poll-ms) or "change-stream" (MongoDB replica sets).
+    """
+    sequence: _builtins.int
+    """The highest change sequence this process has delivered to its watchers."""
+    def __init__(
+        self,
+        *,
+        run_watchers: _builtins.int | None = ...,
+        leaderboard_watchers: _builtins.int | None = ...,
+        feed: _builtins.str = ...,
+        sequence: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_leaderboard_watchers", b"_leaderboard_watchers", "_run_watchers", b"_run_watchers", "_sequence", b"_sequence", "leaderboard_watchers", b"leaderboard_watchers", "run_watchers", b"run_watchers", "sequence", b"sequence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_leaderboard_watchers", b"_leaderboard_watchers", "_run_watchers", b"_run_watchers", "_sequence", b"_sequence", "feed", b"feed", "leaderboard_watchers", b"leaderboard_watchers", "run_watchers", b"run_watchers", "sequence", b"sequence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__leaderboard_watchers: _TypeAlias = _typing.Literal["leaderboard_watchers"]  # noqa: Y015
+    _WhichOneofArgType__leaderboard_watchers: _TypeAlias = _typing.Literal["_leaderboard_watchers", b"_leaderboard_watchers"]  # noqa: Y015
+    _WhichOneofReturnType__run_watchers: _TypeAlias = _typing.Literal["run_watchers"]  # noqa: Y015
+    _WhichOneofArgType__run_watchers: _TypeAlias = _typing.Literal["_run_watchers", b"_run_watchers"]  # noqa: Y015
+    _WhichOneofReturnType__sequence: _TypeAlias = _typing.Literal["sequence"]  # noqa: Y015
+    _WhichOneofArgType__sequence: _TypeAlias = _typing.Literal["_sequence", b"_sequence"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__leaderboard_watchers) -> _WhichOneofReturnType__leaderboard_watchers | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__run_watchers) -> _WhichOneofReturnType__run_watchers | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__sequence) -> _WhichOneofReturnType__sequence | None: ...
+
+Global___WatchStatus: _TypeAlias = WatchStatus  # noqa: Y015

@@ -1412,6 +1412,7 @@ class GetServerStatusResponse(_message.Message):
     COUNTS_FIELD_NUMBER: _builtins.int
     GRPC_PORT_FIELD_NUMBER: _builtins.int
     HTTP_PORT_FIELD_NUMBER: _builtins.int
+    WATCH_FIELD_NUMBER: _builtins.int
     status: _builtins.str
     """"ok", or "degraded" while the store does not answer."""
     version: _builtins.str
@@ -1430,6 +1431,10 @@ class GetServerStatusResponse(_message.Message):
     def counts(self) -> _server_status_pb2.EntityCounts:
         """Unset while the store does not answer."""
 
+    @_builtins.property
+    def watch(self) -> _server_status_pb2.WatchStatus:
+        """Live watches served by this process."""
+
     def __init__(
         self,
         *,
@@ -1441,10 +1446,11 @@ class GetServerStatusResponse(_message.Message):
         counts: _server_status_pb2.EntityCounts | None = ...,
         grpc_port: _builtins.int | None = ...,
         http_port: _builtins.int | None = ...,
+        watch: _server_status_pb2.WatchStatus | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_grpc_port", b"_grpc_port", "_http_port", b"_http_port", "_uptime_seconds", b"_uptime_seconds", "artifacts", b"artifacts", "counts", b"counts", "grpc_port", b"grpc_port", "http_port", b"http_port", "store", b"store", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_grpc_port", b"_grpc_port", "_http_port", b"_http_port", "_uptime_seconds", b"_uptime_seconds", "artifacts", b"artifacts", "counts", b"counts", "grpc_port", b"grpc_port", "http_port", b"http_port", "store", b"store", "uptime_seconds", b"uptime_seconds", "watch", b"watch"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_grpc_port", b"_grpc_port", "_http_port", b"_http_port", "_uptime_seconds", b"_uptime_seconds", "artifacts", b"artifacts", "counts", b"counts", "grpc_port", b"grpc_port", "http_port", b"http_port", "status", b"status", "store", b"store", "uptime_seconds", b"uptime_seconds", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_grpc_port", b"_grpc_port", "_http_port", b"_http_port", "_uptime_seconds", b"_uptime_seconds", "artifacts", b"artifacts", "counts", b"counts", "grpc_port", b"grpc_port", "http_port", b"http_port", "status", b"status", "store", b"store", "uptime_seconds", b"uptime_seconds", "version", b"version", "watch", b"watch"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__grpc_port: _TypeAlias = _typing.Literal["grpc_port"]  # noqa: Y015
     _WhichOneofArgType__grpc_port: _TypeAlias = _typing.Literal["_grpc_port", b"_grpc_port"]  # noqa: Y015

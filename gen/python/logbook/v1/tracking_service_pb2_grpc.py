@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from logbook.v1 import run_watch_pb2 as logbook_dot_v1_dot_run__watch__pb2
 from logbook.v1 import tracking_service_pb2 as logbook_dot_v1_dot_tracking__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -191,6 +192,11 @@ class TrackingServiceStub:
                 '/logbook.v1.TrackingService/GetServerStatus',
                 request_serializer=logbook_dot_v1_dot_tracking__service__pb2.GetServerStatusRequest.SerializeToString,
                 response_deserializer=logbook_dot_v1_dot_tracking__service__pb2.GetServerStatusResponse.FromString,
+                _registered_method=True)
+        self.WatchRun = channel.unary_stream(
+                '/logbook.v1.TrackingService/WatchRun',
+                request_serializer=logbook_dot_v1_dot_run__watch__pb2.WatchRunRequest.SerializeToString,
+                response_deserializer=logbook_dot_v1_dot_run__watch__pb2.RunUpdate.FromString,
                 _registered_method=True)
 
 
@@ -405,6 +411,19 @@ class TrackingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchRun(self, request, context):
+        """A run as it changes: first a snapshot (the run as GetRun returns it), then every committed change of the run in
+        commit order — metric points, params, tags (a deleted tag has no value), status and end time — until the run
+        ends (FINISHED, FAILED, KILLED or deleted: the stream completes) or the caller cancels. Over HTTP: Server-Sent
+        Events when the request accepts text/event-stream (event names snapshot, metric, param, tag, info, error; the id
+        is the sequence, Last-Event-ID resumes), NDJSON otherwise. A watcher that falls behind gets the latest value per
+        key (coalesced); one further behind than --watch-max-lag changes is cut with RESOURCE_EXHAUSTED.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TrackingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -562,6 +581,11 @@ def add_TrackingServiceServicer_to_server(servicer, server):
                     servicer.GetServerStatus,
                     request_deserializer=logbook_dot_v1_dot_tracking__service__pb2.GetServerStatusRequest.FromString,
                     response_serializer=logbook_dot_v1_dot_tracking__service__pb2.GetServerStatusResponse.SerializeToString,
+            ),
+            'WatchRun': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRun,
+                    request_deserializer=logbook_dot_v1_dot_run__watch__pb2.WatchRunRequest.FromString,
+                    response_serializer=logbook_dot_v1_dot_run__watch__pb2.RunUpdate.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1404,6 +1428,33 @@ class TrackingService:
             '/logbook.v1.TrackingService/GetServerStatus',
             logbook_dot_v1_dot_tracking__service__pb2.GetServerStatusRequest.SerializeToString,
             logbook_dot_v1_dot_tracking__service__pb2.GetServerStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/logbook.v1.TrackingService/WatchRun',
+            logbook_dot_v1_dot_run__watch__pb2.WatchRunRequest.SerializeToString,
+            logbook_dot_v1_dot_run__watch__pb2.RunUpdate.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,11 +40,106 @@ import {
 } from "./genai.js";
 import { LoggedModel, protoMetadata as protoMetadata4 } from "./logged_model.js";
 import { ModelVersion, protoMetadata as protoMetadata5, RegisteredModel } from "./model_registry.js";
-import { Metric, protoMetadata as protoMetadata6, Run } from "./run.js";
+import { Metric, protoMetadata as protoMetadata6, Run, RunInfo } from "./run.js";
 
 export const protobufPackage = "logbook.v1";
 
 export const protobufFileName = "logbook/v1/search_service.proto";
+
+export enum LeaderboardChangeKind {
+  LEADERBOARD_CHANGE_KIND_UNSPECIFIED = 0,
+  /** LEADERBOARD_CHANGE_KIND_ENTERED - A run entered the board. */
+  LEADERBOARD_CHANGE_KIND_ENTERED = 1,
+  /** LEADERBOARD_CHANGE_KIND_LEFT - A run left it (overtaken, its value gone, its symbol changed or the run deleted). */
+  LEADERBOARD_CHANGE_KIND_LEFT = 2,
+  /** LEADERBOARD_CHANGE_KIND_MOVED - A run's rank changed (and maybe its value). */
+  LEADERBOARD_CHANGE_KIND_MOVED = 3,
+  /** LEADERBOARD_CHANGE_KIND_UPDATED - A run's value changed, its rank did not. */
+  LEADERBOARD_CHANGE_KIND_UPDATED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function leaderboardChangeKindFromJSON(object: any): LeaderboardChangeKind {
+  switch (object) {
+    case 0:
+    case "LEADERBOARD_CHANGE_KIND_UNSPECIFIED":
+      return LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_UNSPECIFIED;
+    case 1:
+    case "LEADERBOARD_CHANGE_KIND_ENTERED":
+      return LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_ENTERED;
+    case 2:
+    case "LEADERBOARD_CHANGE_KIND_LEFT":
+      return LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_LEFT;
+    case 3:
+    case "LEADERBOARD_CHANGE_KIND_MOVED":
+      return LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_MOVED;
+    case 4:
+    case "LEADERBOARD_CHANGE_KIND_UPDATED":
+      return LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_UPDATED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LeaderboardChangeKind.UNRECOGNIZED;
+  }
+}
+
+export function leaderboardChangeKindToJSON(object: LeaderboardChangeKind): string {
+  switch (object) {
+    case LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_UNSPECIFIED:
+      return "LEADERBOARD_CHANGE_KIND_UNSPECIFIED";
+    case LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_ENTERED:
+      return "LEADERBOARD_CHANGE_KIND_ENTERED";
+    case LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_LEFT:
+      return "LEADERBOARD_CHANGE_KIND_LEFT";
+    case LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_MOVED:
+      return "LEADERBOARD_CHANGE_KIND_MOVED";
+    case LeaderboardChangeKind.LEADERBOARD_CHANGE_KIND_UPDATED:
+      return "LEADERBOARD_CHANGE_KIND_UPDATED";
+    case LeaderboardChangeKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Which way a metric is better. Never guessed from its name: MAXIMIZE unless the request says otherwise. */
+export enum MetricDirection {
+  METRIC_DIRECTION_UNSPECIFIED = 0,
+  METRIC_DIRECTION_MAXIMIZE = 1,
+  METRIC_DIRECTION_MINIMIZE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function metricDirectionFromJSON(object: any): MetricDirection {
+  switch (object) {
+    case 0:
+    case "METRIC_DIRECTION_UNSPECIFIED":
+      return MetricDirection.METRIC_DIRECTION_UNSPECIFIED;
+    case 1:
+    case "METRIC_DIRECTION_MAXIMIZE":
+      return MetricDirection.METRIC_DIRECTION_MAXIMIZE;
+    case 2:
+    case "METRIC_DIRECTION_MINIMIZE":
+      return MetricDirection.METRIC_DIRECTION_MINIMIZE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MetricDirection.UNRECOGNIZED;
+  }
+}
+
+export function metricDirectionToJSON(object: MetricDirection): string {
+  switch (object) {
+    case MetricDirection.METRIC_DIRECTION_UNSPECIFIED:
+      return "METRIC_DIRECTION_UNSPECIFIED";
+    case MetricDirection.METRIC_DIRECTION_MAXIMIZE:
+      return "METRIC_DIRECTION_MAXIMIZE";
+    case MetricDirection.METRIC_DIRECTION_MINIMIZE:
+      return "METRIC_DIRECTION_MINIMIZE";
+    case MetricDirection.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 export interface SearchRunsRequest {
   /** The experiments searched; none finds nothing, as in MLflow (POST runs/search with `{}` answers `{}`). */
@@ -285,6 +380,131 @@ export interface LoggedModelOrderBy {
 export interface SearchLoggedModelsResponse {
   models: LoggedModel[];
   nextPageToken: string;
+}
+
+/** One update of a watched leaderboard. */
+export interface LeaderboardUpdate {
+  /** The change-log sequence the board reflects. */
+  sequence: bigint;
+  /** The watcher fell behind: this update goes from the last board it received to the current one in one step. */
+  coalesced: boolean;
+  /** The whole board, best first. */
+  snapshot?:
+    | LeaderboardSnapshot
+    | undefined;
+  /** What changed since the previous update. */
+  leaderboard?: LeaderboardChanges | undefined;
+}
+
+export interface LeaderboardSnapshot {
+  entries: LeaderboardResponse[];
+}
+
+/**
+ * The entries whose rank or value changed, those that entered and those that left. Entries not listed keep their
+ * rank and value; a client keeps the board by run id.
+ */
+export interface LeaderboardChanges {
+  changes: LeaderboardChange[];
+}
+
+export interface LeaderboardChange {
+  kind: LeaderboardChangeKind;
+  runId: string;
+  /** ENTERED, MOVED and UPDATED: the entry as it is now. */
+  entry?:
+    | LeaderboardResponse
+    | undefined;
+  /** LEFT and MOVED: the rank it had. */
+  previousRank?: number | undefined;
+}
+
+export interface CompareRunsRequest {
+  /** Required: 2 to 100 distinct runs (deleted runs included). Unknown ids are RESOURCE_DOES_NOT_EXIST naming them. */
+  runIds: string[];
+  /** The metrics whose histories are returned (at most 20); none returns no histories. */
+  metricKeys: string[];
+  /** Points per run and metric in `histories`: default 500, 1 to 5000. */
+  maxPoints?:
+    | number
+    | undefined;
+  /** By metric key; a metric not named here is MAXIMIZE. */
+  directions: { [key: string]: MetricDirection };
+}
+
+export interface CompareRunsRequest_DirectionsEntry {
+  key: string;
+  value: MetricDirection;
+}
+
+export interface CompareRunsResponse {
+  /** In the order of run_ids. */
+  runs: RunInfo[];
+  /** Every param key of any of the runs, by key. */
+  params: CompareRunsValues[];
+  /** Every metric key of any of the runs (latest values), by key. */
+  metrics: CompareRunsMetric[];
+  /** Every tag key of any of the runs, by key. */
+  tags: CompareRunsValues[];
+  /** One per metric_keys entry and run that has points, in that order. */
+  histories: CompareRunsHistory[];
+}
+
+/** A param or tag across the runs. */
+export interface CompareRunsValues {
+  key: string;
+  /** The runs that have the key, in run order. */
+  values: CompareRunsValue[];
+  /** True when some run lacks the key or two runs have different values. */
+  differs?: boolean | undefined;
+}
+
+export interface CompareRunsValue {
+  runId: string;
+  value?: string | undefined;
+}
+
+/** A metric's latest value across the runs. */
+export interface CompareRunsMetric {
+  key: string;
+  /** The runs that have the metric, in run order. */
+  values: CompareRunsMetricValue[];
+  /**
+   * The run with the best value in the metric's direction (the first of equal ones); unset when no run has a
+   * value that is a number (NaN is never best).
+   */
+  bestRunId: string;
+  direction: MetricDirection;
+}
+
+export interface CompareRunsMetricValue {
+  runId: string;
+  /** NaN and +/-Infinity are valid values. */
+  value?: number | undefined;
+}
+
+/**
+ * One run's history of one metric, downsampled: steps are split into buckets shared by every run (so buckets line up
+ * across runs), and each bucket with points gives its last step and value (highest step, then latest timestamp),
+ * with the minimum and maximum of the bucket's numbers. Without downsampling (few steps), one point per step.
+ */
+export interface CompareRunsHistory {
+  key: string;
+  runId: string;
+  points: CompareRunsPoint[];
+}
+
+export interface CompareRunsPoint {
+  step?:
+    | bigint
+    | undefined;
+  /** The bucket's last value. */
+  value?:
+    | number
+    | undefined;
+  /** NaN only when every value of the bucket is NaN. */
+  min?: number | undefined;
+  max?: number | undefined;
 }
 
 function createBaseSearchRunsRequest(): SearchRunsRequest {
@@ -3907,6 +4127,1413 @@ export const SearchLoggedModelsResponse: MessageFns<SearchLoggedModelsResponse> 
   },
 };
 
+function createBaseLeaderboardUpdate(): LeaderboardUpdate {
+  return { sequence: 0n, coalesced: false, snapshot: undefined, leaderboard: undefined };
+}
+
+export const LeaderboardUpdate: MessageFns<LeaderboardUpdate> = {
+  encode(message: LeaderboardUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0n) {
+      if (BigInt.asIntN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type int64 too large");
+      }
+      writer.uint32(8).int64(message.sequence);
+    }
+    if (message.coalesced !== false) {
+      writer.uint32(16).bool(message.coalesced);
+    }
+    if (message.snapshot !== undefined) {
+      LeaderboardSnapshot.encode(message.snapshot, writer.uint32(26).fork()).join();
+    }
+    if (message.leaderboard !== undefined) {
+      LeaderboardChanges.encode(message.leaderboard, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaderboardUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaderboardUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.coalesced = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.snapshot = LeaderboardSnapshot.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leaderboard = LeaderboardChanges.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaderboardUpdate {
+    return {
+      sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+      coalesced: isSet(object.coalesced) ? globalThis.Boolean(object.coalesced) : false,
+      snapshot: isSet(object.snapshot) ? LeaderboardSnapshot.fromJSON(object.snapshot) : undefined,
+      leaderboard: isSet(object.leaderboard) ? LeaderboardChanges.fromJSON(object.leaderboard) : undefined,
+    };
+  },
+
+  toJSON(message: LeaderboardUpdate): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0n) {
+      obj.sequence = message.sequence.toString();
+    }
+    if (message.coalesced !== false) {
+      obj.coalesced = message.coalesced;
+    }
+    if (message.snapshot !== undefined) {
+      obj.snapshot = LeaderboardSnapshot.toJSON(message.snapshot);
+    }
+    if (message.leaderboard !== undefined) {
+      obj.leaderboard = LeaderboardChanges.toJSON(message.leaderboard);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaderboardUpdate>): LeaderboardUpdate {
+    return LeaderboardUpdate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaderboardUpdate>): LeaderboardUpdate {
+    const message = createBaseLeaderboardUpdate();
+    message.sequence = (object.sequence !== undefined && object.sequence !== null) ? BigInt(object.sequence) : 0n;
+    message.coalesced = object.coalesced ?? false;
+    message.snapshot = (object.snapshot !== undefined && object.snapshot !== null)
+      ? LeaderboardSnapshot.fromPartial(object.snapshot)
+      : undefined;
+    message.leaderboard = (object.leaderboard !== undefined && object.leaderboard !== null)
+      ? LeaderboardChanges.fromPartial(object.leaderboard)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLeaderboardSnapshot(): LeaderboardSnapshot {
+  return { entries: [] };
+}
+
+export const LeaderboardSnapshot: MessageFns<LeaderboardSnapshot> = {
+  encode(message: LeaderboardSnapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      LeaderboardResponse.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaderboardSnapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaderboardSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(LeaderboardResponse.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaderboardSnapshot {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => LeaderboardResponse.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LeaderboardSnapshot): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => LeaderboardResponse.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaderboardSnapshot>): LeaderboardSnapshot {
+    return LeaderboardSnapshot.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaderboardSnapshot>): LeaderboardSnapshot {
+    const message = createBaseLeaderboardSnapshot();
+    message.entries = object.entries?.map((e) => LeaderboardResponse.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLeaderboardChanges(): LeaderboardChanges {
+  return { changes: [] };
+}
+
+export const LeaderboardChanges: MessageFns<LeaderboardChanges> = {
+  encode(message: LeaderboardChanges, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      LeaderboardChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaderboardChanges {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaderboardChanges();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(LeaderboardChange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaderboardChanges {
+    return {
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => LeaderboardChange.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LeaderboardChanges): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => LeaderboardChange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaderboardChanges>): LeaderboardChanges {
+    return LeaderboardChanges.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaderboardChanges>): LeaderboardChanges {
+    const message = createBaseLeaderboardChanges();
+    message.changes = object.changes?.map((e) => LeaderboardChange.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLeaderboardChange(): LeaderboardChange {
+  return { kind: 0, runId: "", entry: undefined, previousRank: undefined };
+}
+
+export const LeaderboardChange: MessageFns<LeaderboardChange> = {
+  encode(message: LeaderboardChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.runId !== "") {
+      writer.uint32(18).string(message.runId);
+    }
+    if (message.entry !== undefined) {
+      LeaderboardResponse.encode(message.entry, writer.uint32(26).fork()).join();
+    }
+    if (message.previousRank !== undefined) {
+      writer.uint32(32).int32(message.previousRank);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaderboardChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaderboardChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.entry = LeaderboardResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.previousRank = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaderboardChange {
+    return {
+      kind: isSet(object.kind) ? leaderboardChangeKindFromJSON(object.kind) : 0,
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      entry: isSet(object.entry) ? LeaderboardResponse.fromJSON(object.entry) : undefined,
+      previousRank: isSet(object.previousRank)
+        ? globalThis.Number(object.previousRank)
+        : isSet(object.previous_rank)
+        ? globalThis.Number(object.previous_rank)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LeaderboardChange): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = leaderboardChangeKindToJSON(message.kind);
+    }
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.entry !== undefined) {
+      obj.entry = LeaderboardResponse.toJSON(message.entry);
+    }
+    if (message.previousRank !== undefined) {
+      obj.previousRank = Math.round(message.previousRank);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaderboardChange>): LeaderboardChange {
+    return LeaderboardChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaderboardChange>): LeaderboardChange {
+    const message = createBaseLeaderboardChange();
+    message.kind = object.kind ?? 0;
+    message.runId = object.runId ?? "";
+    message.entry = (object.entry !== undefined && object.entry !== null)
+      ? LeaderboardResponse.fromPartial(object.entry)
+      : undefined;
+    message.previousRank = object.previousRank ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCompareRunsRequest(): CompareRunsRequest {
+  return { runIds: [], metricKeys: [], maxPoints: undefined, directions: {} };
+}
+
+export const CompareRunsRequest: MessageFns<CompareRunsRequest> = {
+  encode(message: CompareRunsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runIds) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.metricKeys) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.maxPoints !== undefined) {
+      writer.uint32(24).int32(message.maxPoints);
+    }
+    globalThis.Object.entries(message.directions).forEach(([key, value]: [string, MetricDirection]) => {
+      CompareRunsRequest_DirectionsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.metricKeys.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxPoints = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = CompareRunsRequest_DirectionsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.directions[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsRequest {
+    return {
+      runIds: globalThis.Array.isArray(object?.runIds)
+        ? object.runIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.run_ids)
+        ? object.run_ids.map((e: any) => globalThis.String(e))
+        : [],
+      metricKeys: globalThis.Array.isArray(object?.metricKeys)
+        ? object.metricKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.metric_keys)
+        ? object.metric_keys.map((e: any) => globalThis.String(e))
+        : [],
+      maxPoints: isSet(object.maxPoints)
+        ? globalThis.Number(object.maxPoints)
+        : isSet(object.max_points)
+        ? globalThis.Number(object.max_points)
+        : undefined,
+      directions: isObject(object.directions)
+        ? (globalThis.Object.entries(object.directions) as [string, any][]).reduce(
+          (acc: { [key: string]: MetricDirection }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: metricDirectionFromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: CompareRunsRequest): unknown {
+    const obj: any = {};
+    if (message.runIds?.length) {
+      obj.runIds = message.runIds;
+    }
+    if (message.metricKeys?.length) {
+      obj.metricKeys = message.metricKeys;
+    }
+    if (message.maxPoints !== undefined) {
+      obj.maxPoints = Math.round(message.maxPoints);
+    }
+    if (message.directions) {
+      const entries = globalThis.Object.entries(message.directions) as [string, MetricDirection][];
+      if (entries.length > 0) {
+        obj.directions = {};
+        entries.forEach(([k, v]) => {
+          obj.directions[k] = metricDirectionToJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsRequest>): CompareRunsRequest {
+    return CompareRunsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsRequest>): CompareRunsRequest {
+    const message = createBaseCompareRunsRequest();
+    message.runIds = object.runIds?.map((e) => e) || [];
+    message.metricKeys = object.metricKeys?.map((e) => e) || [];
+    message.maxPoints = object.maxPoints ?? undefined;
+    message.directions = (globalThis.Object.entries(object.directions ?? {}) as [string, MetricDirection][]).reduce(
+      (acc: { [key: string]: MetricDirection }, [key, value]: [string, MetricDirection]) => {
+        if (value !== undefined) {
+          acc[key] = value as MetricDirection;
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseCompareRunsRequest_DirectionsEntry(): CompareRunsRequest_DirectionsEntry {
+  return { key: "", value: 0 };
+}
+
+export const CompareRunsRequest_DirectionsEntry: MessageFns<CompareRunsRequest_DirectionsEntry> = {
+  encode(message: CompareRunsRequest_DirectionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsRequest_DirectionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsRequest_DirectionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsRequest_DirectionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? metricDirectionFromJSON(object.value) : 0,
+    };
+  },
+
+  toJSON(message: CompareRunsRequest_DirectionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = metricDirectionToJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsRequest_DirectionsEntry>): CompareRunsRequest_DirectionsEntry {
+    return CompareRunsRequest_DirectionsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsRequest_DirectionsEntry>): CompareRunsRequest_DirectionsEntry {
+    const message = createBaseCompareRunsRequest_DirectionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseCompareRunsResponse(): CompareRunsResponse {
+  return { runs: [], params: [], metrics: [], tags: [], histories: [] };
+}
+
+export const CompareRunsResponse: MessageFns<CompareRunsResponse> = {
+  encode(message: CompareRunsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runs) {
+      RunInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.params) {
+      CompareRunsValues.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.metrics) {
+      CompareRunsMetric.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.tags) {
+      CompareRunsValues.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.histories) {
+      CompareRunsHistory.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runs.push(RunInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params.push(CompareRunsValues.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metrics.push(CompareRunsMetric.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tags.push(CompareRunsValues.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.histories.push(CompareRunsHistory.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsResponse {
+    return {
+      runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => RunInfo.fromJSON(e)) : [],
+      params: globalThis.Array.isArray(object?.params)
+        ? object.params.map((e: any) => CompareRunsValues.fromJSON(e))
+        : [],
+      metrics: globalThis.Array.isArray(object?.metrics)
+        ? object.metrics.map((e: any) => CompareRunsMetric.fromJSON(e))
+        : [],
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => CompareRunsValues.fromJSON(e)) : [],
+      histories: globalThis.Array.isArray(object?.histories)
+        ? object.histories.map((e: any) => CompareRunsHistory.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CompareRunsResponse): unknown {
+    const obj: any = {};
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => RunInfo.toJSON(e));
+    }
+    if (message.params?.length) {
+      obj.params = message.params.map((e) => CompareRunsValues.toJSON(e));
+    }
+    if (message.metrics?.length) {
+      obj.metrics = message.metrics.map((e) => CompareRunsMetric.toJSON(e));
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags.map((e) => CompareRunsValues.toJSON(e));
+    }
+    if (message.histories?.length) {
+      obj.histories = message.histories.map((e) => CompareRunsHistory.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsResponse>): CompareRunsResponse {
+    return CompareRunsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsResponse>): CompareRunsResponse {
+    const message = createBaseCompareRunsResponse();
+    message.runs = object.runs?.map((e) => RunInfo.fromPartial(e)) || [];
+    message.params = object.params?.map((e) => CompareRunsValues.fromPartial(e)) || [];
+    message.metrics = object.metrics?.map((e) => CompareRunsMetric.fromPartial(e)) || [];
+    message.tags = object.tags?.map((e) => CompareRunsValues.fromPartial(e)) || [];
+    message.histories = object.histories?.map((e) => CompareRunsHistory.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCompareRunsValues(): CompareRunsValues {
+  return { key: "", values: [], differs: undefined };
+}
+
+export const CompareRunsValues: MessageFns<CompareRunsValues> = {
+  encode(message: CompareRunsValues, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    for (const v of message.values) {
+      CompareRunsValue.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.differs !== undefined) {
+      writer.uint32(24).bool(message.differs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsValues {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsValues();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.values.push(CompareRunsValue.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.differs = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsValues {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      values: globalThis.Array.isArray(object?.values)
+        ? object.values.map((e: any) => CompareRunsValue.fromJSON(e))
+        : [],
+      differs: isSet(object.differs) ? globalThis.Boolean(object.differs) : undefined,
+    };
+  },
+
+  toJSON(message: CompareRunsValues): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.values?.length) {
+      obj.values = message.values.map((e) => CompareRunsValue.toJSON(e));
+    }
+    if (message.differs !== undefined) {
+      obj.differs = message.differs;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsValues>): CompareRunsValues {
+    return CompareRunsValues.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsValues>): CompareRunsValues {
+    const message = createBaseCompareRunsValues();
+    message.key = object.key ?? "";
+    message.values = object.values?.map((e) => CompareRunsValue.fromPartial(e)) || [];
+    message.differs = object.differs ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCompareRunsValue(): CompareRunsValue {
+  return { runId: "", value: undefined };
+}
+
+export const CompareRunsValue: MessageFns<CompareRunsValue> = {
+  encode(message: CompareRunsValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.value !== undefined) {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsValue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsValue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsValue {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: CompareRunsValue): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.value !== undefined) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsValue>): CompareRunsValue {
+    return CompareRunsValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsValue>): CompareRunsValue {
+    const message = createBaseCompareRunsValue();
+    message.runId = object.runId ?? "";
+    message.value = object.value ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCompareRunsMetric(): CompareRunsMetric {
+  return { key: "", values: [], bestRunId: "", direction: 0 };
+}
+
+export const CompareRunsMetric: MessageFns<CompareRunsMetric> = {
+  encode(message: CompareRunsMetric, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    for (const v of message.values) {
+      CompareRunsMetricValue.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.bestRunId !== "") {
+      writer.uint32(26).string(message.bestRunId);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(32).int32(message.direction);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsMetric {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsMetric();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.values.push(CompareRunsMetricValue.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bestRunId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsMetric {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      values: globalThis.Array.isArray(object?.values)
+        ? object.values.map((e: any) => CompareRunsMetricValue.fromJSON(e))
+        : [],
+      bestRunId: isSet(object.bestRunId)
+        ? globalThis.String(object.bestRunId)
+        : isSet(object.best_run_id)
+        ? globalThis.String(object.best_run_id)
+        : "",
+      direction: isSet(object.direction) ? metricDirectionFromJSON(object.direction) : 0,
+    };
+  },
+
+  toJSON(message: CompareRunsMetric): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.values?.length) {
+      obj.values = message.values.map((e) => CompareRunsMetricValue.toJSON(e));
+    }
+    if (message.bestRunId !== "") {
+      obj.bestRunId = message.bestRunId;
+    }
+    if (message.direction !== 0) {
+      obj.direction = metricDirectionToJSON(message.direction);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsMetric>): CompareRunsMetric {
+    return CompareRunsMetric.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsMetric>): CompareRunsMetric {
+    const message = createBaseCompareRunsMetric();
+    message.key = object.key ?? "";
+    message.values = object.values?.map((e) => CompareRunsMetricValue.fromPartial(e)) || [];
+    message.bestRunId = object.bestRunId ?? "";
+    message.direction = object.direction ?? 0;
+    return message;
+  },
+};
+
+function createBaseCompareRunsMetricValue(): CompareRunsMetricValue {
+  return { runId: "", value: undefined };
+}
+
+export const CompareRunsMetricValue: MessageFns<CompareRunsMetricValue> = {
+  encode(message: CompareRunsMetricValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.value !== undefined) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsMetricValue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsMetricValue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsMetricValue {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: CompareRunsMetricValue): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.value !== undefined) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsMetricValue>): CompareRunsMetricValue {
+    return CompareRunsMetricValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsMetricValue>): CompareRunsMetricValue {
+    const message = createBaseCompareRunsMetricValue();
+    message.runId = object.runId ?? "";
+    message.value = object.value ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCompareRunsHistory(): CompareRunsHistory {
+  return { key: "", runId: "", points: [] };
+}
+
+export const CompareRunsHistory: MessageFns<CompareRunsHistory> = {
+  encode(message: CompareRunsHistory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.runId !== "") {
+      writer.uint32(18).string(message.runId);
+    }
+    for (const v of message.points) {
+      CompareRunsPoint.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsHistory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsHistory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.points.push(CompareRunsPoint.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsHistory {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      points: globalThis.Array.isArray(object?.points)
+        ? object.points.map((e: any) => CompareRunsPoint.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CompareRunsHistory): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.points?.length) {
+      obj.points = message.points.map((e) => CompareRunsPoint.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsHistory>): CompareRunsHistory {
+    return CompareRunsHistory.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsHistory>): CompareRunsHistory {
+    const message = createBaseCompareRunsHistory();
+    message.key = object.key ?? "";
+    message.runId = object.runId ?? "";
+    message.points = object.points?.map((e) => CompareRunsPoint.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCompareRunsPoint(): CompareRunsPoint {
+  return { step: undefined, value: undefined, min: undefined, max: undefined };
+}
+
+export const CompareRunsPoint: MessageFns<CompareRunsPoint> = {
+  encode(message: CompareRunsPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== undefined) {
+      if (BigInt.asIntN(64, message.step) !== message.step) {
+        throw new globalThis.Error("value provided for field message.step of type int64 too large");
+      }
+      writer.uint32(8).int64(message.step);
+    }
+    if (message.value !== undefined) {
+      writer.uint32(17).double(message.value);
+    }
+    if (message.min !== undefined) {
+      writer.uint32(25).double(message.min);
+    }
+    if (message.max !== undefined) {
+      writer.uint32(33).double(message.max);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompareRunsPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompareRunsPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.step = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.min = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.max = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompareRunsPoint {
+    return {
+      step: isSet(object.step) ? BigInt(object.step) : undefined,
+      value: isSet(object.value) ? globalThis.Number(object.value) : undefined,
+      min: isSet(object.min) ? globalThis.Number(object.min) : undefined,
+      max: isSet(object.max) ? globalThis.Number(object.max) : undefined,
+    };
+  },
+
+  toJSON(message: CompareRunsPoint): unknown {
+    const obj: any = {};
+    if (message.step !== undefined) {
+      obj.step = message.step.toString();
+    }
+    if (message.value !== undefined) {
+      obj.value = floatToJson(message.value);
+    }
+    if (message.min !== undefined) {
+      obj.min = floatToJson(message.min);
+    }
+    if (message.max !== undefined) {
+      obj.max = floatToJson(message.max);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompareRunsPoint>): CompareRunsPoint {
+    return CompareRunsPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompareRunsPoint>): CompareRunsPoint {
+    const message = createBaseCompareRunsPoint();
+    message.step = (object.step !== undefined && object.step !== null) ? BigInt(object.step) : undefined;
+    message.value = object.value ?? undefined;
+    message.min = object.min ?? undefined;
+    message.max = object.max ?? undefined;
+    return message;
+  },
+};
+
 /**
  * Every list, search and stream query over runs: MLflow's run search, a streaming variant without a page cap,
  * the analysis service's query endpoints (/mlflow/...) and streamed leaderboards. Filters are MLflow's run
@@ -3975,6 +5602,7 @@ export const SearchServiceService = {
   /**
    * Active runs of one symbol (param `symbol`, else tag `symbol`) ranked by one metric, best first; runs without
    * the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   leaderboard: {
     path: "/logbook.v1.SearchService/Leaderboard" as const,
@@ -4111,6 +5739,37 @@ export const SearchServiceService = {
     responseDeserialize: (value: Buffer): SearchEvaluationDatasetsResponse =>
       SearchEvaluationDatasetsResponse.decode(value),
   },
+  /**
+   * A leaderboard as it changes: first the board (as Leaderboard answers it), then a LeaderboardUpdate whenever a run
+   * enters or leaves the top `limit`, moves in it or its value changes — only the entries that changed. Writes that
+   * cannot change the board (other metrics, other keys) send nothing. Over HTTP: Server-Sent Events for
+   * text/event-stream (events snapshot, leaderboard, error; a reconnect gets a fresh board), NDJSON otherwise.
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  watchLeaderboard: {
+    path: "/logbook.v1.SearchService/WatchLeaderboard" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: LeaderboardRequest): Buffer => Buffer.from(LeaderboardRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LeaderboardRequest => LeaderboardRequest.decode(value),
+    responseSerialize: (value: LeaderboardUpdate): Buffer => Buffer.from(LeaderboardUpdate.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LeaderboardUpdate => LeaderboardUpdate.decode(value),
+  },
+  /**
+   * Runs side by side: their params, tags and latest metrics key by key (which differ, which run is best), and the
+   * histories of chosen metrics aligned by step and downsampled (min, max and last value per bucket).
+   */
+  compareRuns: {
+    path: "/logbook.v1.SearchService/CompareRuns" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompareRunsRequest): Buffer => Buffer.from(CompareRunsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompareRunsRequest => CompareRunsRequest.decode(value),
+    responseSerialize: (value: CompareRunsResponse): Buffer => Buffer.from(CompareRunsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CompareRunsResponse => CompareRunsResponse.decode(value),
+  },
 } as const;
 
 export interface SearchServiceServer extends UntypedServiceImplementation {
@@ -4127,6 +5786,7 @@ export interface SearchServiceServer extends UntypedServiceImplementation {
   /**
    * Active runs of one symbol (param `symbol`, else tag `symbol`) ranked by one metric, best first; runs without
    * the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   leaderboard: handleServerStreamingCall<LeaderboardRequest, LeaderboardResponse>;
   /**
@@ -4164,6 +5824,21 @@ export interface SearchServiceServer extends UntypedServiceImplementation {
   searchTraces: handleUnaryCall<SearchTracesRequest, SearchTracesResponse>;
   queryTraceMetrics: handleUnaryCall<QueryTraceMetricsRequest, QueryTraceMetricsResponse>;
   searchEvaluationDatasets: handleUnaryCall<SearchEvaluationDatasetsRequest, SearchEvaluationDatasetsResponse>;
+  /**
+   * A leaderboard as it changes: first the board (as Leaderboard answers it), then a LeaderboardUpdate whenever a run
+   * enters or leaves the top `limit`, moves in it or its value changes — only the entries that changed. Writes that
+   * cannot change the board (other metrics, other keys) send nothing. Over HTTP: Server-Sent Events for
+   * text/event-stream (events snapshot, leaderboard, error; a reconnect gets a fresh board), NDJSON otherwise.
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  watchLeaderboard: handleServerStreamingCall<LeaderboardRequest, LeaderboardUpdate>;
+  /**
+   * Runs side by side: their params, tags and latest metrics key by key (which differ, which run is best), and the
+   * histories of chosen metrics aligned by step and downsampled (min, max and last value per bucket).
+   */
+  compareRuns: handleUnaryCall<CompareRunsRequest, CompareRunsResponse>;
 }
 
 export interface SearchServiceClient extends Client {
@@ -4244,6 +5919,7 @@ export interface SearchServiceClient extends Client {
   /**
    * Active runs of one symbol (param `symbol`, else tag `symbol`) ranked by one metric, best first; runs without
    * the metric are left out, NaN ranks last. Over HTTP: NDJSON, one entry per line.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   leaderboard(request: LeaderboardRequest, options?: Partial<CallOptions>): ClientReadableStream<LeaderboardResponse>;
   leaderboard(
@@ -4409,6 +6085,43 @@ export interface SearchServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchEvaluationDatasetsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * A leaderboard as it changes: first the board (as Leaderboard answers it), then a LeaderboardUpdate whenever a run
+   * enters or leaves the top `limit`, moves in it or its value changes — only the entries that changed. Writes that
+   * cannot change the board (other metrics, other keys) send nothing. Over HTTP: Server-Sent Events for
+   * text/event-stream (events snapshot, leaderboard, error; a reconnect gets a fresh board), NDJSON otherwise.
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  watchLeaderboard(
+    request: LeaderboardRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<LeaderboardUpdate>;
+  watchLeaderboard(
+    request: LeaderboardRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<LeaderboardUpdate>;
+  /**
+   * Runs side by side: their params, tags and latest metrics key by key (which differ, which run is best), and the
+   * histories of chosen metrics aligned by step and downsampled (min, max and last value per bucket).
+   */
+  compareRuns(
+    request: CompareRunsRequest,
+    callback: (error: ServiceError | null, response: CompareRunsResponse) => void,
+  ): ClientUnaryCall;
+  compareRuns(
+    request: CompareRunsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CompareRunsResponse) => void,
+  ): ClientUnaryCall;
+  compareRuns(
+    request: CompareRunsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CompareRunsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SearchServiceClient = makeGenericClientConstructor(
@@ -4445,6 +6158,8 @@ export interface ProtoMetadata {
 
 export const protoMetadata: ProtoMetadata = {
   references: {
+    ".logbook.v1.LeaderboardChangeKind": LeaderboardChangeKind,
+    ".logbook.v1.MetricDirection": MetricDirection,
     ".logbook.v1.SearchRunsRequest": SearchRunsRequest,
     ".logbook.v1.SearchRunsResponse": SearchRunsResponse,
     ".logbook.v1.SearchExperimentsRequest": SearchExperimentsRequest,
@@ -4475,6 +6190,19 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.LoggedModelDatasetFilter": LoggedModelDatasetFilter,
     ".logbook.v1.LoggedModelOrderBy": LoggedModelOrderBy,
     ".logbook.v1.SearchLoggedModelsResponse": SearchLoggedModelsResponse,
+    ".logbook.v1.LeaderboardUpdate": LeaderboardUpdate,
+    ".logbook.v1.LeaderboardSnapshot": LeaderboardSnapshot,
+    ".logbook.v1.LeaderboardChanges": LeaderboardChanges,
+    ".logbook.v1.LeaderboardChange": LeaderboardChange,
+    ".logbook.v1.CompareRunsRequest": CompareRunsRequest,
+    ".logbook.v1.CompareRunsRequest.DirectionsEntry": CompareRunsRequest_DirectionsEntry,
+    ".logbook.v1.CompareRunsResponse": CompareRunsResponse,
+    ".logbook.v1.CompareRunsValues": CompareRunsValues,
+    ".logbook.v1.CompareRunsValue": CompareRunsValue,
+    ".logbook.v1.CompareRunsMetric": CompareRunsMetric,
+    ".logbook.v1.CompareRunsMetricValue": CompareRunsMetricValue,
+    ".logbook.v1.CompareRunsHistory": CompareRunsHistory,
+    ".logbook.v1.CompareRunsPoint": CompareRunsPoint,
     ".logbook.v1.SearchService": SearchServiceClient,
   },
   dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5, protoMetadata6],
@@ -4535,6 +6263,10 @@ export const protoMetadata: ProtoMetadata = {
               ),
             ),
           },
+          "WatchLeaderboard": {
+            "http": HttpRule.decode(Buffer.from("EiIvbWxmbG93L2xlYWRlcmJvYXJkL3tzeW1ib2x9L3dhdGNo", "base64")),
+          },
+          "CompareRuns": { "http": HttpRule.decode(Buffer.from("OgEqIhQvbWxmbG93L3J1bnMvY29tcGFyZQ==", "base64")) },
         },
       },
     },

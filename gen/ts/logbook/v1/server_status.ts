@@ -37,6 +37,25 @@ export interface EntityCounts {
   modelVersions?: bigint | undefined;
 }
 
+/** The live watches (WatchRun, WatchLeaderboard) one server process serves. */
+export interface WatchStatus {
+  /** Open WatchRun streams. */
+  runWatchers?:
+    | number
+    | undefined;
+  /** Open WatchLeaderboard streams. */
+  leaderboardWatchers?:
+    | number
+    | undefined;
+  /**
+   * How changes made by other processes reach this one: "poll" (the store's change sequence, every
+   * --watch-poll-ms) or "change-stream" (MongoDB replica sets).
+   */
+  feed: string;
+  /** The highest change sequence this process has delivered to its watchers. */
+  sequence?: bigint | undefined;
+}
+
 function createBaseStoreStatus(): StoreStatus {
   return { kind: "", reachable: undefined, location: "" };
 }
@@ -366,6 +385,136 @@ export const EntityCounts: MessageFns<EntityCounts> = {
   },
 };
 
+function createBaseWatchStatus(): WatchStatus {
+  return { runWatchers: undefined, leaderboardWatchers: undefined, feed: "", sequence: undefined };
+}
+
+export const WatchStatus: MessageFns<WatchStatus> = {
+  encode(message: WatchStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runWatchers !== undefined) {
+      writer.uint32(8).int32(message.runWatchers);
+    }
+    if (message.leaderboardWatchers !== undefined) {
+      writer.uint32(16).int32(message.leaderboardWatchers);
+    }
+    if (message.feed !== "") {
+      writer.uint32(26).string(message.feed);
+    }
+    if (message.sequence !== undefined) {
+      if (BigInt.asIntN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type int64 too large");
+      }
+      writer.uint32(32).int64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.runWatchers = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leaderboardWatchers = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.feed = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sequence = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchStatus {
+    return {
+      runWatchers: isSet(object.runWatchers)
+        ? globalThis.Number(object.runWatchers)
+        : isSet(object.run_watchers)
+        ? globalThis.Number(object.run_watchers)
+        : undefined,
+      leaderboardWatchers: isSet(object.leaderboardWatchers)
+        ? globalThis.Number(object.leaderboardWatchers)
+        : isSet(object.leaderboard_watchers)
+        ? globalThis.Number(object.leaderboard_watchers)
+        : undefined,
+      feed: isSet(object.feed) ? globalThis.String(object.feed) : "",
+      sequence: isSet(object.sequence) ? BigInt(object.sequence) : undefined,
+    };
+  },
+
+  toJSON(message: WatchStatus): unknown {
+    const obj: any = {};
+    if (message.runWatchers !== undefined) {
+      obj.runWatchers = Math.round(message.runWatchers);
+    }
+    if (message.leaderboardWatchers !== undefined) {
+      obj.leaderboardWatchers = Math.round(message.leaderboardWatchers);
+    }
+    if (message.feed !== "") {
+      obj.feed = message.feed;
+    }
+    if (message.sequence !== undefined) {
+      obj.sequence = message.sequence.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchStatus>): WatchStatus {
+    return WatchStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchStatus>): WatchStatus {
+    const message = createBaseWatchStatus();
+    message.runWatchers = object.runWatchers ?? undefined;
+    message.leaderboardWatchers = object.leaderboardWatchers ?? undefined;
+    message.feed = object.feed ?? "";
+    message.sequence = (object.sequence !== undefined && object.sequence !== null)
+      ? BigInt(object.sequence)
+      : undefined;
+    return message;
+  },
+};
+
 type ProtoMetaEnumOptions = { options?: { [key: string]: any }; values?: { [key: string]: { [key: string]: any } } };
 
 type ProtoMetaMessageOptions = {
@@ -394,6 +543,7 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.StoreStatus": StoreStatus,
     ".logbook.v1.ArtifactStoreStatus": ArtifactStoreStatus,
     ".logbook.v1.EntityCounts": EntityCounts,
+    ".logbook.v1.WatchStatus": WatchStatus,
   },
   dependencies: [],
 };

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -44,7 +46,14 @@ import {
   runStatusToJSON,
   RunTag,
 } from "./run.js";
-import { ArtifactStoreStatus, EntityCounts, protoMetadata as protoMetadata5, StoreStatus } from "./server_status.js";
+import { protoMetadata as protoMetadata5, RunUpdate, WatchRunRequest } from "./run_watch.js";
+import {
+  ArtifactStoreStatus,
+  EntityCounts,
+  protoMetadata as protoMetadata6,
+  StoreStatus,
+  WatchStatus,
+} from "./server_status.js";
 
 export const protobufPackage = "logbook.v1";
 
@@ -378,7 +387,11 @@ export interface GetServerStatusResponse {
     | number
     | undefined;
   /** Unset when the HTTP gateway is off. */
-  httpPort?: number | undefined;
+  httpPort?:
+    | number
+    | undefined;
+  /** Live watches served by this process. */
+  watch?: WatchStatus | undefined;
 }
 
 function createBaseCreateExperimentRequest(): CreateExperimentRequest {
@@ -5618,6 +5631,7 @@ function createBaseGetServerStatusResponse(): GetServerStatusResponse {
     counts: undefined,
     grpcPort: undefined,
     httpPort: undefined,
+    watch: undefined,
   };
 }
 
@@ -5649,6 +5663,9 @@ export const GetServerStatusResponse: MessageFns<GetServerStatusResponse> = {
     }
     if (message.httpPort !== undefined) {
       writer.uint32(64).int32(message.httpPort);
+    }
+    if (message.watch !== undefined) {
+      WatchStatus.encode(message.watch, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -5730,6 +5747,14 @@ export const GetServerStatusResponse: MessageFns<GetServerStatusResponse> = {
             message.httpPort = reader.int32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.watch = WatchStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5764,6 +5789,7 @@ export const GetServerStatusResponse: MessageFns<GetServerStatusResponse> = {
         : isSet(object.http_port)
         ? globalThis.Number(object.http_port)
         : undefined,
+      watch: isSet(object.watch) ? WatchStatus.fromJSON(object.watch) : undefined,
     };
   },
 
@@ -5793,6 +5819,9 @@ export const GetServerStatusResponse: MessageFns<GetServerStatusResponse> = {
     if (message.httpPort !== undefined) {
       obj.httpPort = Math.round(message.httpPort);
     }
+    if (message.watch !== undefined) {
+      obj.watch = WatchStatus.toJSON(message.watch);
+    }
     return obj;
   },
 
@@ -5817,6 +5846,9 @@ export const GetServerStatusResponse: MessageFns<GetServerStatusResponse> = {
       : undefined;
     message.grpcPort = object.grpcPort ?? undefined;
     message.httpPort = object.httpPort ?? undefined;
+    message.watch = (object.watch !== undefined && object.watch !== null)
+      ? WatchStatus.fromPartial(object.watch)
+      : undefined;
     return message;
   },
 };
@@ -6169,6 +6201,24 @@ export const TrackingServiceService = {
       Buffer.from(GetServerStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetServerStatusResponse => GetServerStatusResponse.decode(value),
   },
+  /**
+   * A run as it changes: first a snapshot (the run as GetRun returns it), then every committed change of the run in
+   * commit order — metric points, params, tags (a deleted tag has no value), status and end time — until the run
+   * ends (FINISHED, FAILED, KILLED or deleted: the stream completes) or the caller cancels. Over HTTP: Server-Sent
+   * Events when the request accepts text/event-stream (event names snapshot, metric, param, tag, info, error; the id
+   * is the sequence, Last-Event-ID resumes), NDJSON otherwise. A watcher that falls behind gets the latest value per
+   * key (coalesced); one further behind than --watch-max-lag changes is cut with RESOURCE_EXHAUSTED.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  watchRun: {
+    path: "/logbook.v1.TrackingService/WatchRun" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRunRequest): Buffer => Buffer.from(WatchRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRunRequest => WatchRunRequest.decode(value),
+    responseSerialize: (value: RunUpdate): Buffer => Buffer.from(RunUpdate.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunUpdate => RunUpdate.decode(value),
+  },
 } as const;
 
 export interface TrackingServiceServer extends UntypedServiceImplementation {
@@ -6230,6 +6280,16 @@ export interface TrackingServiceServer extends UntypedServiceImplementation {
    * Answers even when the store is down (status "degraded").
    */
   getServerStatus: handleUnaryCall<GetServerStatusRequest, GetServerStatusResponse>;
+  /**
+   * A run as it changes: first a snapshot (the run as GetRun returns it), then every committed change of the run in
+   * commit order — metric points, params, tags (a deleted tag has no value), status and end time — until the run
+   * ends (FINISHED, FAILED, KILLED or deleted: the stream completes) or the caller cancels. Over HTTP: Server-Sent
+   * Events when the request accepts text/event-stream (event names snapshot, metric, param, tag, info, error; the id
+   * is the sequence, Last-Event-ID resumes), NDJSON otherwise. A watcher that falls behind gets the latest value per
+   * key (coalesced); one further behind than --watch-max-lag changes is cut with RESOURCE_EXHAUSTED.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  watchRun: handleServerStreamingCall<WatchRunRequest, RunUpdate>;
 }
 
 export interface TrackingServiceClient extends Client {
@@ -6725,6 +6785,21 @@ export interface TrackingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetServerStatusResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * A run as it changes: first a snapshot (the run as GetRun returns it), then every committed change of the run in
+   * commit order — metric points, params, tags (a deleted tag has no value), status and end time — until the run
+   * ends (FINISHED, FAILED, KILLED or deleted: the stream completes) or the caller cancels. Over HTTP: Server-Sent
+   * Events when the request accepts text/event-stream (event names snapshot, metric, param, tag, info, error; the id
+   * is the sequence, Last-Event-ID resumes), NDJSON otherwise. A watcher that falls behind gets the latest value per
+   * key (coalesced); one further behind than --watch-max-lag changes is cut with RESOURCE_EXHAUSTED.
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  watchRun(request: WatchRunRequest, options?: Partial<CallOptions>): ClientReadableStream<RunUpdate>;
+  watchRun(
+    request: WatchRunRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RunUpdate>;
 }
 
 export const TrackingServiceClient = makeGenericClientConstructor(
@@ -6825,7 +6900,7 @@ export const protoMetadata: ProtoMetadata = {
     ".logbook.v1.GetServerStatusResponse": GetServerStatusResponse,
     ".logbook.v1.TrackingService": TrackingServiceClient,
   },
-  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5],
+  dependencies: [protoMetadata1, protoMetadata2, protoMetadata3, protoMetadata4, protoMetadata5, protoMetadata6],
   options: {
     services: {
       "TrackingService": {
@@ -6932,6 +7007,7 @@ export const protoMetadata: ProtoMetadata = {
             "http": HttpRule.decode(Buffer.from("EiMvYXBpLzIuMC9tbGZsb3cvbWV0cmljcy9nZXQtaGlzdG9yeQ==", "base64")),
           },
           "GetServerStatus": { "http": HttpRule.decode(Buffer.from("Eg4vbWxmbG93L3N0YXR1cw==", "base64")) },
+          "WatchRun": { "http": HttpRule.decode(Buffer.from("EhsvbWxmbG93L3J1bnMve3J1bl9pZH0vd2F0Y2g=", "base64")) },
         },
       },
     },
