@@ -64,7 +64,7 @@ describe.each(STORE_KINDS)("WatchLeaderboard on %s", (kind) => {
     // value below the board. Then a rank change: it must be the very next update.
     await log(c, "r2", 0.5);
     await log(msft, "sharpe", 11);
-    await lb.tracking.setTag({ runId: b, key: "note", value: "x" });
+    await lb.tracking.setTag({ runId: b, runUuid: "", key: "note", value: "x" });
     await log(a, "sharpe", 0.5);
     await log(a, "sharpe", 5);
     const update = await stream.next();
@@ -86,7 +86,7 @@ describe.each(STORE_KINDS)("WatchLeaderboard on %s", (kind) => {
       [K.LEADERBOARD_CHANGE_KIND_ENTERED, b, 2, undefined],
       [K.LEADERBOARD_CHANGE_KIND_LEFT, a, undefined, 1],
     ]);
-    await lb.tracking.setTag({ runId: msft, key: "symbol", value: "AAPL" }); // its param stays MSFT: still not AAPL's
+    await lb.tracking.setTag({ runId: msft, runUuid: "", key: "symbol", value: "AAPL" }); // its param stays MSFT: still not AAPL's
     await lb.tracking.restoreRun({ runId: a });
     expect(changes(await stream.next())).toEqual([
       [K.LEADERBOARD_CHANGE_KIND_ENTERED, a, 1, undefined],

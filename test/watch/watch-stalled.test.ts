@@ -96,7 +96,7 @@ describe.each(STORE_KINDS)("a stalled watcher on %s", (kind) => {
       if (b + 1 === batches / 10) atTenth = rssMiB(pid).rss;
     }
     const atEnd = rssMiB(pid).rss;
-    await tracking.setTag({ runId, key: "done", value: "yes" });
+    await tracking.setTag({ runId, runUuid: "", key: "done", value: "yes" });
     console.log(`${kind}: ${POINTS} points to a stalled watcher; Logbook RSS ${atTenth.toFixed(0)} MiB at 10%, ${atEnd.toFixed(0)} MiB at 100%`);
     expect(atEnd - atTenth).toBeLessThan(MAX_GROWTH_MIB);
 

@@ -18,6 +18,9 @@ import { RunHandle } from "./run.js";
 import { Spool, SpoolLockedError } from "./spool.js";
 import { logExperimentWith, type ExperimentRecord, type ExperimentResult } from "./log-experiment.js";
 import { registerExitHooks, unregisterExitHooks } from "./exit-hooks.js";
+import { type CompareRunsOptions, type WatchRunOptions, compareRuns, watchRun } from "./watch.js";
+import type { RunUpdate } from "../../../gen/ts/logbook/v1/run_watch.js";
+import type { CompareRunsResponse } from "../../../gen/ts/logbook/v1/search_service.js";
 
 export interface TrackerOptions {
   /** host:port of Logbook's gRPC server; default $LOGBOOK_ADDRESS, else 127.0.0.1:50051. */
@@ -107,6 +110,8 @@ export class Tracker {
   private spoolFullWarned = false;
   private offlineWarned = false;
   private closed = false;
+  /** Aborted by close(): ends the watches on this tracker's channel. */
+  private readonly watches = new AbortController();
   private readonly counters = { sent: kinds(), attempts: kinds(), spooledCalls: 0, replayedCalls: 0, droppedPoints: 0, errors: 0, maxInFlight: 0 };
   /** Sends one operation; remembers experiment ids and registered model versions. */
   readonly calls: OpSender;
@@ -204,6 +209,21 @@ export class Tracker {
   }
 
   /** See logExperiment: records a complete experiment through this tracker and flushes it. */
+  /**
+   * The run live: its snapshot, then each change as it commits (metric points, params, tags, status), until the run
+   * ends or the caller stops iterating (or the tracker is closed); reconnects after the last update when the server
+   * goes away. Independent of the logging queue: points this tracker has not sent yet are not there.
+   */
+  watchRun(runId: string, options: WatchRunOptions = {}): AsyncGenerator<RunUpdate> {
+    const signal = options.signal ? AbortSignal.any([options.signal, this.watches.signal]) : this.watches.signal;
+    return watchRun(this.rpc, runId, { ...options, signal });
+  }
+
+  /** 2–100 runs side by side (SearchService.CompareRuns): params, tags, latest metrics, downsampled histories. */
+  compareRuns(runIds: string[], options?: CompareRunsOptions): Promise<CompareRunsResponse> {
+    return compareRuns(this.rpc, runIds, options);
+  }
+
   logExperiment(record: ExperimentRecord): Promise<ExperimentResult> {
     return logExperimentWith(this, record);
   }
@@ -236,6 +256,7 @@ export class Tracker {
     clearInterval(this.interval);
     if (this.probeTimer) clearTimeout(this.probeTimer);
     unregisterExitHooks(this);
+    this.watches.abort(); // open watchRun iterations end (they share the channel)
     this.rpc.close();
     this.spool.close();
   }
