@@ -12,6 +12,8 @@
   the server is back (tracker.py);
 - ``log_complete_experiment``: one call for a whole experiment, optionally with a registered model version
   (experiment.py);
+- ``Tracker.watch_run`` / ``Tracker.compare_runs``: a run live (an iterator of its changes) and runs side by side
+  (watch.py);
 - ``financial_metrics``: annualised return/volatility, Sharpe, Sortino, max drawdown, Calmar, hit rate.
 """
 
@@ -20,6 +22,7 @@ from ._errors import ReportedError
 from .experiment import ExperimentRecord, ModelSpec, log_complete_experiment, table_to_csv
 from .run import ActiveRun
 from .tracker import Tracker, TrackerStats, new_run_id
+from .watch import compare_runs, watch_run
 
 __all__ = [
     "ActiveRun",
@@ -28,8 +31,10 @@ __all__ = [
     "ReportedError",
     "Tracker",
     "TrackerStats",
+    "compare_runs",
     "financial_metrics",
     "log_complete_experiment",
     "new_run_id",
     "table_to_csv",
+    "watch_run",
 ]

@@ -72,6 +72,7 @@ class CallSender:
     """Sends one call dict through the generated stubs; raises grpc.RpcError as the server answered."""
 
     def __init__(self, channel: grpc.Channel, timeout_s: float) -> None:
+        self.channel = channel
         self.timeout = timeout_s
         self.tracking = tracking_service_pb2_grpc.TrackingServiceStub(channel)
         self.registry = registry_pb2_grpc.RegistryServiceStub(channel)

@@ -27,7 +27,7 @@ import time
 import uuid
 import weakref
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import grpc
 
@@ -35,6 +35,7 @@ from ._calls import MAX_ENTITIES, MAX_METRICS, MAX_PARAMS, MAX_TAGS, CallSender,
 from ._errors import ReportedError, describe, is_retryable
 from ._spool import open_spool
 from .run import ActiveRun, now_ms
+from .watch import compare_runs, watch_run
 
 logger = logging.getLogger("logbook.sdk")
 
@@ -201,6 +202,19 @@ class Tracker:
         run = ActiveRun(self, run_id, experiment_name, run_name)
         self._runs.append(run)
         return run
+
+    # -- live watching and comparison (direct calls, beside the logging queue) ------------------------------------
+    def watch_run(self, run_id: str, metric_keys: Sequence[str] = (), after_sequence: Optional[int] = None,
+                  **options: Any) -> Iterator[Any]:
+        """The run live: its snapshot, then each change as it commits, until the run ends or the caller stops
+        iterating (see ``watch.watch_run``; reconnects after the last update when the server goes away). Points this
+        tracker has queued but not sent yet are not there until they are sent."""
+        return watch_run(self._sender.channel, run_id, metric_keys, after_sequence, **options)
+
+    def compare_runs(self, run_ids: Sequence[str], metric_keys: Sequence[str] = (), max_points: Optional[int] = None,
+                     directions: Optional[Mapping[str, str]] = None) -> Any:
+        """2–100 runs side by side (SearchService.CompareRuns); see ``watch.compare_runs``."""
+        return compare_runs(self._sender.channel, run_ids, metric_keys, max_points, directions, self._sender.timeout)
 
     @property
     def active_run(self) -> "ActiveRun":
