@@ -75,7 +75,20 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
     ...API,
     auth: "required",
   }),
-  http({ name: "service-api", description: "Logbook's service endpoints `/mlflow/…`", prefixes: ["/mlflow/"], ...API, auth: "required" }),
+  http({
+    name: "service-api",
+    description: "Logbook's service endpoints `/mlflow/…`, with the live watches (`…/watch`: Server-Sent Events or NDJSON, each holding an in-flight slot while open) and `/mlflow/runs/compare`",
+    prefixes: ["/mlflow/"],
+    ...API,
+    auth: "required",
+  }),
+  http({
+    name: "leaderboard-page",
+    description: "the live leaderboard page `GET /logbook/leaderboard/{symbol}` (its stream is a `service-api` watch)",
+    prefixes: ["/logbook/leaderboard/"],
+    ...API,
+    auth: "required",
+  }),
   http({
     name: "artifacts",
     description: "artifact proxy and downloads: `/api/2.0/mlflow-artifacts/…` (and `/ajax-api/…`), `/get-artifact`, `/model-versions/get-artifact`",
@@ -86,7 +99,7 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
   }),
   grpc({
     name: "grpc",
-    description: "gRPC `logbook.v1.*` services",
+    description: "gRPC `logbook.v1.*` services (a WatchRun or WatchLeaderboard call holds its in-flight slot while open)",
     services: ["logbook.v1.TrackingService", "logbook.v1.RegistryService", "logbook.v1.SearchService", "logbook.v1.ArtifactService"],
     inFlightCap: true,
     auth: "required",

@@ -13,6 +13,7 @@ import { type UiRoutesOptions, uiHelperRoutes, uiRawRoutes } from "../gateway/ui
 import { edgePlugin } from "../gateway/edge-plugin.js";
 import { gatewayClientErrors, gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
 import { graphqlRoutes } from "../gateway/graphql-route.js";
+import { LEADERBOARD_PAGE_ROUTE } from "../gateway/leaderboard-page.js";
 import { uiFilesPlugin } from "../gateway/ui-files.js";
 import { type GraphqlExecutor, createGraphqlExecutor } from "../graphql/graphql-executor.js";
 import type { QueryLimits } from "../graphql/query-limits.js";
@@ -138,6 +139,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       // MLflow's GraphQL endpoint (the web UI's run and experiment pages), and the UI's helpers.
       ...graphqlRoutes({ execute: graphqlExecutor(opts), maxBodyBytes: opts.maxBodyBytes, bodyLimits: opts.bodyLimits, logger: opts.logger }),
       ...uiHelperRoutes(opts.maxBodyBytes, opts.bodyLimits),
+      // The tiny live leaderboard page (WatchLeaderboard over Server-Sent Events).
+      LEADERBOARD_PAGE_ROUTE,
     ],
   });
   if (opts.uiDir !== undefined) await app.register(uiFilesPlugin, { dir: opts.uiDir });
