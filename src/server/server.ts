@@ -15,7 +15,7 @@ import type { BodyLimits } from "../edge/body-limits.js";
 import { createInFlightLimiter, type InFlightLimiter } from "../edge/in-flight.js";
 import { defaultAllowedHosts } from "../edge/host-policy.js";
 import { unmappedRoutes } from "../edge/route-families.js";
-import type { Store } from "../store/types.js";
+import { type Store, canStreamChanges } from "../store/types.js";
 import type { ServerConfig } from "./config.js";
 import { openStore } from "./open-store.js";
 import { createHttpServer } from "./http-server.js";
@@ -99,6 +99,8 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     feed: createChangeFeed({
       store,
       logger,
+      // MongoDB replica sets push other processes' changes; everything else polls the change log.
+      remote: canStreamChanges(store) ? store.changeStream() : undefined,
       pollMs: config.watchPollMs,
       retentionMs: config.watchRetentionS * 1000,
     }),

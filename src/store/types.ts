@@ -388,6 +388,29 @@ export interface ChangeLogStore {
   pruneChanges(before: number): Promise<number>;
 }
 
+/** A push source of change records committed by any process (a MongoDB change stream): the feed's other way in. */
+export interface ChangeStream {
+  /**
+   * Starts telling `deliver` of every record inserted from about now on, in the order the database reports them;
+   * `ready` once it listens (records committed before may be missed: the caller reads the log once then), `broken`
+   * when it fails (the caller falls back to polling).
+   */
+  start(handlers: { deliver(change: RunChange): void; ready(): void; broken(err: unknown): void }): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * An optional capability, checked when the server wires its change feed: stores that can push other processes'
+ * change records. MongoDB replica sets and sharded clusters can; FerretDB, a standalone MongoDB and SQLite cannot
+ * (their watchers poll the log).
+ */
+export interface ChangeStreamCapable {
+  /** After init(): a change stream on the log, or undefined when the server has none. */
+  changeStream(): ChangeStream | undefined;
+}
+
+export const canStreamChanges = (store: object): store is ChangeStreamCapable => typeof (store as Partial<ChangeStreamCapable>).changeStream === "function";
+
 export interface StoreStatus {
   kind: "sqlite" | "mongodb";
   /** Where the data lives, without credentials. */

@@ -13,17 +13,10 @@
  */
 import type { Logger } from "pino";
 import type { RunChange } from "../../domain/run-change.js";
-import type { ChangeLogStore } from "../../store/types.js";
+import type { ChangeLogStore, ChangeStream } from "../../store/types.js";
 
 /** Records read per poll; a full page is followed by another poll at once. */
 const POLL_PAGE = 1000;
-
-/** Another source of records committed by other processes (a MongoDB change stream). */
-export interface RemoteChangeSource {
-  /** Starts delivering records with seq > `after` to `deliver`; `onError` when it breaks (the feed falls back to polling). */
-  start(after: number, deliver: (change: RunChange) => void, onError: (err: unknown) => void): void;
-  stop(): Promise<void>;
-}
 
 export interface ChangeFeedOptions {
   store: ChangeLogStore;
@@ -34,7 +27,8 @@ export interface ChangeFeedOptions {
   gapTimeoutMs?: number;
   /** Default: min(retention / 4, 60 s), at least 1 s. */
   pruneIntervalMs?: number;
-  remote?: RemoteChangeSource;
+  /** Records of every process pushed by the database (MongoDB change streams): no periodic poll while it runs. */
+  remote?: ChangeStream;
   now?: () => number;
 }
 
@@ -149,10 +143,15 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const startRemote = () => {
     if (!options.remote) return;
     remoteActive = true;
-    options.remote.start(delivered, accept, (err) => {
-      logger.warn({ err }, "change feed: the change stream broke; polling instead");
-      remoteActive = false;
-      schedulePoll(0);
+    options.remote.start({
+      deliver: accept,
+      // What committed between the head read and the stream's start is read from the log once.
+      ready: () => schedulePoll(0),
+      broken: (err) => {
+        logger.warn({ err }, "change feed: the change stream broke; polling instead");
+        remoteActive = false;
+        schedulePoll(0);
+      },
     });
   };
 
@@ -172,7 +171,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     state = "running";
     flush();
     startRemote();
-    schedulePoll(remoteActive ? 0 : pollMs);
+    if (!remoteActive) schedulePoll(pollMs);
   };
 
   const stop = async () => {

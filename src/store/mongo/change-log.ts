@@ -34,7 +34,8 @@ export interface MongoChangeLog extends Omit<ChangeLogStore, "onChange" | "getRu
   onChange: ChangeLogStore["onChange"];
 }
 
-const toChange = (doc: ChangeDoc): RunChange => ({
+/** A stored record as the feed takes it. */
+export const toChange = (doc: ChangeDoc): RunChange => ({
   seq: doc._id,
   ...(doc.r === null ? {} : { runId: doc.r }),
   experimentId: doc.e,
