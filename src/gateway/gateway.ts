@@ -25,8 +25,9 @@ import { SECURITY_HEADERS } from "./edge-plugin.js";
 import { endpointNotFound, errorResponse, methodNotAllowed } from "./errors.js";
 import { parseTemplate, type PathTemplate } from "./http-rule.js";
 import { JsonCodec, type ProtoObject } from "./json-codec.js";
-import { stringifyJson, type JsonValue } from "./json-text.js";
-import { writeNdjson } from "./ndjson.js";
+import { stringifyJson, type JsonObject, type JsonValue } from "./json-text.js";
+import { writeNdjson, writeStreamResponse } from "./ndjson.js";
+import { HEARTBEAT, SSE_CONTENT_TYPE, SSE_HEARTBEAT_MS, type SseFraming, acceptsEventStream, formatEvent, lastEventSequence, sseFraming } from "./sse.js";
 import { ANY_METHOD, Router } from "./router.js";
 import { loadHttpRoutes, registryFromDescriptorSet, type HttpRoute } from "./routes.js";
 
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   /** Largest JSON body accepted; larger ones get 413. Default {@link DEFAULT_MAX_BODY_BYTES}. */
   maxBodyBytes?: number;
   logger: Logger;
+  /** How often a quiet Server-Sent Events stream gets a comment line; default 15 s. */
+  sseHeartbeatMs?: number;
   /** Raw routes to register with the gateway (the same as calling `registerRawRoute` for each). */
   rawRoutes?: readonly RawRoute[];
   /** Idle and rate limits of JSON bodies (none when absent). */
@@ -72,7 +75,7 @@ declare module "fastify" {
   }
 }
 
-type Target = { kind: "rpc"; route: HttpRoute; call: (...args: any[]) => unknown } | { kind: "raw" };
+type Target = { kind: "rpc"; route: HttpRoute; call: (...args: any[]) => unknown; sse?: SseFraming } | { kind: "raw" };
 
 async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<void> {
   const { logger } = opts;
@@ -94,7 +97,8 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     if (route.method !== ANY_METHOD && !fastify.supportedMethods.includes(route.method)) {
       fastify.addHttpMethod(route.method, { hasBody: true });
     }
-    router.add(route.method, route.template, { kind: "rpc", route, call: found.implementation }, `${route.rpc} (${route.method} ${route.template.source})`);
+    const target: Target = { kind: "rpc", route, call: found.implementation, ...(route.serverStreaming ? { sse: sseFraming(route.output) } : {}) };
+    router.add(route.method, route.template, target, `${route.rpc} (${route.method} ${route.template.source})`);
     bindings.push(route.template.source);
   }
   logger.debug({ routes: bindings.length, unserved: [...new Set(unserved)] }, "HTTP gateway routes loaded");
@@ -113,7 +117,7 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     const lookup = router.lookup(method, rawPath);
     if (lookup.kind === "method-not-allowed") throw methodNotAllowed(method, rawPath, lookup.allowed);
     if (lookup.kind === "not-found" || lookup.target.kind === "raw") throw endpointNotFound(method, rawPath);
-    const { route, call } = lookup.target;
+    const { route, call, sse } = lookup.target;
 
     checkContentType(method, request.headers["content-type"]);
     const stream = request.body instanceof Readable ? request.body : request.raw;
@@ -126,6 +130,8 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     } catch (err) {
       throw restateAsWritten(err, bytes);
     }
+    const eventStream = sse !== undefined && acceptsEventStream(request.headers.accept);
+    if (eventStream) resumeAfterLastEvent(codec, route, message, request.headers["last-event-id"]);
 
     // The call's signal aborts when the client goes away before the call is over.
     const abort = new AbortController();
@@ -144,7 +150,23 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
       try {
         const iterator = (call(message, ctx) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
         const first = await iterator.next(); // a failure here is still a normal JSON error with a status
+        if (eventStream && first.done) return reply.code(204).send(); // over already: an EventSource stops here
         reply.hijack();
+        if (eventStream) {
+          await writeStreamResponse(reply.raw, iterator, first, {
+            contentType: `${SSE_CONTENT_TYPE}; charset=utf-8`,
+            headers: { "x-accel-buffering": "no" },
+            heartbeat: { everyMs: opts.sseHeartbeatMs ?? SSE_HEARTBEAT_MS, text: HEARTBEAT },
+            signal: abort.signal,
+            encodeItem: (item) => {
+              const json = encode(item) as JsonObject;
+              return formatEvent({ event: sse.event(json), id: sse.id(json), data: stringifyJson(json) });
+            },
+            encodeError: (err) => formatEvent({ event: "error", data: stringifyJson({ ...errorResponse(err, logger, { rpc: route.rpc }).body }) }),
+            onCleanupError: (err) => ctx.logger.warn({ err }, "closing the stream failed"),
+          });
+          return;
+        }
         await writeNdjson(reply.raw, iterator, first, {
           signal: abort.signal,
           encodeItem: (item) => stringifyJson({ result: encode(item) }),
@@ -181,6 +203,17 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
     const q = rawUrl.indexOf("?");
     sendError(reply, endpointNotFound(request.method, q === -1 ? rawUrl : rawUrl.slice(0, q)), logger, request);
   });
+}
+
+/**
+ * An EventSource reconnecting sends the id of the last event it received: a request with an `after_sequence` field
+ * (WatchRun) resumes after it, unless the URL set one. Ids that are not sequences are ignored (a fresh start).
+ */
+function resumeAfterLastEvent(codec: JsonCodec, route: HttpRoute, message: ProtoObject, header: string | string[] | undefined): void {
+  const field = codec.plan(route.input).byName.get("after_sequence");
+  const sequence = lastEventSequence(header);
+  if (field === undefined || sequence === undefined || message[field.key] !== undefined) return;
+  message[field.key] = sequence;
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * Server-streaming RPCs over HTTP: newline-delimited JSON (grpc-gateway's convention), one
  * `{"result": …}` per line, and an `{"error": {…}}` line when the stream fails after its first
- * byte (before it, the caller answers with a normal JSON error and status).
+ * byte (before it, the caller answers with a normal JSON error and status). Server-Sent Events (sse.ts) go through
+ * the same loop with their own framing.
  *
- * Lines go through the byte-bounded stream writer (src/edge/stream-writer.ts): nothing more is pulled
+ * Items go through the byte-bounded stream writer (src/edge/stream-writer.ts): nothing more is pulled
  * from the iterator while the response holds its high-water mark of unflushed bytes; when the client
  * goes away the wait ends at once and the iterator is `return()`ed so that its `finally` blocks run
- * (closing database cursors).
+ * (closing database cursors, releasing watchers).
  */
 import type { ServerResponse } from "node:http";
 import { createBoundedWriter, pump } from "../edge/stream-writer.js";
@@ -29,27 +30,52 @@ export interface NdjsonOptions {
  * Writes the 200 head, then `first` and every further item of `iterator`, one line each, and ends
  * the response. Resolves when the stream is over, however it ended; never rejects.
  */
-export async function writeNdjson(
+export function writeNdjson(res: ServerResponse, iterator: AsyncIterator<unknown>, first: IteratorResult<unknown>, options: NdjsonOptions): Promise<void> {
+  return writeStreamResponse(res, iterator, first, {
+    ...options,
+    contentType: NDJSON_CONTENT_TYPE,
+    encodeItem: (item) => `${options.encodeItem(item)}\n`,
+    encodeError: (err) => `${options.encodeError(err)}\n`,
+  });
+}
+
+export interface StreamResponseOptions extends NdjsonOptions {
+  contentType: string;
+  /** Extra response headers. */
+  headers?: Record<string, string>;
+  /** Written every `everyMs` while the stream is quiet and the client has read everything (an SSE comment). */
+  heartbeat?: { everyMs: number; text: string };
+}
+
+/**
+ * The loop under NDJSON and Server-Sent Events: the 200 head, then each item's text (`encodeItem` gives the whole
+ * chunk) through the bounded writer; a failure becomes `encodeError`'s chunk. Resolves when the stream is over,
+ * however it ended; never rejects.
+ */
+export async function writeStreamResponse(
   res: ServerResponse,
   iterator: AsyncIterator<unknown>,
   first: IteratorResult<unknown>,
-  options: NdjsonOptions,
+  options: StreamResponseOptions,
 ): Promise<void> {
   const { signal } = options;
-  res.writeHead(200, { "content-type": NDJSON_CONTENT_TYPE, "cache-control": "no-cache" });
+  res.writeHead(200, { "content-type": options.contentType, "cache-control": "no-cache", ...options.headers });
   const writer = createBoundedWriter(responseSink(res), { signal });
+  const send = (text: string) => writer.write(text, Buffer.byteLength(text));
+  const { heartbeat } = options;
+  // Only on a quiet stream whose client has read everything: heartbeats never queue behind a stalled one.
+  const timer = heartbeat
+    ? setInterval(() => {
+        if (writer.queuedBytes === 0 && !signal.aborted) void send(heartbeat.text);
+      }, heartbeat.everyMs)
+    : undefined;
+  timer?.unref();
   try {
-    await pump(
-      iterator,
-      first,
-      (item) => {
-        const line = `${options.encodeItem(item)}\n`;
-        return writer.write(line, Buffer.byteLength(line));
-      },
-      options.onCleanupError,
-    );
+    await pump(iterator, first, (item) => send(options.encodeItem(item)), options.onCleanupError);
   } catch (err) {
-    if (!signal.aborted) res.write(`${options.encodeError(err)}\n`);
+    if (!signal.aborted) res.write(options.encodeError(err));
+  } finally {
+    clearInterval(timer);
   }
   res.end();
 }
