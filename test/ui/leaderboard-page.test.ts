@@ -43,7 +43,7 @@ describe("the live leaderboard page", () => {
     const visit = await chromium.visit(`${lb.httpUrl}/logbook/leaderboard/PAGE?metric=sharpe&limit=2`);
     const { page } = visit;
     const rows = () => page.$$eval("#rows tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent)));
-    await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 2);
+    await page.waitForFunction('document.querySelectorAll("#rows tr").length === 2');
     expect(await page.textContent("#title")).toBe("Leaderboard · PAGE · sharpe");
     expect(await rows()).toEqual([
       ["1", "alpha", "1.5"],
@@ -53,7 +53,7 @@ describe("the live leaderboard page", () => {
 
     // A new best run: it enters at the top, alpha moves down, beta leaves the top 2.
     await run("gamma", 2.25);
-    await page.waitForFunction(() => document.querySelector("#rows tr td:nth-child(2)")?.textContent === "gamma");
+    await page.waitForFunction('document.querySelector("#rows tr td:nth-child(2)")?.textContent === "gamma"');
     expect(await rows()).toEqual([
       ["1", "gamma", "2.25"],
       ["2", "alpha", "1.5"],

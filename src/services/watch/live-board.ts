@@ -11,6 +11,7 @@
  */
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../../domain/errors.js";
+import { Waker } from "./waker.js";
 import { type BoardChange, diffBoards } from "../../domain/leaderboard-diff.js";
 import type { RunChange } from "../../domain/run-change.js";
 import type { LeaderboardResponse } from "../../../gen/ts/logbook/v1/search_service.js";
@@ -37,7 +38,7 @@ export type ComputeBoard = (query: LeaderboardQuery) => Promise<Board>;
 export class LeaderboardWatcher {
   private sent: Board;
   private error: AppError | undefined;
-  private wake: (() => void) | undefined;
+  private readonly waker = new Waker();
 
   constructor(
     private readonly board: LiveBoard,
@@ -55,12 +56,12 @@ export class LeaderboardWatcher {
       this.board.detach(this);
       return;
     }
-    this.wake?.();
+    this.waker.wake();
   }
 
   fail(err: AppError): void {
     this.error ??= err;
-    this.wake?.();
+    this.waker.wake();
   }
 
   /** The changes since the board this watcher last got; undefined when `signal` aborts. */
@@ -76,15 +77,7 @@ export class LeaderboardWatcher {
         if (changes.length > 0) return { seq: current.seq, changes, coalesced };
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        signal.addEventListener("abort", onAbort, { once: true });
-        this.wake = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.waker.wait(signal);
     }
   }
 }

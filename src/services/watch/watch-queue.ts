@@ -9,6 +9,7 @@
  * `maxKeys` keys waiting, is cut: what was waiting is dropped and the next pull throws `cutError`.
  */
 import { AppError, ErrorCode } from "../../domain/errors.js";
+import { Waker } from "./waker.js";
 
 export interface QueuedUpdate<T> {
   sequence: number;
@@ -47,7 +48,7 @@ export class WatchQueue<T> {
   private pending = 0;
   private ended = false;
   private error: AppError | undefined;
-  private wake: (() => void) | undefined;
+  private readonly waker = new Waker();
 
   constructor(private readonly options: WatchQueueOptions) {}
 
@@ -108,15 +109,7 @@ export class WatchQueue<T> {
         return { sequence: entry.sequence, value: entry.value, coalesced: entry.count > 1 };
       }
       if (this.ended) return undefined;
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        signal.addEventListener("abort", onAbort, { once: true });
-        this.wake = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.waker.wait(signal);
     }
   }
 
@@ -170,6 +163,6 @@ export class WatchQueue<T> {
   }
 
   private notify(): void {
-    this.wake?.();
+    this.waker.wake();
   }
 }
