@@ -127,7 +127,13 @@ export function createWatchHub(deps: { store: Store; logger: Logger; feed?: Chan
       await subscribe();
       let board = boards.get(key);
       if (!board) {
-        const initial = await compute(query);
+        let initial: Board;
+        try {
+          initial = await compute(query);
+        } catch (err) {
+          unsubscribeWhenIdle(); // nobody else watching: the feed stops again
+          throw err;
+        }
         board = boards.get(key); // another watcher of the same board may have made it meanwhile
         if (!board) {
           const created: LiveBoard = new LiveBoard(query, initial, compute, {
