@@ -22,43 +22,76 @@ export interface StepGrid {
   bucketOf(step: number): number;
 }
 
-/** The grid shared by these histories (each a run's points of one metric, in any order). */
-export function stepGrid(histories: readonly (readonly Metric[])[], maxPoints: number): StepGrid {
-  const steps = new Set<number>();
-  let low = Infinity;
-  let high = -Infinity;
-  for (const history of histories) {
-    for (const point of history) {
-      if (steps.size <= maxPoints) steps.add(point.step);
-      if (point.step < low) low = point.step;
-      if (point.step > high) high = point.step;
+/**
+ * The steps of several histories seen so far, page by page: enough to build their grid, in memory bounded by
+ * `maxPoints` (the distinct steps are kept only until there are more than that).
+ */
+export class StepSpan {
+  private readonly steps = new Set<number>();
+  private low = Infinity;
+  private high = -Infinity;
+
+  constructor(private readonly maxPoints: number) {}
+
+  add(points: readonly Metric[]): void {
+    for (const point of points) {
+      if (this.steps.size <= this.maxPoints) this.steps.add(point.step);
+      if (point.step < this.low) this.low = point.step;
+      if (point.step > this.high) this.high = point.step;
     }
   }
-  if (steps.size <= maxPoints) {
-    const index = new Map([...steps].sort((a, b) => a - b).map((step, i) => [step, i]));
-    return { bucketOf: (step) => index.get(step)! };
+
+  grid(): StepGrid {
+    const { maxPoints, low } = this;
+    if (this.steps.size <= maxPoints) {
+      const index = new Map([...this.steps].sort((a, b) => a - b).map((step, i) => [step, i]));
+      return { bucketOf: (step) => index.get(step)! };
+    }
+    const width = (this.high - low + 1) / maxPoints;
+    return { bucketOf: (step) => Math.min(maxPoints - 1, Math.floor((step - low) / width)) };
   }
-  const width = (high - low + 1) / maxPoints;
-  return { bucketOf: (step) => Math.min(maxPoints - 1, Math.floor((step - low) / width)) };
+}
+
+/** The grid shared by these histories (each a run's points of one metric, in any order). */
+export function stepGrid(histories: readonly (readonly Metric[])[], maxPoints: number): StepGrid {
+  const span = new StepSpan(maxPoints);
+  for (const history of histories) span.add(history);
+  return span.grid();
+}
+
+/** One run's history put on a grid page by page: memory is one entry per bucket, whatever the number of points. */
+export class BucketSampler {
+  private readonly buckets = new Map<number, { last: Metric; min: number; max: number }>();
+
+  constructor(private readonly grid: StepGrid) {}
+
+  add(points: readonly Metric[]): void {
+    for (const point of points) {
+      const b = this.grid.bucketOf(point.step);
+      const bucket = this.buckets.get(b);
+      if (bucket === undefined) {
+        this.buckets.set(b, { last: point, min: point.value, max: point.value });
+        continue;
+      }
+      if (compareMetricRecency(point, bucket.last) > 0) bucket.last = point;
+      if (!Number.isNaN(point.value)) {
+        if (Number.isNaN(bucket.min) || point.value < bucket.min) bucket.min = point.value;
+        if (Number.isNaN(bucket.max) || point.value > bucket.max) bucket.max = point.value;
+      }
+    }
+  }
+
+  /** At most one point per bucket, by step. */
+  points(): DownsampledPoint[] {
+    return [...this.buckets.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([, b]) => ({ step: b.last.step, value: b.last.value, min: b.min, max: b.max }));
+  }
 }
 
 /** One run's history on the grid: at most one point per bucket, by step. */
 export function downsample(history: readonly Metric[], grid: StepGrid): DownsampledPoint[] {
-  const buckets = new Map<number, { last: Metric; min: number; max: number }>();
-  for (const point of history) {
-    const b = grid.bucketOf(point.step);
-    const bucket = buckets.get(b);
-    if (bucket === undefined) {
-      buckets.set(b, { last: point, min: point.value, max: point.value });
-      continue;
-    }
-    if (compareMetricRecency(point, bucket.last) > 0) bucket.last = point;
-    if (!Number.isNaN(point.value)) {
-      if (Number.isNaN(bucket.min) || point.value < bucket.min) bucket.min = point.value;
-      if (Number.isNaN(bucket.max) || point.value > bucket.max) bucket.max = point.value;
-    }
-  }
-  return [...buckets.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([, b]) => ({ step: b.last.step, value: b.last.value, min: b.min, max: b.max }));
+  const sampler = new BucketSampler(grid);
+  sampler.add(history);
+  return sampler.points();
 }

@@ -1,15 +1,17 @@
 /**
  * SearchService.CompareRuns: 2–100 runs side by side. One search reads the runs (whole, deleted ones too); params,
- * tags and latest metrics are laid out key by key; the histories of the chosen metrics are read one metric at a time
- * for every run and downsampled on one step grid per metric (domain/downsample.ts).
+ * tags and latest metrics are laid out key by key; the histories of the chosen metrics are read one metric and one run
+ * at a time, page by page, and downsampled on one step grid per metric (domain/downsample.ts), so memory stays bounded
+ * by the response however long the histories are.
  */
 import type { Metric, Run, Tag } from "../domain/entities.js";
 import { invalidParameter, notFound } from "../domain/errors.js";
-import { downsample, stepGrid } from "../domain/downsample.js";
+import { BucketSampler, StepSpan } from "../domain/downsample.js";
 import { compareCodePoints } from "../domain/filter/run-order.js";
 import * as v from "../domain/validation.js";
 import type { Store } from "../store/types.js";
 import {
+  type CompareRunsHistory,
   type CompareRunsMetric,
   type CompareRunsRequest,
   type CompareRunsResponse,
@@ -23,6 +25,8 @@ export const COMPARE_MAX_RUNS = 100;
 export const COMPARE_MAX_METRIC_KEYS = 20;
 export const COMPARE_DEFAULT_POINTS = 500;
 export const COMPARE_MAX_POINTS = 5000;
+/** The most history points one response may carry (≈ 50 MB of JSON). */
+export const COMPARE_MAX_TOTAL_POINTS = 1_000_000;
 
 const byKey = (a: string, b: string) => compareCodePoints(a, b);
 
@@ -82,9 +86,49 @@ function directionsOf(req: CompareRunsRequest): Map<string, MetricDirection> {
   return directions;
 }
 
-/** Every point of `key` for each run, read for all of them at once. */
-async function historiesOf(store: Store, runIds: string[], key: string): Promise<Metric[][]> {
-  return Promise.all(runIds.map(async (runId) => (await store.getMetricHistory(runId, key, {})).metrics));
+/** History points read per round trip. */
+const HISTORY_PAGE = 10_000;
+/** Points of one metric (over all the runs) kept from the first read; beyond, the histories are read a second time. */
+const HELD_POINTS = 100_000;
+
+/** One run's history of `key`, page by page. */
+async function* historyPages(store: Store, runId: string, key: string): AsyncGenerator<Metric[]> {
+  let pageToken: string | undefined;
+  do {
+    const page = await store.getMetricHistory(runId, key, { maxResults: HISTORY_PAGE, ...(pageToken ? { pageToken } : {}) });
+    yield page.metrics;
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+}
+
+/**
+ * The runs' histories of `key` on one grid, in memory bounded by the buckets whatever the histories' length: a first
+ * read finds the steps (and keeps the points while they are few: then it is the only read), a second one buckets
+ * them page by page.
+ */
+async function compareHistories(store: Store, runIds: string[], key: string, maxPoints: number): Promise<CompareRunsHistory[]> {
+  const span = new StepSpan(maxPoints);
+  let held: Metric[][] | undefined = runIds.map(() => []);
+  let heldCount = 0;
+  for (const [i, runId] of runIds.entries()) {
+    for await (const page of historyPages(store, runId, key)) {
+      span.add(page);
+      if (held === undefined) continue;
+      heldCount += page.length;
+      if (heldCount > HELD_POINTS) held = undefined;
+      else held[i]!.push(...page);
+    }
+  }
+  const grid = span.grid();
+  const histories: CompareRunsHistory[] = [];
+  for (const [i, runId] of runIds.entries()) {
+    const sampler = new BucketSampler(grid);
+    if (held !== undefined) sampler.add(held[i]!);
+    else for await (const page of historyPages(store, runId, key)) sampler.add(page);
+    const points = sampler.points();
+    if (points.length > 0) histories.push({ key, runId, points: points.map((p) => ({ step: BigInt(p.step), value: p.value, min: p.min, max: p.max })) });
+  }
+  return histories;
 }
 
 export async function compareRuns(store: Store, req: CompareRunsRequest): Promise<CompareRunsResponse> {
@@ -104,6 +148,13 @@ export async function compareRuns(store: Store, req: CompareRunsRequest): Promis
   if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > COMPARE_MAX_POINTS) {
     throw invalidParameter(`Invalid value ${maxPoints} for parameter 'max_points' supplied. It must be at most ${COMPARE_MAX_POINTS} and at least 1.`);
   }
+  const total = runIds.length * metricKeys.length * maxPoints;
+  if (total > COMPARE_MAX_TOTAL_POINTS) {
+    throw invalidParameter(
+      `CompareRuns returns at most ${COMPARE_MAX_TOTAL_POINTS} history points (run_ids × metric_keys × max_points); ` +
+        `${runIds.length} × ${metricKeys.length} × ${maxPoints} = ${total}: ask for fewer runs, metric keys or points.`,
+    );
+  }
   const directions = directionsOf(req);
 
   const page = await store.searchRuns(
@@ -115,19 +166,8 @@ export async function compareRuns(store: Store, req: CompareRunsRequest): Promis
   if (unknown.length > 0) throw notFound(`Run${unknown.length > 1 ? "s" : ""} not found: ${unknown.join(", ")}`);
   const runs = runIds.map((id) => found.get(id)!);
 
-  const histories: CompareRunsResponse["histories"] = [];
-  for (const key of metricKeys) {
-    const perRun = await historiesOf(store, runIds, key);
-    const grid = stepGrid(perRun, maxPoints);
-    perRun.forEach((points, i) => {
-      if (points.length === 0) return;
-      histories.push({
-        key,
-        runId: runIds[i]!,
-        points: downsample(points, grid).map((p) => ({ step: BigInt(p.step), value: p.value, min: p.min, max: p.max })),
-      });
-    });
-  }
+  const histories: CompareRunsHistory[] = [];
+  for (const key of metricKeys) histories.push(...(await compareHistories(store, runIds, key, maxPoints)));
 
   return {
     runs: runs.map((run) => runInfoToProto(run.info)),

@@ -5,6 +5,7 @@
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MetricDirection, SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
+import { downsample, stepGrid } from "../../src/domain/downsample.js";
 import { expectGrpcError, promiseClient, type PromiseClient } from "../harness/grpc.js";
 import { STORE_KINDS, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 
@@ -118,6 +119,8 @@ describe.each(STORE_KINDS)("CompareRuns on %s", (kind) => {
       { run_ids: ids, max_points: 5001 },
       { run_ids: ids, metric_keys: Array.from({ length: 21 }, (_, i) => `m${i}`) },
       { run_ids: ids, directions: { loss: "SIDEWAYS" } },
+      // More history points than one response carries: 100 × 20 × 1000 > 1,000,000.
+      { run_ids: Array.from({ length: 100 }, (_, i) => i.toString(16).padStart(32, "0")), metric_keys: Array.from({ length: 20 }, (_, i) => `m${i}`), max_points: 1000 },
     ]) {
       const res = await compare(bad);
       expect(res.status, JSON.stringify(bad).slice(0, 80)).toBe(400);
@@ -130,5 +133,46 @@ describe.each(STORE_KINDS)("CompareRuns on %s", (kind) => {
     });
     const ok = await search.compareRuns({ runIds: ids, metricKeys: [], directions: { sharpe: MetricDirection.METRIC_DIRECTION_MINIMIZE } });
     expect(ok.metrics.find((m) => m.key === "sharpe")?.bestRunId).toBe(ids[0]);
+  });
+});
+
+// Long histories are read page by page and bucketed in a second read (memory bounded by the buckets): the result is the
+// same as downsampling the whole histories at once. SQLite only: 120,000 points are too slow to log on FerretDB.
+describe("CompareRuns over histories longer than it keeps in memory (sqlite)", () => {
+  let lb: TestLogbook;
+  afterAll(async () => lb?.close());
+
+  it("downsamples 2 × 60,000 points read page by page as the whole histories would be", async () => {
+    lb = await startTestLogbook("sqlite", { label: "compare-long" });
+    const { experimentId } = await lb.tracking.createExperiment({ name: "long", artifactLocation: "", tags: [] });
+    const histories: { key: string; value: number; timestamp: number; step: number }[][] = [];
+    const ids: string[] = [];
+    for (let r = 0; r < 2; r++) {
+      const { run } = await lb.tracking.createRun({ experimentId, runName: `long${r}`, tags: [], startTime: BigInt(NOW) } as never);
+      ids.push(run!.info!.runId);
+      // Run 1 starts later and logs every other step twice (two values): buckets still line up.
+      const points = Array.from({ length: 60_000 }, (_, i) => {
+        const step = r === 0 ? i : 10_000 + Math.floor(i / 2) * 2;
+        return { key: "loss", value: Math.sin(i / 97) * (i % 7919 === 0 ? 50 : 1), timestamp: NOW + i, step };
+      });
+      histories.push(points);
+      for (let b = 0; b < points.length; b += 1000) {
+        const metrics = points.slice(b, b + 1000).map((p) => ({ ...p, timestamp: BigInt(p.timestamp), step: BigInt(p.step), runId: "" }));
+        await lb.tracking.logBatch({ runId: ids[r]!, metrics, params: [], tags: [] });
+      }
+    }
+    const res = await fetch(`${lb.httpUrl}/mlflow/runs/compare`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ run_ids: ids, metric_keys: ["loss"], max_points: 300 }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { histories: { run_id: string; points: { step: number; value: number; min: number; max: number }[] }[] };
+    const grid = stepGrid(histories, 300);
+    expect(body.histories.map((h) => h.run_id)).toEqual(ids);
+    body.histories.forEach((h, r) => expect(h.points).toEqual(downsample(histories[r]!, grid)));
+    // Steps 0..69,998 in 300 buckets: run 0 (steps up to 59,999) fills the first 258 of them, run 1 the last 258.
+    expect(body.histories.map((h) => h.points.length)).toEqual([258, 258]);
+    expect(body.histories[1]!.points.at(-1)!.step).toBe(69_998);
   });
 });

@@ -2249,7 +2249,8 @@ type CompareRunsRequest struct {
 	RunIds []string `protobuf:"bytes,1,rep,name=run_ids,json=runIds,proto3" json:"run_ids,omitempty"`
 	// The metrics whose histories are returned (at most 20); none returns no histories.
 	MetricKeys []string `protobuf:"bytes,2,rep,name=metric_keys,json=metricKeys,proto3" json:"metric_keys,omitempty"`
-	// Points per run and metric in `histories`: default 500, 1 to 5000.
+	// Points per run and metric in `histories`: default 500, 1 to 5000; run_ids × metric_keys × max_points is at most
+	// 1,000,000 (the points one response may carry).
 	MaxPoints *int32 `protobuf:"varint,3,opt,name=max_points,json=maxPoints,proto3,oneof" json:"max_points,omitempty"`
 	// By metric key; a metric not named here is MAXIMIZE.
 	Directions    map[string]MetricDirection `protobuf:"bytes,4,rep,name=directions,proto3" json:"directions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=logbook.v1.MetricDirection"`

@@ -1142,7 +1142,9 @@ class CompareRunsRequest(_message.Message):
     MAX_POINTS_FIELD_NUMBER: _builtins.int
     DIRECTIONS_FIELD_NUMBER: _builtins.int
     max_points: _builtins.int
-    """Points per run and metric in `histories`: default 500, 1 to 5000."""
+    """Points per run and metric in `histories`: default 500, 1 to 5000; run_ids × metric_keys × max_points is at most
+    1,000,000 (the points one response may carry).
+    """
     @_builtins.property
     def run_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Required: 2 to 100 distinct runs (deleted runs included). Unknown ids are RESOURCE_DOES_NOT_EXIST naming them."""

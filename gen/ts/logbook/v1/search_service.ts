@@ -424,7 +424,10 @@ export interface CompareRunsRequest {
   runIds: string[];
   /** The metrics whose histories are returned (at most 20); none returns no histories. */
   metricKeys: string[];
-  /** Points per run and metric in `histories`: default 500, 1 to 5000. */
+  /**
+   * Points per run and metric in `histories`: default 500, 1 to 5000; run_ids × metric_keys × max_points is at most
+   * 1,000,000 (the points one response may carry).
+   */
   maxPoints?:
     | number
     | undefined;
