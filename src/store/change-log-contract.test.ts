@@ -6,16 +6,20 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { serverHasChangeStreams } from "../../test/harness/mongo.js";
 import { mongoBackend } from "../../test/harness/mongo-backend.js";
 import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
 import type { Metric } from "../domain/entities.js";
 import type { ChangeItem, RunChange } from "../domain/run-change.js";
-import type { Store } from "./types.js";
+import { type Store, canStreamChanges } from "./types.js";
 
 interface StoreBackend {
   name: string;
   open(): Promise<Store>;
+  /** Another store object on the same database (another server process). */
+  openSameDatabase(store: Store): Promise<Store>;
 }
+
 
 const backends: StoreBackend[] = [sqliteBackend, mongoBackend];
 const NOW = 1_700_000_000_000;
@@ -152,6 +156,44 @@ describe.each(backends)("Change log contract: $name", (backend) => {
     const bounds = await store.changeLogBounds();
     expect(bounds).toEqual({ oldest: head, head: head + 1 });
     expect((await after(head - 1)).map((r) => r.seq)).toEqual([head, head + 1]);
+  });
+
+  it("shares one sequence between stores on one database: each tells only its own records, reads show all", async () => {
+    const other = await backend.openSameDatabase(store);
+    opened.push(other);
+    await other.init();
+    const toldOther: RunChange[] = [];
+    other.onChange((change) => toldOther.push(change));
+    const { head } = await store.changeLogBounds();
+    const runId = await createRun();
+    for (let i = 1; i <= 4; i++) await (i % 2 ? other : store).logBatch(runId, { params: [], tags: [], metrics: [point("x", i)] });
+    const all = await other.readChanges(head, 1000);
+    expect(all.map((r) => r.items.map(brief))).toEqual([["info RUNNING active"], ["metric x@1=1"], ["metric x@2=2"], ["metric x@3=3"], ["metric x@4=4"]]);
+    expect(all.every((r, i) => i === 0 || r.seq > all[i - 1]!.seq)).toBe(true);
+    expect(await store.readChanges(head, 1000)).toEqual(all);
+    const seqs = (changes: RunChange[]) => changes.filter((r) => r.seq > head).map((r) => r.seq);
+    expect(seqs(told)).toEqual([all[0]!.seq, all[2]!.seq, all[4]!.seq]);
+    expect(seqs(toldOther)).toEqual([all[1]!.seq, all[3]!.seq]);
+  });
+
+  it("pushes other stores' records through a change stream exactly where the server has them (else they are polled)", async () => {
+    const stream = canStreamChanges(store) ? store.changeStream() : undefined;
+    const expected = backend.name === "mongodb" && (await serverHasChangeStreams());
+    expect(stream !== undefined).toBe(expected);
+    if (stream === undefined) return;
+    // A MongoDB replica set (MONGODB_URI): a record written through another store arrives pushed.
+    const other = await backend.openSameDatabase(store);
+    opened.push(other);
+    await other.init();
+    const pushed: RunChange[] = [];
+    await new Promise<void>((resolve, reject) => stream.start({ deliver: (c) => pushed.push(c), ready: resolve, broken: reject }));
+    try {
+      const runId = await other.createRun({ runId: newRunId(), experimentId: "0", userId: "ada", runName: "pushed", startTime: NOW, tags: [] }).then((r) => r.info.runId);
+      for (let i = 0; i < 600 && !pushed.some((c) => c.runId === runId); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(pushed.find((c) => c.runId === runId)?.items.map(brief)).toEqual(["info RUNNING active"]);
+    } finally {
+      await stream.stop();
+    }
   });
 
   it("reads a run with the sequence its state reflects", async () => {

@@ -10,7 +10,7 @@ import type { RunUpdate } from "../../gen/ts/logbook/v1/run_watch.js";
 import { TrackingServiceClient, TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { type PromiseClient, promiseClient } from "../harness/grpc.js";
 import { type LogbookProcess, STORE_KINDS, spawnLogbook, startTestLogbook, tempDir, type TestLogbook } from "../harness/logbook.js";
-import { mongoTestUri } from "../harness/mongo.js";
+import { mongoTestUri, serverHasChangeStreams } from "../harness/mongo.js";
 import { type LiveStream, liveStream } from "../harness/watch-stream.js";
 
 const NOW = 1_700_000_000_000;
@@ -71,7 +71,9 @@ describe.each(STORE_KINDS)("watching across two processes on %s", (kind) => {
 
     // Cancelling frees each server's watcher.
     const status = async () => (await remote.getServerStatus({})).watch;
-    expect(await status()).toMatchObject({ runWatchers: 1, feed: "poll" });
+    // Other processes' changes come polled, or pushed by a change stream on a MongoDB replica set (MONGODB_URI).
+    const feed = kind === "mongodb" && (await serverHasChangeStreams()) ? "change-stream" : "poll";
+    expect(await status()).toMatchObject({ runWatchers: 1, feed });
     onHere.cancel();
     onThere.cancel();
     for (let i = 0; i < 200 && ((await status())?.runWatchers ?? 0) > 0; i++) await new Promise((r) => setTimeout(r, 25));

@@ -14,10 +14,11 @@
  */
 import { unavailable } from "../../domain/errors.js";
 import { batchItems } from "../../domain/run-change.js";
-import type { Store } from "../types.js";
+import type { ChangeStreamCapable, Store } from "../types.js";
 import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnection } from "./connection.js";
 import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
 import { createMongoChangeLog } from "./change-log.js";
+import { createChangeStream } from "./change-stream.js";
 import { createExperimentSearch } from "./experiment-search.js";
 import { createExperimentStore, ensureDefaultExperiment } from "./experiment-store.js";
 import { ensureIndexes } from "./indexes.js";
@@ -46,7 +47,7 @@ async function* guardedStream<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
   }
 }
 
-export function createMongoStore(options: MongoStoreOptions): Store {
+export function createMongoStore(options: MongoStoreOptions): Store & ChangeStreamCapable {
   const connection = openConnection(options);
   const { client, db, collections } = connection;
   const pingTimeoutMS = options.pingTimeoutMS ?? options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
@@ -58,11 +59,14 @@ export function createMongoStore(options: MongoStoreOptions): Store {
     kind = undefined;
     throw err;
   }));
+  /** Set by init(): replica sets and sharded clusters push change records (ChangeStreamCapable). */
+  let changeStreams = false;
 
   const lifecycle = guarded({
     async init(): Promise<void> {
       await client.connect();
       const found = await server();
+      changeStreams = found.changeStreams;
       await ensureIndexes(collections, found);
       // Links first: the layout upgrade summarises logged models' metrics from them.
       await carryOverModelLinks(collections);
@@ -153,6 +157,7 @@ export function createMongoStore(options: MongoStoreOptions): Store {
     ...runStore,
     ...recorded,
     onChange: changeLog.onChange,
+    changeStream: () => (changeStreams ? createChangeStream(collections.changes) : undefined),
     ...guarded(createLoggedModelStore(collections, leases)),
     ...guarded(createRegistryStore(collections, leases)),
     ...guardedSearch,

@@ -18,7 +18,7 @@ export interface ServerKind {
   atomicUpdates: boolean;
   /** Wildcard indexes (`field.$**`) exist: the metric-order indexes are created. */
   wildcardIndexes: boolean;
-  /** A replica set or a sharded cluster: change streams can be opened (not used yet; recorded for watchers). */
+  /** A replica set or a sharded cluster: change streams can be opened (live watches: change-stream.ts). */
   changeStreams: boolean;
 }
 
