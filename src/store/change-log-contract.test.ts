@@ -108,6 +108,22 @@ describe.each(backends)("Change log contract: $name", (backend) => {
     expect(told.slice(toldBefore).map((r) => r.seq)).toEqual(records.map((r) => r.seq));
   });
 
+  it("records concurrent writes of one run in the order they changed it (the last tag record is the stored tag)", async () => {
+    const runId = await createRun();
+    const { head } = await store.changeLogBounds();
+    // The earlier writes store more points (a longer history insert after their update) than the later ones.
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.logBatch(runId, { params: [], tags: [{ key: "t", value: `v${i}` }], metrics: Array.from({ length: (20 - i) * 50 }, (_, s) => point(`m${i}`, s)) }),
+      ),
+    );
+    const records = await after(head);
+    expect(records).toHaveLength(20);
+    const lastTag = records.at(-1)!.items.find((item) => item.kind === "tag");
+    const { run } = await store.getRunWithSequence(runId);
+    expect(lastTag).toEqual({ kind: "tag", key: "t", value: run.data.tags.find((t) => t.key === "t")!.value });
+  });
+
   it("records an experiment deleted or restored once for all its runs, without a run id", async () => {
     const experimentId = await store.createExperiment({ name: `e-${newRunId()}`, tags: [], now: NOW });
     await createRun(experimentId);

@@ -28,9 +28,17 @@ export interface ChangeDoc {
   items: string;
 }
 
-export interface MongoChangeLog extends Omit<ChangeLogStore, "onChange" | "getRunWithSequence"> {
-  /** Writes one record after its change committed, and tells the in-process listeners. */
+/** What the run and experiment writes need: one record appended after their change succeeded. */
+export interface ChangeAppender {
+  /** Writes one record (one insert), and tells the in-process listeners. */
   append(change: { runId?: string; experimentId: string; items: ChangeItem[] }): Promise<void>;
+}
+
+export interface MongoChangeLog extends ChangeAppender, Omit<ChangeLogStore, "onChange" | "getRunWithSequence"> {
+  /** Reads the highest seq stored (init()), so that appends start from it without a read of their own. */
+  init(): Promise<void>;
+  /** The highest seq stored (0 before the first): one read. */
+  head(): Promise<number>;
   onChange: ChangeLogStore["onChange"];
 }
 
@@ -45,13 +53,17 @@ export const toChange = (doc: ChangeDoc): RunChange => ({
 
 export function createMongoChangeLog(changes: Collection<ChangeDoc>, now: () => number = Date.now): MongoChangeLog {
   const listeners = new Set<(change: RunChange) => void>();
-  /** The highest seq this process has taken or seen stored; 0 until the first write looks. */
+  /** The highest seq this process has taken or seen stored (read by init(), else by the first append). */
   let known: number | undefined;
 
   const highest = async (): Promise<number> => (await changes.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next())?._id ?? 0;
   const lowest = async (): Promise<number | undefined> => (await changes.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(1).next())?._id;
 
   return {
+    async init() {
+      known = Math.max(known ?? 0, await highest());
+    },
+
     async append(change) {
       if (change.items.length === 0) return;
       const doc = { r: change.runId ?? null, e: change.experimentId, at: now(), items: encodeChangeItems(change.items) };
@@ -71,6 +83,8 @@ export function createMongoChangeLog(changes: Collection<ChangeDoc>, now: () => 
       }
       throw contended("the change log");
     },
+
+    head: highest,
 
     onChange(listener) {
       listeners.add(listener);

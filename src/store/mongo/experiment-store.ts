@@ -15,6 +15,7 @@ import {
 import { AppError } from "../../domain/errors.js";
 import { experimentNameExists, experimentNotFound, experimentTagNotFound } from "../../domain/messages.js";
 import type { ExperimentStore } from "../types.js";
+import type { ChangeAppender } from "./change-log.js";
 import type { Collections } from "./connection.js";
 import { MAX_CAS_ATTEMPTS, contended, isDuplicateKeyError, mayBeDuplicateKeyOnUpdate } from "./errors.js";
 import { type KeyFields, hasKey, toKeyFields, valueOfKey, withKeys, withoutKey } from "./key-fields.js";
@@ -66,7 +67,7 @@ async function nextExperimentId(c: Collections): Promise<string> {
   }
 }
 
-export function createExperimentStore(c: Collections, defaultArtifactRoot?: string): ExperimentStore {
+export function createExperimentStore(c: Collections, changes: ChangeAppender, defaultArtifactRoot?: string): ExperimentStore {
   const { experiments, runs } = c;
 
   /** Read-compute-write of the tags, guarded by `rev`; `change` returns null when nothing changes. */
@@ -145,6 +146,8 @@ export function createExperimentStore(c: Collections, defaultArtifactRoot?: stri
       } else {
         await runs.updateMany({ experiment_id: experimentId, lifecycle_stage: "deleted" }, { $set: { lifecycle_stage: "active" }, $unset: { deleted_time: "" }, $inc: { rev: 1 } });
       }
+      // One change record for all its runs (their watchers see the lifecycle change).
+      await changes.append({ experimentId, items: [{ kind: "experiment", lifecycleStage: stage }] });
     },
 
     async setExperimentTag(experimentId: string, tag: Tag): Promise<void> {

@@ -7,7 +7,7 @@
  * (run-batch.ts), so writing history never reads it. A point carrying a model id is also a link of that model to it
  * (logged_model_metrics, the same insert-once rule), whether or not the run had it.
  */
-import type { Collection, OptionalUnlessRequiredId } from "mongodb";
+import type { Collection, MongoBulkWriteError, OptionalUnlessRequiredId } from "mongodb";
 import type { Metric } from "../../domain/entities.js";
 import type { MetricHistoryPage } from "../types.js";
 import type { Collections } from "./connection.js";
@@ -23,19 +23,25 @@ const HISTORY_BATCH = 10_000;
  * Inserts a batch of points of one run, and the links of the points carrying a model id (one more insert, at the same
  * time); points and links already stored (logged before, or twice in the batch) are kept once.
  */
-export async function insertHistory(c: Collections, runId: string, metrics: Metric[]): Promise<void> {
-  if (metrics.length === 0) return;
-  const history = new Map<string, HistoryDoc>();
+/**
+ * Inserts a batch's points (and model links) once each. Returns the points stored now, in batch order: not those
+ * stored before, nor a repeat of one earlier in the batch (the change log records only what changed).
+ */
+export async function insertHistory(c: Collections, runId: string, metrics: Metric[]): Promise<Metric[]> {
+  if (metrics.length === 0) return [];
+  const history = new Map<string, { doc: HistoryDoc; metric: Metric }>();
   const links = new Map<string, ModelMetricDoc>();
   for (const m of metrics) {
     const point = historyDocOf(runId, m);
-    if (!history.has(point._id)) history.set(point._id, point);
+    if (!history.has(point._id)) history.set(point._id, { doc: point, metric: m });
     if (m.modelId !== undefined) {
       const link = modelMetricDocOf(runId, { ...m, modelId: m.modelId });
       if (!links.has(link._id)) links.set(link._id, link);
     }
   }
-  await Promise.all([insertOnce(c.history, [...history.values()]), insertOnce(c.modelMetrics, [...links.values()])]);
+  const points = [...history.values()];
+  const [stored] = await Promise.all([insertOnce(c.history, points.map((p) => p.doc)), insertOnce(c.modelMetrics, [...links.values()])]);
+  return points.filter((_, i) => !stored.duplicates.has(i)).map((p) => p.metric);
 }
 
 /** Marks (in `counters`) a database whose model links made before logged_model_metrics have been carried over. */
@@ -61,12 +67,16 @@ export async function carryOverModelLinks(c: Collections): Promise<void> {
   await insertOnce(c.counters, [{ _id: LINKS_CARRIED_OVER, seq: 1 }]);
 }
 
-async function insertOnce<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<void> {
-  if (docs.length === 0) return;
+/** Inserts what is not stored yet; `duplicates`: the indexes of the documents that were (duplicate `_id`s). */
+async function insertOnce<T extends { _id: string }>(collection: Collection<T>, docs: T[]): Promise<{ duplicates: Set<number> }> {
+  if (docs.length === 0) return { duplicates: new Set() };
   try {
     await collection.insertMany(docs as OptionalUnlessRequiredId<T>[], { ordered: false });
+    return { duplicates: new Set() };
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
+    const errors = (err as MongoBulkWriteError).writeErrors;
+    return { duplicates: new Set((Array.isArray(errors) ? errors : [errors]).map((e) => e.index)) };
   }
 }
 

@@ -13,7 +13,6 @@
  * Every method throws only AppError; driver errors are kept as `cause`.
  */
 import { unavailable } from "../../domain/errors.js";
-import { batchItems } from "../../domain/run-change.js";
 import type { ChangeStreamCapable, Store } from "../types.js";
 import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnection } from "./connection.js";
 import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
@@ -61,6 +60,8 @@ export function createMongoStore(options: MongoStoreOptions): Store & ChangeStre
   }));
   /** Set by init(): replica sets and sharded clusters push change records (ChangeStreamCapable). */
   let changeStreams = false;
+  /** Run and experiment writes append their change records to it (change-log.ts). */
+  const changeLog = createMongoChangeLog(collections.changes);
 
   const lifecycle = guarded({
     async init(): Promise<void> {
@@ -72,6 +73,7 @@ export function createMongoStore(options: MongoStoreOptions): Store & ChangeStre
       await carryOverModelLinks(collections);
       await upgradeLayout(db, collections, leases);
       await ensureDefaultExperiment(collections, Date.now(), options.defaultArtifactRoot);
+      await changeLog.init();
     },
 
     /**
@@ -95,41 +97,13 @@ export function createMongoStore(options: MongoStoreOptions): Store & ChangeStre
   });
 
   const runWriter = createRunWriter(collections, server, createLeases(collections.runLeases, options.leases, "this run"));
-  const runStore = guarded(createRunStore(collections, runWriter));
-  const changeLog = createMongoChangeLog(collections.changes);
-  const experimentStore = createExperimentStore(collections, options.defaultArtifactRoot);
-  const experimentOf = async (runId: string) =>
-    (await collections.runs.findOne({ _id: runId }, { projection: { experiment_id: 1 } }))?.experiment_id ?? "";
-  /** The run writes, each followed by its change record (change-log.ts). */
-  const recorded = guarded({
-    async createRun(run: Parameters<Store["createRun"]>[0]) {
-      const created = await runStore.createRun(run);
-      await changeLog.append({ runId: run.runId, experimentId: run.experimentId, items: [{ kind: "info", info: created.info }] });
-      return created;
-    },
-    async updateRun(runId: string, update: Parameters<Store["updateRun"]>[1]) {
-      const info = await runStore.updateRun(runId, update);
-      const renamed = update.runName === undefined ? [] : [{ kind: "tag" as const, key: "mlflow.runName", value: update.runName }];
-      await changeLog.append({ runId, experimentId: info.experimentId, items: [...renamed, { kind: "info", info }] });
-      return info;
-    },
-    async setRunLifecycle(runId: string, stage: Parameters<Store["setRunLifecycle"]>[1], now: number) {
-      await runStore.setRunLifecycle(runId, stage, now);
-      const { info } = await runStore.getRun(runId);
-      await changeLog.append({ runId, experimentId: info.experimentId, items: [{ kind: "info", info, lifecycle: true }] });
-    },
-    async deleteRunTag(runId: string, key: string) {
-      await runStore.deleteRunTag(runId, key);
-      await changeLog.append({ runId, experimentId: await experimentOf(runId), items: [{ kind: "tag", key }] });
-    },
-    async setExperimentLifecycle(experimentId: string, stage: Parameters<Store["setExperimentLifecycle"]>[1], now: number) {
-      await experimentStore.setExperimentLifecycle(experimentId, stage, now);
-      await changeLog.append({ experimentId, items: [{ kind: "experiment", lifecycleStage: stage }] });
-    },
+  const runStore = guarded(createRunStore(collections, runWriter, changeLog));
+  const experimentStore = createExperimentStore(collections, changeLog, options.defaultArtifactRoot);
+  const changeReads = guarded({
     async getRunWithSequence(runId: string) {
       // The head first: every record up to it describes a write already done, so the run read after has it.
-      const { head } = await changeLog.changeLogBounds();
-      return { run: await runStore.getRun(runId), seq: head };
+      const seq = await changeLog.head();
+      return { run: await runStore.getRun(runId), seq };
     },
     readChanges: changeLog.readChanges,
     readRunChanges: changeLog.readRunChanges,
@@ -146,7 +120,6 @@ export function createMongoStore(options: MongoStoreOptions): Store & ChangeStre
     async logBatch(runId: string, batch: Parameters<Store["logBatch"]>[1]) {
       await runStore.logBatch(runId, batch);
       if (batch.metrics.some((m) => m.modelId !== undefined)) await linkMetrics(collections, leases, runId, batch.metrics);
-      await changeLog.append({ runId, experimentId: await experimentOf(runId), items: batchItems(batch) });
     },
   });
 
@@ -155,7 +128,7 @@ export function createMongoStore(options: MongoStoreOptions): Store & ChangeStre
     ...lifecycle,
     ...guarded(experimentStore),
     ...runStore,
-    ...recorded,
+    ...changeReads,
     onChange: changeLog.onChange,
     changeStream: () => (changeStreams ? createChangeStream(collections.changes) : undefined),
     ...guarded(createLoggedModelStore(collections, leases)),

@@ -79,7 +79,7 @@ describe("run writer", () => {
         code: "RESOURCE_DOES_NOT_EXIST",
         message: "Run with id=nope not found",
       });
-      expect(await writerFor(kind).apply("nope", { $set: { status: "KILLED" } })).toBe(false);
+      expect(await writerFor(kind).apply("nope", { $set: { status: "KILLED" } }, { status: 1 })).toBeUndefined();
     }
     expect(await connection.collections.runs.countDocuments({ _id: "nope" })).toBe(0);
   });

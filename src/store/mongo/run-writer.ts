@@ -11,7 +11,10 @@
  *   (registry-lease.ts: an insert into `run_leases`). 4 round trips.
  *
  * Within one process, writers of one run queue locally first (keyed-queue.ts), so concurrent batches of one run cost
- * no lost compare-and-set rounds on MongoDB and one lease poller on FerretDB. Every update of a run document, here
+ * no lost compare-and-set rounds on MongoDB and one lease poller on FerretDB. What follows an update before the next
+ * writer (`then`: the history insert, the change record) runs inside that queue, and on FerretDB inside the lease, so
+ * a run's change records come in the order of its updates (across processes on MongoDB, two writes of one run in the
+ * same instant may record in either order). Every update of a run document, here
  * or elsewhere (the experiment lifecycle cascade), bumps `rev`.
  *
  * Residual on FerretDB: the experiment delete/restore cascade is one updateMany over the experiment's runs without
@@ -46,10 +49,19 @@ export interface RunWriter {
    * from them, and writes it with no other write of the run in between. `change` may throw: nothing is written.
    * @throws RESOURCE_DOES_NOT_EXIST when no run has that id
    */
-  update<T>(runId: string, projection: Document, change: (doc: RunDoc) => RunChange<T>): Promise<T>;
-  /** An update that needs no read (its outcome does not depend on the stored state). @returns false when no run has that id */
-  apply(runId: string, update: RunUpdateDoc): Promise<boolean>;
+  update<T>(runId: string, projection: Document, change: (doc: RunDoc) => RunChange<T>, then?: Then<T>): Promise<T>;
+  /**
+   * An update that needs no read (its outcome does not depend on the stored state), then a read of the run's fields
+   * in `projection` after it. @returns undefined when no run has that id
+   */
+  apply(runId: string, update: RunUpdateDoc, projection: Document, then?: Then<RunDoc>): Promise<RunDoc | undefined>;
 }
+
+/**
+ * What follows a successful update (or a change that had nothing to write) before the next writer of the run: the
+ * history insert and the change record, so that the run's change records come in the order of its updates.
+ */
+export type Then<T> = (result: T) => Promise<void>;
 
 const withRev = (update: RunUpdateDoc): UpdateFilter<RunDoc> => ({ ...update, $inc: { rev: 1 } }) as UpdateFilter<RunDoc>;
 
@@ -77,15 +89,19 @@ export function createRunWriter(c: Collections, server: () => Promise<ServerKind
   }
 
   return {
-    async update(runId, projection, change) {
+    async update(runId, projection, change, then) {
+      const done = async <T>(result: T, next: Then<T> | undefined) => {
+        await next?.(result);
+        return result;
+      };
       if ((await server()).atomicUpdates) {
         return queue(runId, async () => {
           for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
             const doc = await read(runId, projection);
             const { update, result } = change(doc);
-            if (update === null) return result;
+            if (update === null) return done(result, then);
             const { matchedCount } = await sized(runId, () => c.runs.updateOne({ _id: runId, rev: doc.rev }, withRev(update)));
-            if (matchedCount === 1) return result;
+            if (matchedCount === 1) return done(result, then);
           }
           throw contended(`run ${runId}`);
         });
@@ -93,13 +109,20 @@ export function createRunWriter(c: Collections, server: () => Promise<ServerKind
       return leases.hold(runId, async () => {
         const { update, result } = change(await read(runId, projection));
         if (update !== null) await sized(runId, () => c.runs.updateOne({ _id: runId }, withRev(update)));
-        return result;
+        return done(result, then);
       });
     },
 
-    async apply(runId, update) {
-      const write = async () => (await c.runs.updateOne({ _id: runId }, withRev(update))).matchedCount === 1;
-      return (await server()).atomicUpdates ? write() : leases.hold(runId, write);
+    async apply(runId, update, projection, then) {
+      // An update, then a read of what it left (FerretDB's findAndModify takes no projection, and a whole run
+      // document is too much to answer with).
+      const write = async () => {
+        if ((await c.runs.updateOne({ _id: runId }, withRev(update))).matchedCount === 0) return undefined;
+        const doc = (await c.runs.findOne({ _id: runId }, { projection })) ?? undefined;
+        if (doc !== undefined) await then?.(doc);
+        return doc;
+      };
+      return (await server()).atomicUpdates ? queue(runId, write) : leases.hold(runId, write);
     },
   };
 }
