@@ -75,12 +75,14 @@ describe("SQLite store", () => {
     const linked = { key: "acc", value: 0.5, timestamp: 2, step: 1, modelId: model.modelId, datasetName: "eval", datasetDigest: "d" };
     await store.logBatch(run.info.runId, { metrics: [linked, { key: "acc", value: 0.1, timestamp: 1, step: 0 }], params: [], tags: [] });
     await store.close();
-    // The last schema before the links had a table of their own: they were the history points carrying a model id.
+    // Schema 4, the last before the links had a table of their own (5): they were the history points carrying a model
+    // id. (Schema 6, the change log, came later.)
     const raw = openRaw();
     raw.exec(`DROP TABLE logged_model_metrics;
+      DROP TABLE run_changes;
       CREATE INDEX metric_history_by_model ON metric_history
         (model_id, timestamp, step, is_nan, value, is_negative_zero, run_id, key) WHERE model_id IS NOT NULL;`);
-    raw.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    raw.pragma("user_version = 4");
     raw.close();
 
     const again = openStore();
