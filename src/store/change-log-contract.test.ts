@@ -7,21 +7,12 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { serverHasChangeStreams } from "../../test/harness/mongo.js";
-import { mongoBackend } from "../../test/harness/mongo-backend.js";
-import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
+import { STORE_BACKENDS } from "../../test/harness/store-backends.js";
 import type { Metric } from "../domain/entities.js";
 import type { ChangeItem, RunChange } from "../domain/run-change.js";
 import { type Store, canStreamChanges } from "./types.js";
 
-interface StoreBackend {
-  name: string;
-  open(): Promise<Store>;
-  /** Another store object on the same database (another server process). */
-  openSameDatabase(store: Store): Promise<Store>;
-}
-
-
-const backends: StoreBackend[] = [sqliteBackend, mongoBackend];
+const backends = STORE_BACKENDS;
 const NOW = 1_700_000_000_000;
 const newRunId = () => randomBytes(16).toString("hex");
 const point = (key: string, step: number, value = step): Metric => ({ key, value, timestamp: NOW + step, step });

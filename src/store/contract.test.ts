@@ -4,8 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mongoBackend } from "../../test/harness/mongo-backend.js";
-import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
+import { STORE_BACKENDS } from "../../test/harness/store-backends.js";
 import { type Metric, type Run, type Tag, compareMetricRecency } from "../domain/entities.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { paramChangedMessage } from "../domain/validation.js";
@@ -14,18 +13,7 @@ import { parseOrderBy, parseRunFilter } from "../domain/filter/index.js";
 import { SEARCH_CASES, SEARCH_FIXTURE, fixtureBatch } from "./search-cases.js";
 import type { NewRun, RunSearchQuery, Store } from "./types.js";
 
-interface StoreBackend {
-  name: string;
-  /** A store on a new, empty database; not yet initialised. */
-  open(): Promise<Store>;
-  /** A second store on the database of `store` (another server on the same data); not yet initialised. */
-  openSameDatabase(store: Store): Promise<Store>;
-}
-
-const backends: StoreBackend[] = [
-  sqliteBackend,
-  mongoBackend,
-];
+const backends = STORE_BACKENDS;
 
 const NOW = 1_700_000_000_000;
 const newRunId = () => randomBytes(16).toString("hex");

@@ -4,8 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mongoBackend } from "../../test/harness/mongo-backend.js";
-import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
+import { STORE_BACKENDS } from "../../test/harness/store-backends.js";
 import type { Metric, Tag } from "../domain/entities.js";
 import { AppError } from "../domain/errors.js";
 import type { LoggedModel } from "../domain/logged-model.js";
@@ -14,13 +13,7 @@ import { loggedModelNotFound, loggedModelParamChanged, loggedModelTagNotFound } 
 import { parseLoggedModelOrderBy } from "../domain/filter/logged-model-search.js";
 import type { NewLoggedModel, Store } from "./types.js";
 
-interface StoreBackend {
-  name: string;
-  /** A store on a new, empty database; not yet initialised. */
-  open(): Promise<Store>;
-}
-
-const backends: StoreBackend[] = [sqliteBackend, mongoBackend];
+const backends = STORE_BACKENDS;
 const BY_CREATION = parseLoggedModelOrderBy([]);
 
 const NOW = 1_700_000_000_000;

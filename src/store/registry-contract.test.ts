@@ -4,8 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mongoBackend } from "../../test/harness/mongo-backend.js";
-import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
+import { STORE_BACKENDS } from "../../test/harness/store-backends.js";
 import type { Tag } from "../domain/entities.js";
 import { AppError } from "../domain/errors.js";
 import type { ModelVersion, Stage } from "../domain/model-registry.js";
@@ -19,15 +18,7 @@ import { parseModelVersionFilter, parseModelVersionOrderBy } from "../domain/fil
 import { parseRegisteredModelFilter, parseRegisteredModelOrderBy } from "../domain/filter/registered-model-search.js";
 import type { NewModelVersion, Store } from "./types.js";
 
-interface StoreBackend {
-  name: string;
-  /** A store on a new, empty database; not yet initialised. */
-  open(): Promise<Store>;
-  /** A second store on the database of `store` (another server on the same data); not yet initialised. */
-  openSameDatabase(store: Store): Promise<Store>;
-}
-
-const backends: StoreBackend[] = [sqliteBackend, mongoBackend];
+const backends = STORE_BACKENDS;
 
 const NOW = 1_700_000_000_000;
 const newRunId = () => randomBytes(16).toString("hex");

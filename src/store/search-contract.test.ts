@@ -5,8 +5,7 @@
  * leaderboard's versions-of-runs read. One database per backend for the suite: these tests only read.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mongoBackend } from "../../test/harness/mongo-backend.js";
-import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
+import { STORE_BACKENDS } from "../../test/harness/store-backends.js";
 import { parseExperimentFilter, parseExperimentOrderBy } from "../domain/filter/experiment-search.js";
 import { parseLoggedModelDatasets, parseLoggedModelFilter, parseLoggedModelOrderBy } from "../domain/filter/logged-model-search.js";
 import { parseModelVersionFilter, parseModelVersionOrderBy } from "../domain/filter/model-version-search.js";
@@ -25,7 +24,7 @@ import {
 } from "./entity-search-cases.js";
 import type { KeysetPage, SearchPage, Store } from "./types.js";
 
-const backends = [sqliteBackend, mongoBackend];
+const backends = STORE_BACKENDS;
 const hex = (n: number) => n.toString(16).padStart(32, "0");
 const modelId = (id: string) => `m-${hex(Number(id.slice(1)))}`;
 const caseName = (c: { filter?: string; orderBy?: unknown; viewType?: string; datasets?: unknown; both?: boolean }) =>
