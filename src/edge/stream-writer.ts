@@ -1,6 +1,6 @@
 /**
- * The one writer every server stream goes through (gRPC server streams, NDJSON, artifact downloads; live watches
- * later): it bounds what a stream may have queued in the process by bytes, not by messages.
+ * The one writer every server stream goes through (gRPC server streams, NDJSON and Server-Sent Events — live watches
+ * included —, artifact downloads): it bounds what a stream may have queued in the process by bytes, not by messages.
  *
  * Why bytes: transports signal backpressure by message count (grpc-js buffers 16 messages before `write()` returns
  * false; Node's HTTP response by its own mark), so a stream of 1 MiB messages to a client that stopped reading pins
