@@ -34,6 +34,7 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const RUNS = 50;
 const WATCHERS = 100;
+const WATCHERS_PER_CONNECTION = 25;
 const WRITERS = 4;
 const POINTS_PER_BATCH = 10;
 const BATCH_EVERY_MS = 20;
@@ -60,13 +61,17 @@ async function load(writeTo: PromiseClient<typeof TrackingServiceService>, runId
   const latencies: number[] = [];
   let received = 0;
   const streams: ClientReadableStream<RunUpdate>[] = [];
-  let client: TrackingServiceClient | undefined;
+  const clients: TrackingServiceClient[] = [];
   const start = now();
   if (watchAt) {
-    client = new TrackingServiceClient(watchAt, credentials.createInsecure());
+    // The server takes --grpc-max-concurrent-streams (100) calls per connection: the watchers use connections of
+    // their own (a local subchannel pool each), WATCHERS_PER_CONNECTION per connection, beside the writers'.
+    for (let c = 0; c < Math.ceil(WATCHERS / WATCHERS_PER_CONNECTION); c++) {
+      clients.push(new TrackingServiceClient(watchAt, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 }));
+    }
     let snapshots = 0;
     for (let w = 0; w < WATCHERS; w++) {
-      const call = client.watchRun({ runId: runIds[w % RUNS]!, metricKeys: [] });
+      const call = clients[Math.floor(w / WATCHERS_PER_CONNECTION)]!.watchRun({ runId: runIds[w % RUNS]!, metricKeys: [] });
       call.on("data", (u: RunUpdate) => {
         if (u.snapshot) snapshots++;
         if (!u.metric) return;
@@ -98,7 +103,7 @@ async function load(writeTo: PromiseClient<typeof TrackingServiceService>, runId
   await sleep(1500); // the last updates arrive (cross-process: a poll or more)
   const cpu = cpuSeconds(watched.child.pid!) - cpu0;
   for (const s of streams) s.cancel();
-  client?.close();
+  for (const c of clients) c.close();
   return { latencies: latencies.sort((a, b) => a - b), received, sent, cpu };
 }
 
