@@ -31,7 +31,9 @@ def watch_run(
     ``info``), until the run ends (the iterator is exhausted) or the caller stops (``break`` or ``close()`` cancels
     the call). Reads only as fast as the caller iterates: a caller that falls behind gets the latest value per key
     (``coalesced``), one too far behind an error (RESOURCE_EXHAUSTED). When the server goes away (UNAVAILABLE) it calls
-    again after the last update yielded (``reconnect``), with backoff; other errors are raised as ``grpc.RpcError``."""
+    again after the last update yielded (``reconnect``), with backoff; other errors are raised as ``grpc.RpcError``.
+    Each watch is one call on ``channel``, which the server lets carry ``--grpc-max-concurrent-streams`` calls (100 by
+    default) at once: watching more runs than that at a time needs more channels."""
     stub = tracking_service_pb2_grpc.TrackingServiceStub(channel)
     keys = list(metric_keys)
     after = after_sequence
