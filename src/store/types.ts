@@ -17,6 +17,7 @@ import type { RegisteredModelFilter, RegisteredModelOrderTerm } from "../domain/
 import type { LoggedModel, LoggedModelStatus } from "../domain/logged-model.js";
 import type { ModelVersion, RegisteredModel, Stage } from "../domain/model-registry.js";
 import type { RunChange } from "../domain/run-change.js";
+import type { Grant, ResourceType } from "../domain/permission.js";
 
 export interface ExperimentStore {
   /**
@@ -411,13 +412,74 @@ export interface ChangeStreamCapable {
 
 export const canStreamChanges = (store: object): store is ChangeStreamCapable => typeof (store as Partial<ChangeStreamCapable>).changeStream === "function";
 
+/** A user as stored: the password only as its hash (a self-describing scrypt string, src/services/auth/password-hash.ts). */
+export interface UserRecord {
+  id: number;
+  username: string;
+  passwordHash: string;
+  isAdmin: boolean;
+}
+
+/** A personal access token as stored: the secret only as its SHA-256 (the token itself is shown once, at creation). */
+export interface AccessTokenRecord {
+  tokenId: string;
+  userId: number;
+  name: string;
+  secretHash: string;
+  createdAt: number;
+  /** Milliseconds since the epoch; unset: never expires. */
+  expiresAt?: number;
+}
+
+/**
+ * Users, their grants and their access tokens (with `--auth basic`). Usernames are unique and case-sensitive; user ids
+ * are integers allocated atomically and never reused. A user has at most one grant per (resource type, resource id).
+ */
+export interface AuthStore {
+  /** @throws RESOURCE_ALREADY_EXISTS "User (username=<name>) already exists." */
+  createUser(user: { username: string; passwordHash: string; isAdmin: boolean }): Promise<UserRecord>;
+  /** @returns null when no user has that name. */
+  getUser(username: string): Promise<UserRecord | null>;
+  /** @returns null when no user has that id. */
+  getUserById(id: number): Promise<UserRecord | null>;
+  /** Every user, by id. */
+  listUsers(): Promise<UserRecord[]>;
+  /** Changes the given fields. @throws RESOURCE_DOES_NOT_EXIST "User with username=<name> not found" */
+  updateUser(username: string, update: { passwordHash?: string; isAdmin?: boolean }): Promise<UserRecord>;
+  /** Deletes a user with all their grants and tokens. @throws RESOURCE_DOES_NOT_EXIST as updateUser */
+  deleteUser(username: string): Promise<void>;
+  /**
+   * Adds a grant. @throws RESOURCE_ALREADY_EXISTS "Permission for user=<name> on resource_type=<type>,
+   * resource_id=<id> already exists." when the user has one there (`username` is for that message).
+   */
+  addGrant(grant: Grant, username: string): Promise<void>;
+  /** Adds the grant or replaces the permission of the user's grant there (a creator's MANAGE). */
+  putGrant(grant: Grant): Promise<void>;
+  /** @throws RESOURCE_DOES_NOT_EXIST "Permission for user=<name> on resource_type=<type>, resource_id=<id> not found." */
+  removeGrant(grant: Omit<Grant, "permission">, username: string): Promise<void>;
+  /** A user's grants, by resource type and id. */
+  listGrants(userId: number): Promise<Grant[]>;
+  /** Removes every user's grants on one resource (a deleted registered model). */
+  removeGrantsOn(resourceType: ResourceType, resourceId: string): Promise<void>;
+  /** Moves every user's grants on one resource to its new id (a renamed registered model). */
+  renameGrantsOn(resourceType: ResourceType, resourceId: string, newResourceId: string): Promise<void>;
+  /** @throws RESOURCE_ALREADY_EXISTS when the token id is taken (random ids: practically never). */
+  createAccessToken(token: AccessTokenRecord): Promise<void>;
+  /** @returns null for an unknown (or revoked) token id. */
+  getAccessToken(tokenId: string): Promise<AccessTokenRecord | null>;
+  /** A user's tokens, oldest first. */
+  listAccessTokens(userId: number): Promise<AccessTokenRecord[]>;
+  /** @throws RESOURCE_DOES_NOT_EXIST "Access token <id> not found" when the user has no token with that id. */
+  deleteAccessToken(userId: number, tokenId: string): Promise<void>;
+}
+
 export interface StoreStatus {
   kind: "sqlite" | "mongodb";
   /** Where the data lives, without credentials. */
   location: string;
 }
 
-export interface Store extends ExperimentStore, RunStore, RunSearchStore, SearchStore, LoggedModelStore, RegistryStore, ChangeLogStore {
+export interface Store extends ExperimentStore, RunStore, RunSearchStore, SearchStore, LoggedModelStore, RegistryStore, ChangeLogStore, AuthStore {
   readonly status: StoreStatus;
   /** Creates or migrates the schema and indexes, and the Default experiment "0" — idempotent and safe when several servers start at once. */
   init(): Promise<void>;

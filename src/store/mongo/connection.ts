@@ -5,7 +5,7 @@
  * server-selection timeout makes calls fail fast (TEMPORARILY_UNAVAILABLE) while the database is down.
  */
 import { type Collection, type CommandStartedEvent, type Db, MongoClient } from "mongodb";
-import type { CounterDoc, ExperimentDoc, HistoryDoc, ModelMetricDoc } from "./mapping.js";
+import type { AccessTokenDoc, CounterDoc, ExperimentDoc, GrantDoc, HistoryDoc, ModelMetricDoc, UserDoc } from "./mapping.js";
 import type { RunDoc } from "./run-document.js";
 import type { ChangeDoc } from "./change-log.js";
 import type { LeaseOptions } from "./registry-lease.js";
@@ -52,6 +52,9 @@ export interface Collections {
   modelMetrics: Collection<ModelMetricDoc>;
   leases: Collection<LeaseDoc>;
   changes: Collection<ChangeDoc>;
+  users: Collection<UserDoc>;
+  grants: Collection<GrantDoc>;
+  accessTokens: Collection<AccessTokenDoc>;
 }
 
 export interface Connection {
@@ -101,6 +104,9 @@ export function openConnection(options: MongoStoreOptions): Connection {
       modelMetrics: db.collection<ModelMetricDoc>("logged_model_metrics"),
       leases: db.collection<LeaseDoc>("registry_leases"),
       changes: db.collection<ChangeDoc>("run_changes"),
+      users: db.collection<UserDoc>("users"),
+      grants: db.collection<GrantDoc>("grants"),
+      accessTokens: db.collection<AccessTokenDoc>("access_tokens"),
     },
   };
 }

@@ -41,6 +41,13 @@
  * - `logged_model_metrics` one document per (logged model, metric point) link, `_id` = "<model>:<history _id>"
  *                     (value-encoding.ts modelMetricId): a link is stored once, and a point can link several models;
  *                     the point's fields as the re-logging call sent them, `model_id`.
+ *
+ * Users, grants and access tokens (auth-store.ts; used with `--auth basic`):
+ * - `users`           `_id` = the integer user id (counter `{_id: "user_id", seq}`, as experiment ids); `username`
+ *                     unique by index; `password_hash` (scrypt, self-describing); `is_admin`.
+ * - `grants`          `{user_id, resource_type, resource_id, permission}`, one per (user, type, resource id) by a
+ *                     unique index; `resource_id` is an experiment id, a registered model name, or "*".
+ * - `access_tokens`   `_id` = the token id; `user_id`, `name`, `secret_hash` (SHA-256 of the secret), times.
  */
 import type { IndexDescription } from "mongodb";
 import type { Collections } from "./connection.js";
@@ -118,6 +125,14 @@ export const INDEXES: Spec[] = [
   // Resuming a watch: one run's change records after a seq, and the experiments' ones (r: null), by seq.
   // (Polls and bounds walk `_id`: the seq.)
   { collection: "changes", key: { r: 1, _id: 1 }, name: "run_seq" },
+  // createUser: a name is taken once (E11000 → RESOURCE_ALREADY_EXISTS); sign-in and every users/* call: findOne({username}).
+  { collection: "users", key: { username: 1 }, name: "username_unique", unique: true },
+  // addGrant: one grant per (user, type, resource id); a user's grants, loaded at sign-in: find({user_id}).sort(…).
+  { collection: "grants", key: { user_id: 1, resource_type: 1, resource_id: 1 }, name: "user_resource_unique", unique: true },
+  // A deleted or renamed registered model's grants: deleteMany/updateMany({resource_type, resource_id}).
+  { collection: "grants", key: { resource_type: 1, resource_id: 1 }, name: "resource" },
+  // A user's tokens, oldest first: find({user_id}).sort({created_at: 1, _id: 1}); deleteMany({user_id}).
+  { collection: "accessTokens", key: { user_id: 1, created_at: 1, _id: 1 }, name: "user_created" },
 ];
 
 /** Indexes an earlier layout created that nothing uses any more (layout.ts). */

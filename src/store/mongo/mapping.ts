@@ -4,6 +4,7 @@
  * in run-document.ts; the layout and its indexes in indexes.ts.
  */
 import type { Dataset, Experiment, LifecycleStage, Metric, ModelOutput, Tag } from "../../domain/entities.js";
+import type { PermissionName, ResourceType } from "../../domain/permission.js";
 import { AppError } from "../../domain/errors.js";
 import { type KeyFields, fromKeyFields } from "./key-fields.js";
 import { type EncodedValue, decodeValue, encodeValue, historyId, modelMetricId } from "./value-encoding.js";
@@ -17,6 +18,32 @@ export interface KeyValueDoc {
 export interface CounterDoc {
   _id: string;
   seq: number;
+}
+
+/** A user; `_id` is the integer user id. */
+export interface UserDoc {
+  _id: number;
+  username: string;
+  password_hash: string;
+  is_admin: boolean;
+}
+
+/** One grant; unique per (user_id, resource_type, resource_id). */
+export interface GrantDoc {
+  user_id: number;
+  resource_type: ResourceType;
+  resource_id: string;
+  permission: PermissionName;
+}
+
+/** A personal access token; `_id` is the token id, the secret only as its SHA-256. */
+export interface AccessTokenDoc {
+  _id: string;
+  user_id: number;
+  name: string;
+  secret_hash: string;
+  created_at: number;
+  expires_at?: number;
 }
 
 export interface ExperimentDoc {

@@ -18,6 +18,7 @@ import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnec
 import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
 import { createMongoChangeLog } from "./change-log.js";
 import { createChangeStream } from "./change-stream.js";
+import { createAuthStore } from "./auth-store.js";
 import { createExperimentSearch } from "./experiment-search.js";
 import { createExperimentStore, ensureDefaultExperiment } from "./experiment-store.js";
 import { ensureIndexes } from "./indexes.js";
@@ -134,6 +135,7 @@ export function createMongoStore(options: MongoStoreOptions): Store & ChangeStre
     ...guarded(createLoggedModelStore(collections, leases)),
     ...guarded(createRegistryStore(collections, leases)),
     ...guardedSearch,
+    ...guarded(createAuthStore(collections)),
     streamRuns: (query, options) => guardedStream(runSearch.streamRuns(query, options)),
 
     /**

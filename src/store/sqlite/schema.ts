@@ -286,6 +286,33 @@ const MIGRATIONS: readonly string[] = [
   -- A resume reads one run's records (and the experiments' ones, run_id IS NULL) after a seq.
   CREATE INDEX run_changes_by_run ON run_changes (run_id, seq);
   `,
+  // 7: users, their grants and personal access tokens (--auth basic). A grant's resource_id is an experiment id or a
+  // registered model name as text, or '*'; the index serves "whose grants name this resource" (delete, rename).
+  `
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    is_admin      INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE grants (
+    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    resource_type TEXT NOT NULL,
+    resource_id   TEXT NOT NULL,
+    permission    TEXT NOT NULL,
+    PRIMARY KEY (user_id, resource_type, resource_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX grants_by_resource ON grants (resource_type, resource_id);
+  CREATE TABLE access_tokens (
+    token_id    TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX access_tokens_by_user ON access_tokens (user_id, created_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

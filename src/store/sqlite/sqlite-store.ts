@@ -14,6 +14,7 @@ import type { RunChange } from "../../domain/run-change.js";
 import type { RunSearchQuery, Store } from "../types.js";
 import { type ChangeLog, createChangeLog } from "./change-log.js";
 import { toAppError } from "./errors.js";
+import { createAuthStore } from "./auth-store.js";
 import { createExperimentStore } from "./experiment-store.js";
 import { type MetricStore, createMetricStore } from "./metric-store.js";
 import { createRunState } from "./run-state.js";
@@ -66,6 +67,7 @@ interface OpenStore {
   loggedModelSearch: ReturnType<typeof createLoggedModelSearch>;
   loggedModels: ReturnType<typeof createLoggedModelStore>;
   registry: ReturnType<typeof createRegistryStore>;
+  auth: ReturnType<typeof createAuthStore>;
   ping: Database.Statement<[]>;
   counts: Database.Statement<[], Counts>;
 }
@@ -109,6 +111,7 @@ function open(options: SqliteStoreOptions, emit: (change: RunChange) => void): O
       loggedModelSearch: createLoggedModelSearch(db),
       loggedModels: createLoggedModelStore(db),
       registry: createRegistryStore(db),
+      auth: createAuthStore(db),
       ping: db.prepare("SELECT 1"),
       counts: db.prepare(
         `SELECT (SELECT count(*) FROM experiments) AS experiments, (SELECT count(*) FROM runs) AS runs,
@@ -265,6 +268,23 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     setRegisteredModelAlias: write((name, alias, version, now) => current().registry.setRegisteredModelAlias(name, alias, version, now)),
     deleteRegisteredModelAlias: write((name, alias, now) => current().registry.deleteRegisteredModelAlias(name, alias, now)),
     getModelVersionByAlias: lift((name, alias) => current().registry.getModelVersionByAlias(name, alias)),
+
+    createUser: lift((user) => current().auth.createUser(user)),
+    getUser: lift((username) => current().auth.getUser(username)),
+    getUserById: lift((id) => current().auth.getUserById(id)),
+    listUsers: lift(() => current().auth.listUsers()),
+    updateUser: lift((username, update) => current().auth.updateUser(username, update)),
+    deleteUser: lift((username) => current().auth.deleteUser(username)),
+    addGrant: lift((grant, username) => current().auth.addGrant(grant, username)),
+    putGrant: lift((grant) => current().auth.putGrant(grant)),
+    removeGrant: lift((grant, username) => current().auth.removeGrant(grant, username)),
+    listGrants: lift((userId) => current().auth.listGrants(userId)),
+    removeGrantsOn: lift((resourceType, resourceId) => current().auth.removeGrantsOn(resourceType, resourceId)),
+    renameGrantsOn: lift((resourceType, resourceId, newResourceId) => current().auth.renameGrantsOn(resourceType, resourceId, newResourceId)),
+    createAccessToken: lift((token) => current().auth.createAccessToken(token)),
+    getAccessToken: lift((tokenId) => current().auth.getAccessToken(tokenId)),
+    listAccessTokens: lift((userId) => current().auth.listAccessTokens(userId)),
+    deleteAccessToken: lift((userId, tokenId) => current().auth.deleteAccessToken(userId, tokenId)),
   };
 
   /** Keyset pages of `batchSize` read as the consumer pulls: no statement stays open between pulls. */
