@@ -10,7 +10,7 @@
  */
 
 /** MLflow's permission levels. NO_PERMISSIONS is not grantable; DENY is an explicit veto. */
-export const PERMISSIONS = ["READ", "USE", "EDIT", "MANAGE", "DENY", "NO_PERMISSIONS"] as const;
+export const PERMISSIONS = ["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS", "DENY"] as const;
 export type PermissionName = (typeof PERMISSIONS)[number];
 
 /** What may be granted on a resource (MLflow's RESOURCE_GRANTABLE_PERMISSIONS). */

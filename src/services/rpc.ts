@@ -11,7 +11,7 @@ export interface CallContext {
   /** Aborted when the caller cancels, disconnects or its deadline passes. */
   signal: AbortSignal;
   logger: Logger;
-  /** Values the edge learned about the call (call-values.ts); the caller's identity will travel here. */
+  /** Values the edge learned about the call (call-values.ts): the caller (auth/principal.ts PRINCIPAL) with --auth basic. */
   values: CallValues;
 }
 

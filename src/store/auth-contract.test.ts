@@ -7,7 +7,7 @@ import { mongoBackend } from "../../test/harness/mongo-backend.js";
 import { sqliteBackend } from "../../test/harness/sqlite-backend.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { Grant } from "../domain/permission.js";
-import { accessTokenNotFound, grantExists, grantNotFound, userExists, userNotFound } from "../domain/user-validation.js";
+import { accessTokenNotFound, grantExists, grantNotFound, userExists, userNotFound } from "../domain/auth-validation.js";
 import type { Store } from "./types.js";
 
 interface StoreBackend {

@@ -7,7 +7,7 @@
 import type { Filter } from "mongodb";
 import { AppError, ErrorCode, notFound } from "../../domain/errors.js";
 import type { Grant } from "../../domain/permission.js";
-import { accessTokenNotFound, grantExists, grantNotFound, userExists, userNotFound } from "../../domain/user-validation.js";
+import { accessTokenNotFound, grantExists, grantNotFound, userExists, userNotFound } from "../../domain/auth-validation.js";
 import type { AccessTokenRecord, AuthStore, UserRecord } from "../types.js";
 import type { Collections } from "./connection.js";
 import { contended, isDuplicateKeyError, mayBeDuplicateKeyOnUpdate } from "./errors.js";

@@ -2,7 +2,7 @@
 import type { Database } from "better-sqlite3";
 import { AppError, ErrorCode, notFound } from "../../domain/errors.js";
 import type { Grant, PermissionName, ResourceType } from "../../domain/permission.js";
-import { accessTokenNotFound, grantExists, grantNotFound, userExists, userNotFound } from "../../domain/user-validation.js";
+import { accessTokenNotFound, grantExists, grantNotFound, userExists, userNotFound } from "../../domain/auth-validation.js";
 import type { AccessTokenRecord, AuthStore, UserRecord } from "../types.js";
 import { isUniqueViolation } from "./errors.js";
 import type { Synchronous } from "./synchronous.js";

@@ -1,8 +1,10 @@
 /**
- * Users, passwords and access tokens: MLflow 3.17.2's rules (mlflow/utils/validation.py `_validate_username`,
+ * Users, passwords, grants and access tokens: MLflow 3.17.2's rules (mlflow/utils/validation.py `_validate_username`,
  * `_validate_password`; the basic-auth handlers' messages), plus the limits MLflow leaves to its database.
  */
 import { invalidParameter } from "./errors.js";
+import { GRANTABLE_PERMISSIONS, PERMISSIONS, type PermissionName, RESOURCE_TYPES, type ResourceType, isPermissionName, isResourceType } from "./permission.js";
+import { requireField } from "./validation.js";
 
 /** MLflow's users table keeps 255 characters. */
 export const MAX_USERNAME_LENGTH = 255;
@@ -28,7 +30,7 @@ export function validatePassword(password: string): void {
 }
 
 export function validateTokenName(name: string): void {
-  if (name.trim() === "") throw invalidParameter("Missing value for required parameter 'name'.");
+  requireField(name.trim(), "name");
   if (name.length > MAX_TOKEN_NAME_LENGTH) throw invalidParameter(`Token name is longer than ${MAX_TOKEN_NAME_LENGTH} characters.`);
 }
 
@@ -39,3 +41,37 @@ export const grantExists = (username: string, resourceType: string, resourceId: 
 export const grantNotFound = (username: string, resourceType: string, resourceId: string) =>
   `Permission for user=${username} on resource_type=${resourceType}, resource_id=${resourceId} not found.`;
 export const accessTokenNotFound = (tokenId: string) => `Access token ${tokenId} not found`;
+
+/** Python's repr of a tuple of strings, as MLflow's messages print the valid values. */
+const pythonTuple = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(", ")})`;
+
+/** MLflow's `_validate_resource_type`, over the types Logbook grants on. */
+export function validateResourceType(resourceType: string): ResourceType {
+  requireField(resourceType, "resource_type");
+  if (!isResourceType(resourceType)) {
+    throw invalidParameter(`Invalid resource type '${resourceType}'. Valid resource types are: ${pythonTuple(RESOURCE_TYPES)}`);
+  }
+  return resourceType;
+}
+
+/** MLflow's `_validate_permission_for_resource_type`: a known level, and one that can be granted (not NO_PERMISSIONS). */
+export function validateGrantPermission(permission: string, resourceType: ResourceType): PermissionName {
+  requireField(permission, "permission");
+  if (!isPermissionName(permission)) {
+    throw invalidParameter(`Invalid permission '${permission}'. Valid permissions are: ${pythonTuple(PERMISSIONS)}`);
+  }
+  if (!GRANTABLE_PERMISSIONS.includes(permission)) {
+    throw invalidParameter(
+      `Invalid permission '${permission}' for resource_type='${resourceType}'. Resource-level grants accept only: ${pythonTuple([...GRANTABLE_PERMISSIONS].sort())}.`,
+    );
+  }
+  return permission;
+}
+
+/** A grant's resource: an experiment id (or "*"), a registered model name (or "*"). */
+export const MAX_RESOURCE_ID_LENGTH = 1000;
+export function validateResourceId(resourceId: string): string {
+  requireField(resourceId, "resource_id");
+  if (resourceId.length > MAX_RESOURCE_ID_LENGTH) throw invalidParameter(`resource_id is longer than ${MAX_RESOURCE_ID_LENGTH} characters.`);
+  return resourceId;
+}
