@@ -3,7 +3,7 @@
  * deadline on every call. Errors come back as LogbookError (gRPC code + MLflow code).
  */
 import { createReadStream } from "node:fs";
-import { Client, credentials, type ClientOptions, type ServiceError } from "@grpc/grpc-js";
+import { Client, Metadata, credentials, type ClientOptions, type ServiceError } from "@grpc/grpc-js";
 import { ArtifactServiceService, type UploadArtifactRequest, type UploadArtifactResponse } from "../../../gen/ts/logbook/v1/artifact_service.js";
 import { RegistryServiceService } from "../../../gen/ts/logbook/v1/registry.js";
 import { SearchServiceService } from "../../../gen/ts/logbook/v1/search_service.js";
@@ -31,21 +31,34 @@ export type SearchCalls = Unary<typeof SearchServiceService>;
 
 const UPLOAD_CHUNK = 1024 * 1024;
 
+/** How the SDK proves who it is to a Logbook started with `--auth basic`, and whether it speaks TLS. */
+export interface RpcCredentials {
+  /** A personal access token (`lbk_…`, from `POST /api/2.0/logbook/tokens/create`): sent as `authorization: Bearer <token>`. */
+  token?: string;
+  /** Connect over TLS (a server started with `--tls-cert-file`); `rootCerts`: PEM of the CA to trust, default the system's. */
+  tls?: boolean | { rootCerts?: Buffer };
+}
+
 /** One grpc-js channel and typed promise calls for the Tracking, Registry, Search and Artifact services. */
 export class LogbookRpc {
   readonly raw: Client;
   readonly tracking: TrackingCalls;
   readonly registry: RegistryCalls;
   readonly search: SearchCalls;
+  /** Sent with every call: the credentials. */
+  private readonly metadata = new Metadata();
 
   constructor(
     readonly address: string,
     /** Deadline of each unary call (and of each upload/download), ms. */
     readonly deadlineMs = 10_000,
     channelOptions: Partial<ClientOptions> = {},
+    auth: RpcCredentials = {},
   ) {
+    if (auth.token) this.metadata.set("authorization", `Bearer ${auth.token}`);
+    const channel = auth.tls ? credentials.createSsl(typeof auth.tls === "object" ? (auth.tls.rootCerts ?? null) : null) : credentials.createInsecure();
     // grpc-js's own reconnect backoff goes up to 120 s by default: keep it short, the Tracker's probe paces retries.
-    this.raw = new Client(address, credentials.createInsecure(), {
+    this.raw = new Client(address, channel, {
       "grpc.initial_reconnect_backoff_ms": 200,
       "grpc.max_reconnect_backoff_ms": 2000,
       ...channelOptions,
@@ -66,7 +79,7 @@ export class LogbookRpc {
       const d = def as unknown as MethodDef<unknown, unknown>;
       calls[name] = (request: unknown) =>
         new Promise((resolve, reject) => {
-          this.raw.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize, request, { deadline: this.deadline() }, (err: ServiceError | null, res?: unknown) =>
+          this.raw.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize, request, this.metadata.clone(), { deadline: this.deadline() }, (err: ServiceError | null, res?: unknown) =>
             err ? reject(toLogbookError(err, d.path)) : resolve(res),
           );
         });
@@ -85,7 +98,7 @@ export class LogbookRpc {
         if (err) reject(toLogbookError(err, def.path));
         else resolve(res!);
       };
-      const call = this.raw.makeClientStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, { deadline: this.deadline(this.deadlineMs * 6) }, (err: ServiceError | null, res?: UploadArtifactResponse) =>
+      const call = this.raw.makeClientStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, this.metadata.clone(), { deadline: this.deadline(this.deadlineMs * 6) }, (err: ServiceError | null, res?: UploadArtifactResponse) =>
         done(err, res),
       );
       const write = (msg: UploadArtifactRequest) => call.write(msg);
@@ -113,7 +126,9 @@ export class LogbookRpc {
   /** Downloads a run artifact into memory. */
   async downloadArtifact(runId: string, path: string): Promise<Buffer> {
     const def = ArtifactServiceService.downloadArtifact;
-    const stream = this.raw.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, { runId, path }, { deadline: this.deadline(this.deadlineMs * 6) });
+    const stream = this.raw.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, { runId, path }, this.metadata.clone(), {
+      deadline: this.deadline(this.deadlineMs * 6),
+    });
     const chunks: Buffer[] = [];
     try {
       for await (const msg of stream) chunks.push((msg as { chunk: Buffer }).chunk);

@@ -47,6 +47,13 @@ export interface TrackerOptions {
   onWarning?: (message: string) => void;
   /** Passed to the grpc-js client (e.g. `interceptors`). */
   channelOptions?: Partial<ClientOptions>;
+  /**
+   * A personal access token, for a Logbook started with `--auth basic`; default $LOGBOOK_TOKEN. A call refused for
+   * its credentials (UNAUTHENTICATED, PERMISSION_DENIED) is reported through `onError`, not retried.
+   */
+  token?: string;
+  /** Connect over TLS (default: $LOGBOOK_TLS is "true"); `rootCerts`: PEM of the CA to trust. */
+  tls?: boolean | { rootCerts?: Buffer };
   /** Flush on `beforeExit` and write the queue to the spool on `exit`. Default true. */
   handleProcessExit?: boolean;
 }
@@ -139,7 +146,9 @@ export class Tracker {
       this.spoolPath = found.path;
       this.spool = found.spool;
     }
-    this.rpc = new LogbookRpc(this.address, options.deadlineMs ?? 10_000, options.channelOptions);
+    const token = options.token ?? process.env.LOGBOOK_TOKEN;
+    const tls = options.tls ?? process.env.LOGBOOK_TLS === "true";
+    this.rpc = new LogbookRpc(this.address, options.deadlineMs ?? 10_000, options.channelOptions, { ...(token ? { token } : {}), tls });
     this.calls = new OpSender(this.rpc);
     this.interval = setInterval(() => this.sealAll(), this.options.flushIntervalMs).unref();
     if (options.handleProcessExit !== false) registerExitHooks(this);

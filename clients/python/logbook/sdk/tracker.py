@@ -31,6 +31,7 @@ from typing import Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional
 
 import grpc
 
+from ._auth import BearerToken
 from ._calls import MAX_ENTITIES, MAX_METRICS, MAX_PARAMS, MAX_TAGS, CallSender, method_of, points_of
 from ._errors import ReportedError, describe, is_retryable
 from ._spool import open_spool
@@ -101,7 +102,10 @@ class Tracker:
     ``spool_path``: the offline spool (default ``$LOGBOOK_SPOOL_DIR`` or ``~/.cache/logbook/spool/<address>.jsonl``);
     ``max_spool_bytes`` bounds it. ``flush_interval_s``: the longest a point waits in memory. ``on_error``: called
     (on the sender thread) with a ReportedError for each call the server refused. ``interceptors``: grpc client
-    interceptors for the channel (e.g. to count calls). Use as a context manager, or call ``close()``.
+    interceptors for the channel (e.g. to count calls). ``token``: a personal access token for a Logbook started with
+    ``--auth basic`` (default ``$LOGBOOK_TOKEN``); a call refused for its credentials is reported, not retried.
+    ``tls``: connect over TLS (default ``$LOGBOOK_TLS`` == "true"); bytes: the PEM of the CA to trust. Use as a context
+    manager, or call ``close()``.
     """
 
     def __init__(
@@ -119,6 +123,8 @@ class Tracker:
         on_error: Optional[Callable[[ReportedError], Any]] = None,
         interceptors: Sequence[Any] = (),
         channel_options: Sequence[tuple] = (),
+        token: Optional[str] = None,
+        tls: Union[bool, bytes, None] = None,
     ) -> None:
         self.address = address
         self.flush_interval_s = flush_interval_s
@@ -135,7 +141,15 @@ class Tracker:
             ("grpc.max_send_message_length", 64 << 20),
             *channel_options,
         ]
-        self._raw_channel = grpc.insecure_channel(address, options=options)
+        if tls is None:
+            tls = os.environ.get("LOGBOOK_TLS", "").lower() == "true"
+        if tls:
+            root = tls if isinstance(tls, bytes) else None
+            self._raw_channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root), options=options)
+        else:
+            self._raw_channel = grpc.insecure_channel(address, options=options)
+        token = token if token is not None else os.environ.get("LOGBOOK_TOKEN") or None
+        interceptors = ([BearerToken(token)] if token else []) + list(interceptors)
         channel = grpc.intercept_channel(self._raw_channel, *interceptors) if interceptors else self._raw_channel
         self._sender = CallSender(channel, call_timeout_s)
 
