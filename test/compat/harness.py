@@ -60,11 +60,15 @@ def with_database(uri: str, database: str) -> str:
 class LogbookServer:
     """One Logbook process: `start()` waits for the HTTP listening line, `stop()` sends SIGTERM and waits."""
 
-    def __init__(self, store_kind: str, data_dir: Path, store_uri: str | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self, store_kind: str, data_dir: Path, store_uri: str | None = None, extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ):
         self.store_kind = store_kind
         self.data_dir = data_dir
         self.store_uri = store_uri
         self.extra_args = extra_args
+        self.extra_env = extra_env or {}
         self.http_port: int | None = None
         self.grpc_port: int | None = None
         self.process: subprocess.Popen[str] | None = None
@@ -101,7 +105,7 @@ class LogbookServer:
         try:
             self.process = subprocess.Popen(
                 args, cwd=self.data_dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-                text=True, env=telemetry_free_env(),
+                text=True, env=telemetry_free_env(**self.extra_env),
             )
         finally:
             stderr.close()
@@ -184,9 +188,10 @@ class MlflowServer:
 
     store_kind = "mlflow"
 
-    def __init__(self, work_dir: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(self, work_dir: Path, extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None):
         self.work_dir = work_dir
         self.extra_args = extra_args
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.log_path = work_dir / "mlflow-server.log"
@@ -211,7 +216,7 @@ class MlflowServer:
             # Its own process group: `mlflow server` runs uvicorn as a child; stop() signals the whole group.
             self.process = subprocess.Popen(
                 args, cwd=self.work_dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=telemetry_free_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"), start_new_session=True,
+                env=telemetry_free_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", **self.extra_env), start_new_session=True,
             )
         try:
             self._wait_healthy()
@@ -263,7 +268,8 @@ class MlflowServer:
 
 
 def start_logbook(
-    store_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str, extra_args: tuple[str, ...] = ()
+    store_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str, extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> LogbookServer:
     data_dir = tmp_path_factory.mktemp(f"logbook-{store_kind}")
     store_uri = None
@@ -277,7 +283,7 @@ def start_logbook(
         # A fresh database per module; names stay within FerretDB's [A-Za-z0-9_-]{1,63}.
         label = re.sub(r"[^A-Za-z0-9_]", "_", label)[:32]
         store_uri = with_database(base, f"compat_{label}_{uuid.uuid4().hex[:8]}")
-    return LogbookServer(store_kind, data_dir, store_uri, extra_args).start()
+    return LogbookServer(store_kind, data_dir, store_uri, extra_args, extra_env).start()
 
 
 def unique(prefix: str) -> str:
