@@ -17,7 +17,7 @@ import type { RegisteredModelFilter, RegisteredModelOrderTerm } from "../domain/
 import type { LoggedModel, LoggedModelStatus } from "../domain/logged-model.js";
 import type { ModelVersion, RegisteredModel, Stage } from "../domain/model-registry.js";
 import type { RunChange } from "../domain/run-change.js";
-import type { Grant, ResourceType } from "../domain/permission.js";
+import type { Grant, IdScope, ResourceType } from "../domain/permission.js";
 
 export interface ExperimentStore {
   /**
@@ -134,6 +134,8 @@ export interface RunSearchQuery {
   order: OrderTerm[];
   /** Of the run itself (a deleted experiment's runs are deleted with it). */
   viewType: ViewType;
+  /** The experiments the caller may read (permissions), one more condition of the query; unset: all. */
+  readable?: IdScope;
 }
 
 export interface RunSearchPage {
@@ -194,6 +196,8 @@ export interface ExperimentSearchQuery {
   /** Ends with experiment_id (parseExperimentOrderBy). */
   order: ExperimentOrderTerm[];
   viewType: ViewType;
+  /** The experiments the caller may read; unset: all. */
+  readable?: IdScope;
 }
 
 export interface RegisteredModelSearchQuery {
@@ -201,6 +205,8 @@ export interface RegisteredModelSearchQuery {
   filter: RegisteredModelFilter;
   /** Ends with name. */
   order: RegisteredModelOrderTerm[];
+  /** The registered models (by name) the caller may read; unset: all. */
+  readable?: IdScope;
 }
 
 export interface ModelVersionSearchQuery {
@@ -211,6 +217,8 @@ export interface ModelVersionSearchQuery {
   filter: ModelVersionFilter;
   /** Ends with name and version_number. */
   order: ModelVersionOrderTerm[];
+  /** The registered models (by name) whose versions the caller may read; unset: all. */
+  readable?: IdScope;
 }
 
 export interface LoggedModelSearchQuery {
@@ -228,6 +236,8 @@ export interface LoggedModelSearchQuery {
    * a NaN latest value counts as no value. Status sorts as PENDING < READY < UPLOAD_FAILED.
    */
   order: LoggedModelOrderTerm[];
+  /** The experiments whose logged models the caller may read; unset: all. */
+  readable?: IdScope;
 }
 
 export interface SearchStore {
@@ -239,8 +249,11 @@ export interface SearchStore {
   searchModelVersions(query: ModelVersionSearchQuery, page: KeysetPage): Promise<SearchPage<ModelVersion>>;
   /** Logged models whole (as getLoggedModel returns them). */
   searchLoggedModels(query: LoggedModelSearchQuery, page: KeysetPage): Promise<SearchPage<LoggedModel>>;
-  /** The versions made from any of these runs, whole, in no particular order: one bulk read (leaderboard entries). */
-  modelVersionsOfRuns(runIds: string[]): Promise<ModelVersion[]>;
+  /**
+   * The versions made from any of these runs, whole, in no particular order: one bulk read (leaderboard entries);
+   * with `readable`, only versions of those registered models (by name).
+   */
+  modelVersionsOfRuns(runIds: string[], readable?: IdScope): Promise<ModelVersion[]>;
 }
 
 export interface NewLoggedModel {
@@ -473,6 +486,12 @@ export interface AuthStore {
   deleteAccessToken(userId: number, tokenId: string): Promise<void>;
 }
 
+/** What a caller may read, for counts: experiments (with their runs) by id, registered models (with their versions) by name. */
+export interface ReadableScopes {
+  experiments?: IdScope;
+  registeredModels?: IdScope;
+}
+
 export interface StoreStatus {
   kind: "sqlite" | "mongodb";
   /** Where the data lives, without credentials. */
@@ -487,8 +506,8 @@ export interface Store extends ExperimentStore, RunStore, RunSearchStore, Search
   ping(): Promise<void>;
   /**
    * Counts for the status endpoint: every stored experiment (Default included) and run, deleted ones too; registered
-   * models and (live) model versions.
+   * models and (live) model versions — with `readable`, only those in the experiments and registered models given.
    */
-  counts(): Promise<{ experiments: number; runs: number; registeredModels: number; modelVersions: number }>;
+  counts(readable?: ReadableScopes): Promise<{ experiments: number; runs: number; registeredModels: number; modelVersions: number }>;
   close(): Promise<void>;
 }

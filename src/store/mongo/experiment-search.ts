@@ -5,6 +5,7 @@ import type { SearchStore } from "../types.js";
 import type { Collections } from "./connection.js";
 import { keyPath } from "./key-fields.js";
 import { experimentFromDoc } from "./mapping.js";
+import { scopeFilter } from "./scope-filter.js";
 import { type SortColumn, allOf, fieldClause, findPage } from "./search-query.js";
 
 /** experiment_id sorts by `num`, the id as a number. */
@@ -21,7 +22,8 @@ const clauseFilter = (c: ExperimentClause): Document => fieldClause(c.type === "
 export function createExperimentSearch(c: Collections): Pick<SearchStore, "searchExperiments"> {
   return {
     async searchExperiments(query, page) {
-      const filter = allOf([{ lifecycle_stage: { $in: [...STAGES[query.viewType]] } }, ...query.filter.map(clauseFilter)]);
+      const readable = scopeFilter("_id", query.readable);
+      const filter = allOf([{ lifecycle_stage: { $in: [...STAGES[query.viewType]] } }, ...query.filter.map(clauseFilter), ...(readable ? [readable] : [])]);
       const columns: SortColumn[] = query.order.map((t) => ({ field: FIELD[t.key], descending: !t.ascending }));
       const { docs, next } = await findPage(c.experiments, filter, columns, page);
       const items = docs.map(experimentFromDoc);

@@ -13,8 +13,9 @@
  * Every method throws only AppError; driver errors are kept as `cause`.
  */
 import { unavailable } from "../../domain/errors.js";
-import type { ChangeStreamCapable, Store } from "../types.js";
+import type { ChangeStreamCapable, ReadableScopes, Store } from "../types.js";
 import { DEFAULT_SERVER_SELECTION_TIMEOUT_MS, type MongoStoreOptions, openConnection } from "./connection.js";
+import { scopeFilter } from "./scope-filter.js";
 import { UNAVAILABLE_MESSAGE, guarded, toAppError } from "./errors.js";
 import { createMongoChangeLog } from "./change-log.js";
 import { createChangeStream } from "./change-stream.js";
@@ -81,7 +82,18 @@ export function createMongoStore(options: MongoStoreOptions): Store & ChangeStre
      * Experiments, runs and registered models from collection metadata (the `count` command): O(1), exact outside
      * sharded clusters and crash recovery. Model versions by a count of the live ones (tombstones excluded).
      */
-    async counts() {
+    async counts(readable?: ReadableScopes) {
+      if (readable?.experiments || readable?.registeredModels) {
+        // Restricted to what the caller may read: counts of index ranges ($in) or of all but a few ($nin).
+        const models = scopeFilter("name", readable.registeredModels) ?? {};
+        const [experiments, runs, registeredModels, modelVersions] = await Promise.all([
+          collections.experiments.countDocuments(scopeFilter("_id", readable.experiments) ?? {}),
+          collections.runs.countDocuments(scopeFilter("experiment_id", readable.experiments) ?? {}),
+          collections.registeredModels.countDocuments(models),
+          collections.modelVersions.countDocuments({ deleted: false, ...models }),
+        ]);
+        return { experiments, runs, registeredModels, modelVersions };
+      }
       const [experiments, runs, registeredModels, modelVersions] = await Promise.all([
         collections.experiments.estimatedDocumentCount(),
         collections.runs.estimatedDocumentCount(),

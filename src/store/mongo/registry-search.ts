@@ -13,6 +13,7 @@ import type { Collections } from "./connection.js";
 import { keyPath } from "./key-fields.js";
 import type { RegistryReads } from "./registry-reads.js";
 import type { LiveVersionDoc } from "./registry-mapping.js";
+import { scopeFilter } from "./scope-filter.js";
 import { type SortColumn, allOf, fieldClause, findPage } from "./search-query.js";
 
 const MODEL_FIELD: Record<RegisteredModelOrderTerm["key"], string> = { name: "name", last_updated_timestamp: "last_updated_timestamp" };
@@ -42,7 +43,8 @@ type RegistrySearch = Pick<SearchStore, "searchRegisteredModels" | "searchModelV
 export function createRegistrySearch(c: Collections, reads: RegistryReads): RegistrySearch {
   return {
     async searchRegisteredModels(query, page) {
-      const filter = allOf([...query.filter.clauses.map(modelClause), ...(query.filter.prompts ? [] : [NOT_PROMPT])]);
+      const readable = scopeFilter("name", query.readable);
+      const filter = allOf([...query.filter.clauses.map(modelClause), ...(query.filter.prompts ? [] : [NOT_PROMPT]), ...(readable ? [readable] : [])]);
       const columns: SortColumn[] = query.order.map((t) => ({ field: MODEL_FIELD[t.key], descending: !t.ascending }));
       const { docs, next } = await findPage(c.registeredModels, filter, columns, page);
       const items = await reads.wholeModels(docs);
@@ -50,7 +52,13 @@ export function createRegistrySearch(c: Collections, reads: RegistryReads): Regi
     },
 
     async searchModelVersions(query, page) {
-      const filter = allOf([{ deleted: false }, ...query.filter.clauses.map(versionClause), ...(query.filter.prompts ? [] : [NOT_PROMPT])]);
+      const readable = scopeFilter("name", query.readable);
+      const filter = allOf([
+        { deleted: false },
+        ...query.filter.clauses.map(versionClause),
+        ...(query.filter.prompts ? [] : [NOT_PROMPT]),
+        ...(readable ? [readable] : []),
+      ]);
       const columns: SortColumn[] = query.order.map((t) => ({ field: VERSION_FIELD[t.key], descending: !t.ascending }));
       const { docs, next } = await findPage(c.modelVersions, filter, columns, page);
       const items = await reads.withOwners(docs as LiveVersionDoc[]);
@@ -58,6 +66,7 @@ export function createRegistrySearch(c: Collections, reads: RegistryReads): Regi
     },
 
     // Index run_id; then the versions' models in one more query.
-    modelVersionsOfRuns: (runIds) => (runIds.length === 0 ? Promise.resolve([]) : reads.versions({ run_id: { $in: [...runIds] } })),
+    modelVersionsOfRuns: (runIds, readable) =>
+      runIds.length === 0 ? Promise.resolve([]) : reads.versions({ run_id: { $in: [...runIds] }, ...scopeFilter("name", readable) }),
   };
 }

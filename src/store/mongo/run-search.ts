@@ -30,6 +30,8 @@ import { filterToQuery } from "./filter-to-query.js";
 import { RUN_PROJECTION, type StoredRun, metricOrderPath, metricPath, paramPath, runFromDoc, tagPath } from "./run-document.js";
 import type { ServerKind } from "./server-kind.js";
 import { metricOrderKey, valueSortKey } from "./value-encoding.js";
+import { scopeFilter } from "./scope-filter.js";
+import { withinScope } from "../../domain/permission.js";
 
 /** MongoDB's limit on the keys of one sort (a metric term takes 3, a param or tag 2, an attribute 1 or 2, the tie-break 2). */
 const MAX_SORT_KEYS = 32;
@@ -47,10 +49,18 @@ export interface RunSearch {
   streamRuns(query: RunSearchQuery, options?: { batchSize?: number; onRead?: (rows: number) => void }): AsyncGenerator<Run>;
 }
 
-/** Experiments and lifecycle stage: the equality prefix of the runs' indexes (ALL is both stages, still a prefix). */
+/**
+ * Experiments and lifecycle stage: the equality prefix of the runs' indexes (ALL is both stages, still a prefix), and
+ * what the caller may read: a search naming its experiments keeps only the readable ones in that list (the same
+ * query as without auth); one over every experiment gets `experiment_id` `$in`/`$nin` the scope's ids.
+ */
 function baseConditions(query: RunSearchQuery): Document[] {
   const base: Document[] = [];
-  if (query.experimentIds.length > 0) base.push({ experiment_id: { $in: [...query.experimentIds] } });
+  if (query.experimentIds.length > 0) base.push({ experiment_id: { $in: [...withinScope(query.experimentIds, query.readable)] } });
+  else {
+    const readable = scopeFilter("experiment_id", query.readable);
+    if (readable) base.push(readable);
+  }
   const stages = query.viewType === "ALL" ? ["active", "deleted"] : [query.viewType === "ACTIVE_ONLY" ? "active" : "deleted"];
   base.push({ lifecycle_stage: stages.length === 1 ? stages[0] : { $in: stages } });
   return base;

@@ -6,6 +6,7 @@ import type { SearchStore } from "../types.js";
 import { type SqlFragment, clauseTest, keyValueTest } from "./filter-to-sql.js";
 import { type OrderColumn, createStatementCache, readKeysetPage } from "./keyset.js";
 import { type ExperimentRow, rowToExperiment } from "./mapping.js";
+import { scopeToSql } from "./scope-to-sql.js";
 import type { Synchronous } from "./synchronous.js";
 
 const COLUMN: Record<ExperimentOrderTerm["key"], string> = {
@@ -34,6 +35,8 @@ export function createExperimentSearch(db: Database): Pick<Synchronous<SearchSto
       { sql: `e.lifecycle_stage IN (${stages.map(() => "?").join(", ")})`, params: [...stages] },
       ...query.filter.map(clauseToSql),
     ];
+    const readable = scopeToSql("e.experiment_id", query.readable, true);
+    if (readable) where.push(readable);
     const order: OrderColumn[] = query.order.map((t) => ({ sql: COLUMN[t.key], params: [], descending: !t.ascending }));
     const { items, next } = readKeysetPage<ExperimentRow>(
       prepare,

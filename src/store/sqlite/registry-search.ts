@@ -10,6 +10,8 @@ import type { SearchStore, SearchPage } from "../types.js";
 import { type SqlFragment, clauseTest, keyValueTest } from "./filter-to-sql.js";
 import { type OrderColumn, createStatementCache, readKeysetPage } from "./keyset.js";
 import { type ModelVersionRow, type RegisteredModelRow, VERSIONS_FROM, VERSION_COLUMNS, type RegistryReads } from "./registry-reads.js";
+import { scopeToSql } from "./scope-to-sql.js";
+import type { IdScope } from "../../domain/permission.js";
 import type { Synchronous } from "./synchronous.js";
 
 type RegistrySearch = Pick<Synchronous<SearchStore>, "searchRegisteredModels" | "searchModelVersions" | "modelVersionsOfRuns">;
@@ -46,6 +48,8 @@ export function createRegistrySearch(db: Database, reads: RegistryReads): Regist
   const searchModels = db.transaction((query: Parameters<RegistrySearch["searchRegisteredModels"]>[0], page: Parameters<RegistrySearch["searchRegisteredModels"]>[1]) => {
     const where = query.filter.clauses.map(modelClause);
     if (!query.filter.prompts) where.push(notPrompt("registered_model_tags", "x.model_key = r.model_key"));
+    const readable = scopeToSql("r.name", query.readable);
+    if (readable) where.push(readable);
     const order: OrderColumn[] = query.order.map((t) => ({ sql: MODEL_COLUMN[t.key], params: [], descending: !t.ascending }));
     const rows = readKeysetPage<RegisteredModelRow>(
       prepare,
@@ -58,6 +62,8 @@ export function createRegistrySearch(db: Database, reads: RegistryReads): Regist
   const searchVersions = db.transaction((query: Parameters<RegistrySearch["searchModelVersions"]>[0], page: Parameters<RegistrySearch["searchModelVersions"]>[1]) => {
     const where = query.filter.clauses.map(versionClause);
     if (!query.filter.prompts) where.push(notPrompt("model_version_tags", "x.model_key = v.model_key AND x.version = v.version"));
+    const readable = scopeToSql("r.name", query.readable);
+    if (readable) where.push(readable);
     const order: OrderColumn[] = query.order.map((t) => ({ sql: VERSION_COLUMN[t.key], params: [], descending: !t.ascending }));
     const rows = readKeysetPage<ModelVersionRow>(prepare, { select: VERSION_COLUMNS, from: VERSIONS_FROM, where, order }, page);
     return { ...rows, items: rows.items.map(reads.version) };
@@ -67,11 +73,17 @@ export function createRegistrySearch(db: Database, reads: RegistryReads): Regist
   const selectOfRuns = db.prepare<[string], ModelVersionRow>(
     `SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM} WHERE v.run_id IN (SELECT value FROM json_each(?))`,
   );
-  const ofRuns = db.transaction((runIds: string[]) => selectOfRuns.all(JSON.stringify(runIds)).map(reads.version));
+  const ofRuns = db.transaction((runIds: string[], readable?: IdScope) => {
+    const scope = scopeToSql("r.name", readable);
+    const rows = scope
+      ? (prepare(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM} WHERE v.run_id IN (SELECT value FROM json_each(?)) AND ${scope.sql}`).all(JSON.stringify(runIds), ...scope.params) as ModelVersionRow[])
+      : selectOfRuns.all(JSON.stringify(runIds));
+    return rows.map(reads.version);
+  });
 
   return {
     searchRegisteredModels: (query, page) => searchModels.deferred(query, page) as SearchPage<ReturnType<RegistryReads["model"]>>,
     searchModelVersions: (query, page) => searchVersions.deferred(query, page) as SearchPage<ReturnType<RegistryReads["version"]>>,
-    modelVersionsOfRuns: (runIds) => ofRuns.deferred(runIds),
+    modelVersionsOfRuns: (runIds, readable) => ofRuns.deferred(runIds, readable),
   };
 }

@@ -19,6 +19,7 @@ import { type SqlFragment, filterToSql } from "./filter-to-sql.js";
 import { type Column, after, createStatementCache } from "./keyset.js";
 import { parseExperimentId } from "./mapping.js";
 import type { RunReader } from "./run-reader.js";
+import { scopeToSql } from "./scope-to-sql.js";
 
 interface Segment {
   rank: Rank;
@@ -126,6 +127,8 @@ export function createRunSearch(db: Database, readRuns: RunReader): RunSearch {
           : { sql: "r.experiment_id IN (SELECT value FROM json_each(?))", params: [JSON.stringify(ids)] },
       );
     }
+    const readable = scopeToSql("r.experiment_id", query.readable, true);
+    if (readable) base.push(readable);
     if (query.viewType !== "ALL") base.push({ sql: "r.lifecycle_stage = ?", params: [query.viewType === "ACTIVE_ONLY" ? "active" : "deleted"] });
     base.push(...filterToSql(query.filter));
 

@@ -11,8 +11,10 @@ import { unavailable } from "../../domain/errors.js";
 import { createLogOrder } from "../../domain/log-order.js";
 import type { Run } from "../../domain/entities.js";
 import type { RunChange } from "../../domain/run-change.js";
-import type { RunSearchQuery, Store } from "../types.js";
+import type { ReadableScopes, RunSearchQuery, Store } from "../types.js";
 import { type ChangeLog, createChangeLog } from "./change-log.js";
+import type { SqlFragment } from "./filter-to-sql.js";
+import { scopeToSql } from "./scope-to-sql.js";
 import { toAppError } from "./errors.js";
 import { createAuthStore } from "./auth-store.js";
 import { createExperimentStore } from "./experiment-store.js";
@@ -192,7 +194,20 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }
     },
 
-    counts: lift(() => current().counts.get() as Counts),
+    counts: lift((readable?: ReadableScopes) => {
+      if (!readable?.experiments && !readable?.registeredModels) return current().counts.get() as Counts;
+      // The same counts, each with the caller's scope inside its query.
+      const experiments = scopeToSql("experiment_id", readable.experiments, true);
+      const models = scopeToSql("name", readable.registeredModels);
+      const where = (f: SqlFragment | undefined) => (f ? `WHERE ${f.sql}` : "");
+      const sql = `SELECT
+          (SELECT count(*) FROM experiments ${where(experiments)}) AS experiments,
+          (SELECT count(*) FROM runs ${where(experiments)}) AS runs,
+          (SELECT count(*) FROM registered_models ${where(models)}) AS registeredModels,
+          (SELECT count(*) FROM model_versions WHERE model_key IN (SELECT model_key FROM registered_models ${where(models)})) AS modelVersions`;
+      const params = [...(experiments?.params ?? []), ...(experiments?.params ?? []), ...(models?.params ?? []), ...(models?.params ?? [])];
+      return current().db.prepare(sql).get(...params) as Counts;
+    }),
 
     async close() {
       opened?.group.flush(); // queued writes commit (or fail) before the file closes
@@ -235,7 +250,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     searchExperiments: lift((query, page) => current().experimentSearch.searchExperiments(query, page)),
     searchRegisteredModels: lift((query, page) => current().registrySearch.searchRegisteredModels(query, page)),
     searchModelVersions: lift((query, page) => current().registrySearch.searchModelVersions(query, page)),
-    modelVersionsOfRuns: lift((runIds) => current().registrySearch.modelVersionsOfRuns(runIds)),
+    modelVersionsOfRuns: lift((runIds, readable) => current().registrySearch.modelVersionsOfRuns(runIds, readable)),
     searchLoggedModels: lift((query, page) => current().loggedModelSearch.searchLoggedModels(query, page)),
     streamRuns: (query, options) => streamRuns(query, options),
 
