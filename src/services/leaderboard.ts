@@ -3,6 +3,7 @@
  * metric, best first, with the model versions made from each. Leaderboard streams them; WatchLeaderboard keeps them
  * live (watch/live-board.ts).
  */
+import type { IdScope } from "../domain/permission.js";
 import type { Run } from "../domain/entities.js";
 import { invalidParameter } from "../domain/errors.js";
 import { type OrderTerm, RANK_MISSING, type RunClause, parseRunFilter } from "../domain/filter/index.js";
@@ -27,6 +28,15 @@ export interface LeaderboardQuery {
   experimentIds: string[];
   /** The extra filter, parsed. */
   filter: RunClause[];
+}
+
+/**
+ * What the caller may read (`--auth basic`; absent: everything): the runs' experiments and the registered models of
+ * the entries' versions — conditions inside the store's queries, so the board is the caller's top N.
+ */
+export interface LeaderboardScopes {
+  readable?: IdScope;
+  readableModels?: IdScope;
 }
 
 export function leaderboardQuery(req: LeaderboardRequest): LeaderboardQuery {
@@ -76,10 +86,10 @@ async function* mergeOrdered(sources: AsyncIterable<Run>[], order: OrderTerm[]):
 }
 
 /** The board, best first; entries go out in batches, each with one model-version read (never one per entry). */
-export async function* leaderboardEntries(store: Store, req: LeaderboardQuery, signal: AbortSignal): AsyncGenerator<LeaderboardResponse> {
+export async function* leaderboardEntries(store: Store, req: LeaderboardQuery & LeaderboardScopes, signal: AbortSignal): AsyncGenerator<LeaderboardResponse> {
   const { limit, filter: extra } = req;
   const order: OrderTerm[] = [{ type: "metric", key: req.metric, ascending: req.ascending }];
-  const base = { experimentIds: req.experimentIds, order, viewType: "ACTIVE_ONLY" as const };
+  const base = { experimentIds: req.experimentIds, order, viewType: "ACTIVE_ONLY" as const, ...(req.readable ? { readable: req.readable } : {}) };
   // A run's symbol is its param `symbol`, else its tag `symbol`: two searches in the same order, merged.
   const byParam: RunClause[] = [...extra, { type: "param", key: "symbol", comparator: "=", value: req.symbol }];
   const byTag: RunClause[] = [
@@ -98,7 +108,7 @@ export async function* leaderboardEntries(store: Store, req: LeaderboardQuery, s
   const batchSize = Math.min(limit, STREAM_BATCH);
   let batch: LeaderboardResponse[] = [];
   const withModelVersions = async function* () {
-    const byRun = await modelVersionsByRun(store, batch.map((e) => e.runId));
+    const byRun = await modelVersionsByRun(store, batch.map((e) => e.runId), req.readableModels ? { readable: req.readableModels } : {});
     for (const entry of batch) yield { ...entry, modelVersions: byRun.get(entry.runId) ?? [] };
     batch = [];
   };

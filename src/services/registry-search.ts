@@ -29,6 +29,7 @@ import { loggedModelToProto } from "./logged-model-convert.js";
 import { modelVersionToProto, registeredModelToProto } from "./registry-convert.js";
 import { keysetPage } from "./keyset-page.js";
 import { maxResultsOf } from "./search-limits.js";
+import type { IdScope } from "../domain/permission.js";
 import { missing } from "./tracking-convert.js";
 
 /** MLflow's SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT and _THRESHOLD. */
@@ -44,25 +45,28 @@ export const MODEL_VERSIONS_MAX = 200_000;
 export const LOGGED_MODELS_DEFAULT = 50;
 export const LOGGED_MODELS_MAX = 50_000;
 
-export async function searchRegisteredModels(store: Store, req: SearchRegisteredModelsRequest): Promise<SearchRegisteredModelsResponse> {
+/** What the caller may read (permissions), put inside the store's query; not part of the page token's search. */
+type Readable = { readable?: IdScope };
+
+export async function searchRegisteredModels(store: Store, req: SearchRegisteredModelsRequest, scope: Readable = {}): Promise<SearchRegisteredModelsResponse> {
   const maxResults = maxResultsOf(req.maxResults, REGISTERED_MODELS_DEFAULT, REGISTERED_MODELS_MAX);
   const query = { filter: parseRegisteredModelFilter(req.filter), order: parseRegisteredModelOrderBy(req.orderBy) };
   const page = await keysetPage(query, registeredModelKeysetTerms(query.order), { maxResults, pageToken: req.pageToken }, (p) =>
-    store.searchRegisteredModels(query, p),
+    store.searchRegisteredModels({ ...query, ...scope }, p),
   );
   return { registeredModels: page.items.map(registeredModelToProto), nextPageToken: page.nextPageToken };
 }
 
-export async function searchModelVersions(store: Store, req: SearchModelVersionsRequest): Promise<SearchModelVersionsResponse> {
+export async function searchModelVersions(store: Store, req: SearchModelVersionsRequest, scope: Readable = {}): Promise<SearchModelVersionsResponse> {
   const maxResults = maxResultsOf(req.maxResults, MODEL_VERSIONS_DEFAULT, MODEL_VERSIONS_MAX);
   const query = { filter: parseModelVersionFilter(req.filter), order: parseModelVersionOrderBy(req.orderBy) };
   const page = await keysetPage(query, modelVersionKeysetTerms(query.order), { maxResults, pageToken: req.pageToken }, (p) =>
-    store.searchModelVersions(query, p),
+    store.searchModelVersions({ ...query, ...scope }, p),
   );
   return { modelVersions: page.items.map(modelVersionToProto), nextPageToken: page.nextPageToken };
 }
 
-export async function searchLoggedModels(store: Store, req: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResponse> {
+export async function searchLoggedModels(store: Store, req: SearchLoggedModelsRequest, scope: Readable = {}): Promise<SearchLoggedModelsResponse> {
   if (req.experimentIds.length === 0) throw missing("experiment_ids");
   // MLflow reads 0 as "not given".
   const maxResults = maxResultsOf(req.maxResults || undefined, LOGGED_MODELS_DEFAULT, LOGGED_MODELS_MAX);
@@ -72,15 +76,15 @@ export async function searchLoggedModels(store: Store, req: SearchLoggedModelsRe
   const key = { experimentIds: req.experimentIds, filter: req.filter, orderBy: req.orderBy };
   const page: KeysetPage = { maxResults };
   if (req.pageToken) page.after = decodeLoggedModelPageToken(req.pageToken, key, loggedModelKeysetTerms(order));
-  const { items, next } = await store.searchLoggedModels({ experimentIds: req.experimentIds, filter, datasets, order }, page);
+  const { items, next } = await store.searchLoggedModels({ experimentIds: req.experimentIds, filter, datasets, order, ...scope }, page);
   return { models: items.map(loggedModelToProto), nextPageToken: next ? encodeLoggedModelPageToken(key, next) : "" };
 }
 
 /** The registered versions made from each of the runs, in one store read: by name, newest version first. */
-export async function modelVersionsByRun(store: Store, runIds: string[]): Promise<Map<string, LeaderboardModelVersion[]>> {
+export async function modelVersionsByRun(store: Store, runIds: string[], scope: Readable = {}): Promise<Map<string, LeaderboardModelVersion[]>> {
   const byRun = new Map<string, LeaderboardModelVersion[]>();
   if (runIds.length === 0) return byRun;
-  const versions = await store.modelVersionsOfRuns([...new Set(runIds)]);
+  const versions = await store.modelVersionsOfRuns([...new Set(runIds)], scope.readable);
   versions.sort((a, b) => compareCodePoints(a.name, b.name) || b.version - a.version);
   for (const v of versions) {
     const entry = { name: v.name, version: String(v.version), currentStage: v.currentStage, aliases: [...v.aliases] };

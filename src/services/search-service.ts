@@ -14,18 +14,22 @@ import { createExperimentDataSearch } from "./experiment-data-search.js";
 import { queryTraceMetrics, searchEvaluationDatasets, searchTraces } from "./genai-search.js";
 import { keysetPage } from "./keyset-page.js";
 import { compareRuns } from "./compare-runs.js";
-import { leaderboardEntries, leaderboardQuery } from "./leaderboard.js";
+import { type LeaderboardScopes, leaderboardEntries, leaderboardQuery } from "./leaderboard.js";
 import type { WatchHub } from "./watch/watch-hub.js";
 import { createWatchLeaderboardMethod } from "./watch-leaderboard.js";
 import { searchLoggedModels, searchModelVersions, searchRegisteredModels } from "./registry-search.js";
-import type { ServiceImplementation } from "./rpc.js";
+import type { CallContext, ServiceImplementation } from "./rpc.js";
 import { maxResultsOf } from "./search-limits.js";
+import type { IdScope, ResourceType } from "../domain/permission.js";
+import type { AccessControl } from "./auth/access-control.js";
 import { experimentToProto, metricToProto, missing, runToProto } from "./tracking-convert.js";
 
 export interface SearchDeps {
   store: Store;
   /** The process's live watches (WatchLeaderboard). */
   watch: WatchHub;
+  /** With `--auth basic`: what each caller may read, put inside every search's query. */
+  auth?: { access: Pick<AccessControl, "scope"> };
 }
 
 /** MLflow's SEARCH_MAX_RESULTS_DEFAULT and SEARCH_MAX_RESULTS_THRESHOLD. */
@@ -93,6 +97,17 @@ function runQuery(experimentIds: string[], filter: string, orderBy: string[], vi
 
 export function createSearchService(deps: SearchDeps): ServiceImplementation<typeof SearchServiceService> {
   const { store } = deps;
+  /** The experiments (or registered models) the caller may read, as the store's `readable` condition. */
+  const readable = (ctx: CallContext, type: ResourceType): { readable?: IdScope } => {
+    const scope = deps.auth?.access.scope(ctx, type);
+    return scope ? { readable: scope } : {};
+  };
+  /** A leaderboard's scopes: its runs' experiments and its versions' registered models. */
+  const leaderboardScopes = (ctx: CallContext): LeaderboardScopes => {
+    const experiments = deps.auth?.access.scope(ctx, "experiment");
+    const registeredModels = deps.auth?.access.scope(ctx, "registered_model");
+    return { ...(experiments ? { readable: experiments } : {}), ...(registeredModels ? { readableModels: registeredModels } : {}) };
+  };
 
   /** Experiment ids from names; an unknown name is RESOURCE_DOES_NOT_EXIST as in GetExperimentByName. */
   async function experimentIdsByName(names: string[]): Promise<string[]> {
@@ -108,41 +123,44 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
   return {
     ...createExperimentDataSearch(store),
 
-    async searchRuns(req) {
+    async searchRuns(req, ctx) {
       const maxResults = maxResultsOf(req.maxResults, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
       const query = runQuery(req.experimentIds, req.filter, req.orderBy, viewTypeFromProto(req.runViewType, "run_view_type"));
       // MLflow searches the experiments given, so none finds nothing (the store reads an empty list as "every").
       if (query.experimentIds.length === 0) return { runs: [], nextPageToken: "" };
-      const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
+      const page = await store.searchRuns({ ...query, ...readable(ctx, "experiment") }, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
       return { runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
     },
 
-    async searchExperiments(req) {
+    async searchExperiments(req, ctx) {
       const maxResults = maxResultsOf(req.maxResults, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX);
       const query = { filter: parseExperimentFilter(req.filter), order: parseExperimentOrderBy(req.orderBy), viewType: viewTypeFromProto(req.viewType, "view_type") };
-      const page = await keysetPage(query, experimentKeysetTerms(query.order), { maxResults, pageToken: req.pageToken }, (p) => store.searchExperiments(query, p));
+      // The scope is not part of the page token's search: a grant changed between pages does not void the token.
+      const page = await keysetPage(query, experimentKeysetTerms(query.order), { maxResults, pageToken: req.pageToken }, (p) =>
+        store.searchExperiments({ ...query, ...readable(ctx, "experiment") }, p),
+      );
       return { experiments: page.items.map(experimentToProto), nextPageToken: page.nextPageToken };
     },
 
     async *streamSearchRuns(req, ctx) {
       const query = runQuery(req.experimentIds, req.filter, req.orderBy, viewTypeFromProto(req.runViewType, "run_view_type"));
-      for await (const run of store.streamRuns(query, { batchSize: STREAM_BATCH })) {
+      for await (const run of store.streamRuns({ ...query, ...readable(ctx, "experiment") }, { batchSize: STREAM_BATCH })) {
         if (ctx.signal.aborted) return;
         yield { run: runToProto(run) };
       }
     },
 
-    async searchExperimentRuns(req) {
+    async searchExperimentRuns(req, ctx) {
       if (!req.experimentName) throw invalidParameter("Missing value for required parameter 'experiment_name'.");
       const maxResults = maxResultsOf(req.maxResults, SEED_SEARCH_DEFAULT, SEARCH_RUNS_MAX);
       const experiment = await store.getExperimentByName(req.experimentName);
       if (!experiment) throw notFound(`Could not find experiment with name '${req.experimentName}'`);
       const query = runQuery([experiment.experimentId], req.filter, req.orderBy, viewTypeFromProto(req.runViewType, "run_view_type"));
-      const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
+      const page = await store.searchRuns({ ...query, ...readable(ctx, "experiment") }, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
       return { experiment: experimentToProto(experiment), runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
     },
 
-    async queryRuns(req) {
+    async queryRuns(req, ctx) {
       if (req.experimentIds.length > 0 && req.experimentNames.length > 0) {
         throw invalidParameter("Give either 'experiment_ids' or 'experiment_names', not both.");
       }
@@ -151,16 +169,16 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
       // Parse before any lookup, so a bad filter is a 400 whatever the names.
       const query = runQuery(req.experimentIds, req.filterString, req.orderBy, viewType);
       if (req.experimentNames.length > 0) query.experimentIds = await experimentIdsByName(req.experimentNames);
-      const page = await store.searchRuns(query, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
+      const page = await store.searchRuns({ ...query, ...readable(ctx, "experiment") }, { maxResults, ...(req.pageToken ? { pageToken: req.pageToken } : {}) });
       return { runs: page.runs.map(runToProto), nextPageToken: page.nextPageToken };
     },
 
-    searchRegisteredModels: (req) => searchRegisteredModels(store, req),
-    searchModelVersions: (req) => searchModelVersions(store, req),
+    searchRegisteredModels: (req, ctx) => searchRegisteredModels(store, req, readable(ctx, "registered_model")),
+    searchModelVersions: (req, ctx) => searchModelVersions(store, req, readable(ctx, "registered_model")),
     searchTraces,
     queryTraceMetrics,
     searchEvaluationDatasets,
-    searchLoggedModels: (req) => searchLoggedModels(store, req),
+    searchLoggedModels: (req, ctx) => searchLoggedModels(store, req, readable(ctx, "experiment")),
 
     async getMetricHistoryBulkInterval(req) {
       // MLflow's checks, in its order (get_metric_history_bulk_interval_handler), then its messages.
@@ -213,9 +231,9 @@ export function createSearchService(deps: SearchDeps): ServiceImplementation<typ
     },
 
     async *leaderboard(req, ctx) {
-      yield* leaderboardEntries(store, leaderboardQuery(req), ctx.signal);
+      yield* leaderboardEntries(store, { ...leaderboardQuery(req), ...leaderboardScopes(ctx) }, ctx.signal);
     },
-    watchLeaderboard: createWatchLeaderboardMethod(deps),
+    watchLeaderboard: createWatchLeaderboardMethod({ watch: deps.watch, scopes: leaderboardScopes }),
     compareRuns: (req) => compareRuns(store, req),
   };
 }

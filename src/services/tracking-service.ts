@@ -18,6 +18,7 @@ import { createLoggedModelService } from "./logged-model-service.js";
 import { createPromptlabRunMethod } from "./promptlab-run.js";
 import type { ServiceImplementation } from "./rpc.js";
 import type { ServerRuntime } from "./server-runtime.js";
+import type { AccessControl } from "./auth/access-control.js";
 import * as c from "./tracking-convert.js";
 import type { WatchHub } from "./watch/watch-hub.js";
 import { createWatchRunMethod } from "./watch-run.js";
@@ -31,6 +32,8 @@ export interface TrackingDeps {
   /** Milliseconds since the epoch; injectable for tests. */
   clock?: () => number;
   logger: Logger;
+  /** With `--auth basic`: the status counts only what the caller may read. */
+  auth?: { access: Pick<AccessControl, "scope"> };
 }
 
 const RUN_NAME_TAG = "mlflow.runName";
@@ -304,12 +307,14 @@ export function createTrackingService(deps: TrackingDeps): ServiceImplementation
       return { metrics: page.metrics.map(c.metricToProto), nextPageToken: page.nextPageToken };
     },
 
-    async getServerStatus() {
+    async getServerStatus(_req, ctx) {
       const { runtime } = deps;
       let counts: Awaited<ReturnType<Store["counts"]>> | undefined;
       if (runtime.storeReachable()) {
         try {
-          counts = await store.counts();
+          const experiments = deps.auth?.access.scope(ctx, "experiment");
+          const registeredModels = deps.auth?.access.scope(ctx, "registered_model");
+          counts = await store.counts({ ...(experiments ? { experiments } : {}), ...(registeredModels ? { registeredModels } : {}) });
         } catch (err) {
           deps.logger.warn({ err }, "status: counting failed");
         }

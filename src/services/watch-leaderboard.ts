@@ -11,7 +11,7 @@ import {
   type LeaderboardResponse,
   type LeaderboardUpdate,
 } from "../../gen/ts/logbook/v1/search_service.js";
-import { leaderboardQuery } from "./leaderboard.js";
+import { type LeaderboardScopes, leaderboardQuery } from "./leaderboard.js";
 import type { CallContext } from "./rpc.js";
 import type { WatchHub } from "./watch/watch-hub.js";
 
@@ -28,9 +28,10 @@ function changeToProto(change: BoardChange<LeaderboardResponse>): LeaderboardCha
   }
 }
 
-export function createWatchLeaderboardMethod(deps: { watch: WatchHub }) {
+export function createWatchLeaderboardMethod(deps: { watch: WatchHub; scopes?: (ctx: CallContext) => LeaderboardScopes }) {
   return async function* watchLeaderboard(req: LeaderboardRequest, ctx: CallContext): AsyncGenerator<LeaderboardUpdate> {
-    const query = leaderboardQuery(req);
+    // The caller's scopes as of the subscription: a grant changed later applies from the next WatchLeaderboard.
+    const query = { ...leaderboardQuery(req), ...deps.scopes?.(ctx) };
     const { watcher, board } = await deps.watch.watchLeaderboard(query);
     try {
       yield { sequence: BigInt(recordSequence(board.seq)), coalesced: false, snapshot: { entries: board.entries } };

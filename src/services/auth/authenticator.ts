@@ -67,8 +67,10 @@ export interface Authenticator {
    * (account, address) pair must wait after repeated failures.
    */
   authenticate(authorization: string | undefined, clientAddress: string): Promise<Principal>;
-  /** Forgets every cached sign-in of a user (after a change to their password, admin flag, grants or tokens). */
+  /** Makes every cached sign-in of a user be checked again (after a change to their password, admin flag, grants or tokens). */
   invalidateUser(userId: number): void;
+  /** Makes every cached sign-in be checked again (grants changed under many users: a registered model renamed or deleted). */
+  invalidateAll(): void;
 }
 
 export interface AuthenticatorOptions {
@@ -157,8 +159,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return entry.principal;
     },
 
+    // Stale entries are refreshed from the store on their next use (no KDF unless the password changed).
     invalidateUser(userId) {
-      for (const [key, entry] of cache) if (entry.principal.userId === userId) cache.delete(key);
+      for (const entry of cache.values()) if (entry.principal.userId === userId) entry.loadedAt = -Infinity;
+    },
+
+    invalidateAll() {
+      for (const entry of cache.values()) entry.loadedAt = -Infinity;
     },
   };
 }

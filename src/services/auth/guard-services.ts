@@ -16,7 +16,8 @@ import { PERMISSION_RULES, type Rule } from "./permission-rules.js";
 
 export interface GuardDeps {
   store: Store;
-  access: AccessControl;
+  /** Required when enforcing. */
+  access?: AccessControl;
   /** Called when grants change under users the call did not name (renamed or deleted registered models). */
   onGrantsChanged(userId?: number): void;
 }
@@ -64,7 +65,9 @@ export function guardServices(services: readonly RegisteredService[], deps: Guar
       const rule = PERMISSION_RULES[path];
       if (!rule) throw new Error(`${path}: no rule in the permission table (src/services/auth/permission-rules.ts)`);
       const call = fn.bind(impl) as (...args: any[]) => any;
-      const authorize = (request: unknown, ctx: CallContext) => (enforce ? deps.access.authorize(rule, request, ctx) : Promise.resolve());
+      const access = deps.access;
+      if (enforce && !access) throw new Error("guardServices: enforcing needs access control");
+      const authorize = (request: unknown, ctx: CallContext) => (enforce && access ? access.authorize(rule, request, ctx) : Promise.resolve());
       const effect = EFFECTS[path];
       if (def?.requestStream) guarded[key] = guardClientStream(call, authorize);
       else if (def?.responseStream || isAsyncGenerator(fn)) guarded[key] = guardServerStream(call, authorize);

@@ -184,6 +184,16 @@ export const PERMISSION_RULES: Readonly<Record<string, Rule>> = {
   [`${S}GetMetricHistoryBulkInterval`]: needs(run("read", (r) => r.runIds, "each run's experiment")),
   [`${S}GetMetricHistoryBulk`]: needs(run("read", (r) => r.runId, "each run's experiment")),
   [`${S}SearchDatasets`]: needs(experiment("read", (r) => r.experimentIds, "each experiment")),
+  // MLflow's GenAI searches (always empty answers here), checked as MLflow checks them: READ on the experiments named.
+  [`${S}SearchTraces`]: needs(
+    experiment(
+      "read",
+      (r) => r.locations.flatMap((l: { mlflowExperiment?: { experimentId: string } }) => (l.mlflowExperiment ? [l.mlflowExperiment.experimentId] : [])),
+      "each experiment",
+    ),
+  ),
+  [`${S}QueryTraceMetrics`]: needs(experiment("read", (r) => r.experimentIds, "each experiment")),
+  [`${S}SearchEvaluationDatasets`]: needs(experiment("read", (r) => r.experimentIds, "each experiment")),
 
   [`${A}UploadArtifact`]: needs({ ...artifact("update"), targets: (r) => artifactTargets(r.header ?? {}) }),
   [`${A}DownloadArtifact`]: needs(artifact("read")),

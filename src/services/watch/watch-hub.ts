@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { RunChange } from "../../domain/run-change.js";
 import { recordSequence } from "../../domain/run-change.js";
 import type { Store } from "../../store/types.js";
-import { type LeaderboardQuery, leaderboardEntries } from "../leaderboard.js";
+import { type LeaderboardQuery, type LeaderboardScopes, leaderboardEntries } from "../leaderboard.js";
 import { type ChangeFeed, createChangeFeed } from "./change-feed.js";
 import { type Board, type LeaderboardWatcher, LiveBoard } from "./live-board.js";
 import { RunWatcher } from "./run-watcher.js";
@@ -38,7 +38,8 @@ export interface WatchHub {
   /** A watcher of one run, receiving the feed's records from now on (the caller reads its start, then `startAfter`). */
   watchRun(runId: string, metricKeys?: ReadonlySet<string>): Promise<RunWatcher>;
   /** A leaderboard watcher and the board it starts from. */
-  watchLeaderboard(query: LeaderboardQuery): Promise<{ watcher: LeaderboardWatcher; board: Board }>;
+  /** `query` may carry the caller's scopes (`--auth basic`): boards are shared only between callers with the same ones. */
+  watchLeaderboard(query: LeaderboardQuery & LeaderboardScopes): Promise<{ watcher: LeaderboardWatcher; board: Board }>;
   /** The watcher is done (stream over): it stops receiving. Idempotent. */
   release(watcher: RunWatcher | LeaderboardWatcher): void;
   stats(): WatchStats;
@@ -123,7 +124,7 @@ export function createWatchHub(deps: { store: Store; logger: Logger; feed?: Chan
     },
 
     async watchLeaderboard(query) {
-      const key = JSON.stringify([query.symbol, query.metric, query.limit, query.ascending, [...query.experimentIds].sort(), query.filter]);
+      const key = JSON.stringify([query.symbol, query.metric, query.limit, query.ascending, [...query.experimentIds].sort(), query.filter, query.readable ?? null, query.readableModels ?? null]);
       await subscribe();
       let board = boards.get(key);
       if (!board) {
