@@ -86,7 +86,15 @@ export function errorResponse(err: unknown, logger?: Logger, context: Record<str
   if (status >= 500) logger?.error({ ...context, err: app.cause ?? app }, `request failed: ${app.message}`);
   return {
     status,
-    headers: app instanceof HttpError ? app.headers : {},
+    headers: app instanceof HttpError ? app.headers : challengeHeaders(app),
     body: { error_code: app.code, message: app.message },
   };
+}
+
+/** A 401 says how to authenticate (RFC 9110 §11.6.1); a throttled sign-in says when to try again. */
+function challengeHeaders(err: AppError): Readonly<Record<string, string>> {
+  if (err.code === ErrorCode.UNAUTHENTICATED) return { "www-authenticate": 'Basic realm="logbook"' };
+  const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
+  if (err.code === ErrorCode.REQUEST_LIMIT_EXCEEDED && typeof retryAfterS === "number") return { "retry-after": String(retryAfterS) };
+  return {};
 }

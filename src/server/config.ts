@@ -8,6 +8,7 @@ import { DEFAULT_BODY_IDLE_TIMEOUT_S, DEFAULT_BODY_MIN_BYTES_PER_S } from "../ed
 import { DEFAULT_MAX_IN_FLIGHT } from "../edge/in-flight.js";
 import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
 import { SQLITE_SYNCHRONOUS_MODES, type SqliteSynchronous } from "../store/sqlite/durability.js";
+import { DEFAULT_PERMISSIONS, type PermissionName } from "../domain/permission.js";
 
 export interface ServerConfig {
   host: string;
@@ -63,6 +64,19 @@ export interface ServerConfig {
   watchRetentionS: number;
   /** How many changes a watcher may fall behind (coalesced) before it is cut with RESOURCE_EXHAUSTED. Default 100,000. */
   watchMaxLag: number;
+  /** `basic`: every call but the probes needs credentials (HTTP Basic, a Bearer token, or gRPC `authorization` metadata). */
+  auth?: "none" | "basic";
+  /** What a user may do on a resource with no grant of theirs (MLflow's default_permission); default READ. */
+  authDefaultPermission?: PermissionName;
+  /** Allows `--auth none` on a non-loopback address. */
+  insecureNoAuth?: boolean;
+  /** TLS on both ports: a PEM certificate chain and its key. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** gRPC server reflection (default on). */
+  grpcReflection?: boolean;
+  /** The first admin (LOGBOOK_ADMIN_USERNAME / LOGBOOK_ADMIN_PASSWORD or LOGBOOK_ADMIN_PASSWORD_FILE), created at start when absent. */
+  admin?: { username: string; password: string };
 }
 
 export const WATCH_DEFAULTS = { pollMs: 250, retentionS: 3600, maxLag: 100_000 } as const;
@@ -249,7 +263,54 @@ export function addServerOptions(cmd: Command): Command {
         .env("LOGBOOK_WATCH_MAX_LAG")
         .default(WATCH_DEFAULTS.maxLag)
         .argParser(integer(1, 100_000_000)),
+    )
+    .addOption(
+      new Option("--auth <mode>", "authentication: none, or basic (users and permissions, MLflow's basic-auth API)")
+        .env("LOGBOOK_AUTH")
+        .choices(["none", "basic"])
+        .default("none"),
+    )
+    .addOption(
+      new Option("--auth-default-permission <permission>", "what a user may do on a resource without a grant of theirs")
+        .env("LOGBOOK_AUTH_DEFAULT_PERMISSION")
+        .choices(DEFAULT_PERMISSIONS as string[])
+        .default("READ"),
+    )
+    .addOption(
+      new Option("--insecure-no-auth [enabled]", "allow --auth none on an address other than loopback")
+        .env("LOGBOOK_INSECURE_NO_AUTH")
+        .default(false)
+        .preset(true)
+        .argParser(boolean),
+    )
+    .addOption(new Option("--tls-cert-file <file>", "serve both ports over TLS with this PEM certificate chain").env("LOGBOOK_TLS_CERT_FILE"))
+    .addOption(new Option("--tls-key-file <file>", "the PEM private key of --tls-cert-file").env("LOGBOOK_TLS_KEY_FILE"))
+    .addOption(
+      new Option("--grpc-reflection [enabled]", "gRPC server reflection (open to anyone, like health)")
+        .env("LOGBOOK_GRPC_REFLECTION")
+        .default(true)
+        .preset(true)
+        .argParser(boolean),
     );
+}
+
+/** The first admin's credentials from the environment; a password file's trailing newline is not part of it. */
+function adminOf(env: NodeJS.ProcessEnv): { username: string; password: string } | undefined {
+  const username = env.LOGBOOK_ADMIN_USERNAME;
+  const file = env.LOGBOOK_ADMIN_PASSWORD_FILE;
+  if (env.LOGBOOK_ADMIN_PASSWORD && file) throw new InvalidArgumentError("set LOGBOOK_ADMIN_PASSWORD or LOGBOOK_ADMIN_PASSWORD_FILE, not both");
+  let password = env.LOGBOOK_ADMIN_PASSWORD;
+  if (file) {
+    try {
+      password = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new InvalidArgumentError(`LOGBOOK_ADMIN_PASSWORD_FILE ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  if (!username && !password) return undefined;
+  if (!username) throw new InvalidArgumentError("LOGBOOK_ADMIN_PASSWORD is set but LOGBOOK_ADMIN_USERNAME is not");
+  if (!password) throw new InvalidArgumentError("LOGBOOK_ADMIN_USERNAME is set but neither LOGBOOK_ADMIN_PASSWORD nor LOGBOOK_ADMIN_PASSWORD_FILE is");
+  return { username, password };
 }
 
 function serveArtifactsOf(flag: unknown, env: string | undefined): boolean {
@@ -317,7 +378,19 @@ export function resolveConfig(
     watchPollMs: Number(opts.watchPollMs),
     watchRetentionS: Number(opts.watchRetentionS),
     watchMaxLag: Number(opts.watchMaxLag),
+    auth: opts.auth === "basic" ? "basic" : "none",
+    authDefaultPermission: (opts.authDefaultPermission ?? "READ") as PermissionName,
+    insecureNoAuth: opts.insecureNoAuth === true,
+    ...(typeof opts.tlsCertFile === "string" && opts.tlsCertFile ? { tlsCertFile: opts.tlsCertFile } : {}),
+    ...(typeof opts.tlsKeyFile === "string" && opts.tlsKeyFile ? { tlsKeyFile: opts.tlsKeyFile } : {}),
+    grpcReflection: opts.grpcReflection !== false,
+    ...withAdmin(env),
   };
+}
+
+function withAdmin(env: NodeJS.ProcessEnv): { admin?: { username: string; password: string } } {
+  const admin = adminOf(env);
+  return admin ? { admin } : {};
 }
 
 /** Every option at its default (no flags, no environment), as tests and embedders start from. */

@@ -10,10 +10,12 @@ import type { BodyLimits } from "../edge/body-limits.js";
 import type { InFlightLimiter } from "../edge/in-flight.js";
 import { artifactRawRoutes } from "../gateway/artifact-routes.js";
 import { type UiRoutesOptions, uiHelperRoutes, uiRawRoutes } from "../gateway/ui-routes.js";
-import { edgePlugin } from "../gateway/edge-plugin.js";
+import { type Authenticate, edgePlugin } from "../gateway/edge-plugin.js";
 import { gatewayClientErrors, gatewayFrameworkErrors, gatewayPlugin } from "../gateway/gateway.js";
 import { graphqlRoutes } from "../gateway/graphql-route.js";
 import { LEADERBOARD_PAGE_ROUTE } from "../gateway/leaderboard-page.js";
+import { notImplementedRoutes } from "../gateway/not-implemented-routes.js";
+import type { TlsMaterial } from "./tls.js";
 import { uiFilesPlugin } from "../gateway/ui-files.js";
 import { type GraphqlExecutor, createGraphqlExecutor } from "../graphql/graphql-executor.js";
 import type { QueryLimits } from "../graphql/query-limits.js";
@@ -24,6 +26,13 @@ import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js"
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import type { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Every route the server registered: method and fastify URL. */
+    registeredRoutes: ReadonlyArray<{ method: string; url: string }>;
+  }
+}
 
 export interface HttpServerOptions {
   services: readonly RegisteredService[];
@@ -38,6 +47,10 @@ export interface HttpServerOptions {
   graphqlLimits: QueryLimits;
   /** The MLflow UI bundle directory to serve at `/` and `/static-files/` (`--ui`); none: no UI files. */
   uiDir?: string;
+  /** With `--auth basic`: who calls, for the edge's authentication step (edge-plugin.ts). */
+  authenticate?: Authenticate;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: TlsMaterial;
   logger: Logger;
   inFlight: InFlightLimiter;
   bodyLimits: BodyLimits;
@@ -81,15 +94,21 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     requestTimeout: 0,
     // Node checks the headers timeout every connectionsCheckingInterval: keep that well under the timeout.
     http: { headersTimeout: opts.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, opts.headersTimeoutMs) },
-  });
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
   const registered: string[] = [];
+  // Every route as registered, with its methods, for the tests that check each one is guarded (permission-table.test.ts).
+  const routes: Array<{ method: string; url: string }> = [];
   app.addHook("onRoute", (route) => {
     if (route.url !== CATCH_ALL) registered.push(route.url);
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
+  app.decorate("registeredRoutes", routes);
   await app.register(edgePlugin, {
     allowedHosts: opts.allowedHosts,
     corsAllowedOrigins: opts.corsAllowedOrigins,
     inFlight: opts.inFlight,
+    ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
     logger: opts.logger,
   });
   await app.register(gatewayPlugin, {
@@ -141,6 +160,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       ...uiHelperRoutes(opts.maxBodyBytes, opts.bodyLimits),
       // The tiny live leaderboard page (WatchLeaderboard over Server-Sent Events).
       LEADERBOARD_PAGE_ROUTE,
+      // MLflow's role and workspace endpoints: 501, with what to use instead.
+      ...notImplementedRoutes(),
     ],
   });
   if (opts.uiDir !== undefined) await app.register(uiFilesPlugin, { dir: opts.uiDir });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { ReflectionService } from "@grpc/reflection";
 import { pino, type Logger } from "pino";
@@ -27,6 +27,11 @@ import { LOGBOOK_VERSION } from "./version.js";
 import type { ServerRuntime } from "../services/server-runtime.js";
 import { openArtifactRoots, type OpenedArtifactStore } from "../artifacts/open.js";
 import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
+import { createAccessControl } from "../services/auth/access-control.js";
+import { ensureAdmin } from "../services/auth/auth-service.js";
+import { createAuthenticator } from "../services/auth/authenticator.js";
+import { checkExposure } from "./exposure.js";
+import { grpcCredentials, loadTls } from "./tls.js";
 import { SUPPORTED_MLFLOW_VERSION, locateUiBundle } from "./ui-bundle.js";
 import { createChangeFeed } from "../services/watch/change-feed.js";
 import { createWatchHub, type WatchHub } from "../services/watch/watch-hub.js";
@@ -44,11 +49,18 @@ export interface Logbook {
   routes: { http: string[]; grpc: string[] };
   /** The live watches (counts for tests and status). */
   watch: WatchHub;
+  /** The HTTP routes registered, with their methods (method and fastify URL). */
+  httpRoutes(): ReadonlyArray<{ method: string; url: string }>;
   /** Graceful shutdown; resolves when in-flight calls have finished and the store is closed. */
   close(): Promise<void>;
 }
 
 export async function startLogbook(config: ServerConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Logbook> {
+  const authMode = config.auth ?? "none";
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) throw new Error("--tls-cert-file and --tls-key-file go together");
+  const tls = config.tlsCertFile && config.tlsKeyFile ? loadTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
+  const exposureWarning = checkExposure({ host: config.host, auth: authMode, insecureNoAuth: config.insecureNoAuth ?? false, tls: tls !== undefined });
+  if (exposureWarning) logger.warn(exposureWarning);
   // Before anything is opened: asking for the UI without a bundle fails the start with what to install.
   const ui = config.ui ? await locateUiBundle(config.uiDir === undefined ? {} : { uiDir: config.uiDir }) : undefined;
   if (ui) {
@@ -93,6 +105,21 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     ports: () => ports,
     artifacts: { kind: artifacts.kind, location: artifacts.location },
   };
+  let auth: Parameters<typeof createServices>[0]["auth"];
+  if (authMode === "basic") {
+    try {
+      await bootstrapAdmin(store, config, logger);
+    } catch (err) {
+      await opened.close();
+      await store.close();
+      throw err;
+    }
+    auth = {
+      authenticator: createAuthenticator({ store }),
+      access: createAccessControl({ store, defaultPermission: config.authDefaultPermission ?? "READ" }),
+    };
+  }
+  const authenticate = auth?.authenticator.authenticate;
   const watch = createWatchHub({
     store,
     logger,
@@ -106,7 +133,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     }),
     limits: { maxLag: config.watchMaxLag },
   });
-  const services = createServices({ store, roots, runtime, watch, logger });
+  const services = createServices({ store, roots, runtime, watch, logger, ...(auth ? { auth } : {}) });
   const inFlight = createInFlightLimiter(config.maxInFlight);
   const bodyLimits: BodyLimits = { idleTimeoutMs: config.bodyIdleTimeoutS * 1000, minBytesPerSecond: config.bodyMinBytesPerS };
   const server = new Server({ "grpc.max_concurrent_streams": config.grpcMaxConcurrentStreams });
@@ -117,7 +144,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     grpcMethods.push(...Object.values(definition).map((m) => m.path));
     addService(definition, implementation);
   };
-  const interceptors = grpcInterceptors({ inFlight, bodyLimits });
+  const interceptors = grpcInterceptors({ inFlight, bodyLimits, ...(authenticate ? { authenticate } : {}) });
   const descriptorSet = readFileSync(descriptorSetPath());
   const encoders = responseEncoders(descriptorSet, GENERATED_METADATA);
   for (const s of services) {
@@ -132,7 +159,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   const setAll = (status: "SERVING" | "NOT_SERVING") => serviceNames.forEach((n) => grpcHealth.setStatus(n, status));
   health.on("change", (reachable) => setAll(reachable ? "SERVING" : "NOT_SERVING"));
 
-  new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
+  if (config.grpcReflection !== false) new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
   const { app: http, routes: httpRoutes } = await createHttpServer({
     services,
     descriptorSet,
@@ -145,6 +172,8 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       maxRootFields: config.graphqlMaxRootFields ?? DEFAULT_MAX_ROOT_FIELDS,
       maxAliases: config.graphqlMaxAliases ?? DEFAULT_MAX_ALIASES,
     },
+    ...(authenticate ? { authenticate } : {}),
+    ...(tls ? { tls } : {}),
     logger,
     inFlight,
     bodyLimits,
@@ -163,7 +192,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   }
 
   const grpcPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${config.host}:${config.grpcPort}`, ServerCredentials.createInsecure(), (err, port) =>
+    server.bindAsync(`${config.host}:${config.grpcPort}`, grpcCredentials(tls), (err, port) =>
       err ? reject(err) : resolve(port),
     ),
   );
@@ -201,5 +230,21 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       logger.info("stopped");
     })());
 
-  return { grpcPort, httpPort, store, artifacts, health, inFlight, routes, watch, close };
+  return { grpcPort, httpPort, store, artifacts, health, inFlight, routes, watch, httpRoutes: () => http.registeredRoutes, close };
+}
+
+/**
+ * With `--auth basic` there must be an admin: the one the environment names is created when absent (never with a
+ * default password); without one, a store that has no admin yet cannot be administered, so the start fails.
+ */
+async function bootstrapAdmin(store: Store, config: ServerConfig, logger: Logger): Promise<void> {
+  if (config.admin) {
+    if (await ensureAdmin(store, config.admin.username, config.admin.password)) logger.info({ admin: config.admin.username }, "admin user created");
+    return;
+  }
+  if (!(await store.listUsers()).some((u) => u.isAdmin)) {
+    throw new Error(
+      "--auth basic needs an admin: set LOGBOOK_ADMIN_USERNAME and LOGBOOK_ADMIN_PASSWORD (or LOGBOOK_ADMIN_PASSWORD_FILE) for the first start.",
+    );
+  }
 }

@@ -12,6 +12,11 @@ import { protoMetadata as searchMetadata, SearchServiceService } from "../../gen
 import { createRegistryService } from "../services/registry-service.js";
 import { createSearchService } from "../services/search-service.js";
 import { createTrackingService } from "../services/tracking-service.js";
+import { AuthServiceService } from "../../gen/ts/logbook/v1/auth_service.js";
+import type { AccessControl } from "../services/auth/access-control.js";
+import { createAuthService } from "../services/auth/auth-service.js";
+import type { Authenticator } from "../services/auth/authenticator.js";
+import { guardServices } from "../services/auth/guard-services.js";
 
 export interface ServiceDeps {
   store: Store;
@@ -20,14 +25,20 @@ export interface ServiceDeps {
   watch: WatchHub;
   logger: Logger;
   clock?: () => number;
+  /** With `--auth basic`: AuthService is served and every call is checked against the permission table. */
+  auth?: { authenticator: Authenticator; access: AccessControl };
 }
 
 /** The generated modules of the services below (their message codecs, for the gRPC response encoders). */
 export const GENERATED_METADATA = [trackingMetadata, registryMetadata, artifactMetadata, searchMetadata];
 
-/** Every service Logbook serves, built once and registered with both transports. */
+/**
+ * Every service Logbook serves, built once and registered with both transports, each function behind the permission
+ * table (guard-services.ts; with auth off it checks nothing but still keeps grants in step with the registry).
+ */
 export function createServices(deps: ServiceDeps): RegisteredService[] {
-  return [
+  const { auth } = deps;
+  const services = [
     {
       name: "logbook.v1.TrackingService",
       definition: TrackingServiceService,
@@ -48,5 +59,23 @@ export function createServices(deps: ServiceDeps): RegisteredService[] {
       definition: SearchServiceService,
       implementation: createSearchService(deps),
     },
+    ...(auth
+      ? [
+          {
+            name: "logbook.v1.AuthService",
+            definition: AuthServiceService,
+            implementation: createAuthService({ ...deps, ...auth, defaultPermission: auth.access.defaultPermission }),
+          },
+        ]
+      : []),
   ] as RegisteredService[];
+  return guardServices(
+    services,
+    {
+      store: deps.store,
+      ...(auth ? { access: auth.access } : {}),
+      onGrantsChanged: (userId) => (userId === undefined ? auth?.authenticator.invalidateAll() : auth?.authenticator.invalidateUser(userId)),
+    },
+    auth !== undefined,
+  );
 }
