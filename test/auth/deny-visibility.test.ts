@@ -48,12 +48,14 @@ describe.each(STORE_KINDS)("DENY on %s", (kind) => {
     });
   }
 
-  const http = (path: string, init: { method?: string; body?: unknown } = {}, who = BOB) =>
-    fetch(`${server.httpUrl}${path}`, {
+  const http = async (path: string, init: { method?: string; body?: unknown } = {}, who = BOB) => {
+    const r = await fetch(`${server.httpUrl}${path}`, {
       method: init.method ?? "GET",
       headers: { authorization: basic(who), "content-type": "application/json" },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
     });
+    return { status: r.status, json: async (): Promise<any> => r.json(), text: () => r.text() };
+  };
 
   beforeAll(async () => {
     server = await startTestLogbook(kind, { label: "deny", config: { auth: "basic", admin: ADMIN } });

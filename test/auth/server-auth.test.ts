@@ -1,0 +1,195 @@
+/**
+ * The server side of `--auth basic` and TLS, in process: both ports over TLS with a certificate made in the test,
+ * the safe default (no `--auth none` on a network address without `--insecure-no-auth`), the first admin from the
+ * environment, health and reflection open, HTTP's 401/429 answers, and access tokens used by the TypeScript SDK.
+ */
+import { request as httpsRequest } from "node:https";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Client, Metadata, credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveConfig } from "../../src/server/config.js";
+import type { MethodDefinition } from "../../src/services/rpc.js";
+import { AuthServiceService } from "../../gen/ts/logbook/v1/auth_service.js";
+import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
+import { Tracker } from "../../clients/typescript/src/index.js";
+import type { LogbookError } from "../../clients/typescript/src/errors.js";
+import { type TestLogbook, startTestLogbook, tempDir } from "../harness/logbook.js";
+import { makeTestCertificate } from "../harness/tls.js";
+
+const ADMIN = { username: "admin", password: "admin-password-123" };
+const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}`;
+
+function unary(raw: Client, def: unknown, fields: object, authorization?: string): Promise<{ code: number; res?: Record<string, any>; details?: string }> {
+  const d = def as MethodDefinition;
+  const metadata = new Metadata();
+  if (authorization) metadata.set("authorization", authorization);
+  return new Promise((resolve) =>
+    raw.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize, { ...(d.requestDeserialize(Buffer.alloc(0)) as object), ...fields }, metadata, (err: ServiceError | null, res?: unknown) =>
+      resolve(err ? { code: err.code, details: err.details } : { code: status.OK, res: res as Record<string, any> }),
+    ),
+  );
+}
+
+describe("TLS on both ports", () => {
+  const cert = makeTestCertificate();
+  let server: TestLogbook;
+
+  beforeAll(async () => {
+    server = await startTestLogbook("sqlite", { config: { auth: "basic", admin: ADMIN, tlsCertFile: cert.certFile, tlsKeyFile: cert.keyFile } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const get = (path: string, ca?: Buffer) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: "127.0.0.1", port: server.logbook.httpPort, path, servername: "localhost", headers: { authorization: basic(ADMIN.username, ADMIN.password) }, ...(ca ? { ca } : {}) },
+        (res) => {
+          let body = "";
+          res.on("data", (c) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+
+  it("serves HTTPS with the certificate, and refuses clients that do not trust it or speak plain HTTP", async () => {
+    const ok = await get("/api/2.0/mlflow/experiments/get?experiment_id=0", cert.cert);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body).experiment.name).toBe("Default");
+    await expect(get("/health")).rejects.toThrow(/self-signed|certificate/i);
+    await expect(fetch(`http://127.0.0.1:${server.logbook.httpPort}/health`)).rejects.toThrow();
+  });
+
+  it("serves gRPC over TLS, with credentials in the metadata; a plaintext channel fails", async () => {
+    const secure = new Client(`localhost:${server.logbook.grpcPort}`, credentials.createSsl(cert.cert));
+    const plain = new Client(`127.0.0.1:${server.logbook.grpcPort}`, credentials.createInsecure());
+    try {
+      const got = await unary(secure, TrackingServiceService.getExperiment, { experimentId: "0" }, basic(ADMIN.username, ADMIN.password));
+      expect(got.res?.experiment.name).toBe("Default");
+      expect((await unary(secure, TrackingServiceService.getExperiment, { experimentId: "0" })).code).toBe(status.UNAUTHENTICATED);
+      expect((await unary(plain, TrackingServiceService.getExperiment, { experimentId: "0" }, basic(ADMIN.username, ADMIN.password))).code).toBe(status.UNAVAILABLE);
+    } finally {
+      secure.close();
+      plain.close();
+    }
+  });
+});
+
+describe("start-up", () => {
+  it("refuses --auth none on a network address unless --insecure-no-auth, before listening", async () => {
+    await expect(startTestLogbook("sqlite", { config: { host: "0.0.0.0" } })).rejects.toThrow(/--insecure-no-auth/);
+  });
+
+  it("needs an admin with --auth basic, creates it once from the environment, never resets its password", async () => {
+    const data = tempDir();
+    try {
+      const store = `sqlite:${join(data.path, "auth.db")}`;
+      await expect(startTestLogbook("sqlite", { store, config: { auth: "basic" } })).rejects.toThrow(/LOGBOOK_ADMIN_USERNAME/);
+      const first = await startTestLogbook("sqlite", { store, config: { auth: "basic", admin: ADMIN } });
+      await first.close();
+      const again = await startTestLogbook("sqlite", { store, config: { auth: "basic", admin: { username: "admin", password: "another-password-9" } } });
+      const raw = new Client(again.address, credentials.createInsecure());
+      try {
+        expect((await unary(raw, AuthServiceService.getCurrentUser, {}, basic(ADMIN.username, ADMIN.password))).res?.user).toMatchObject({ username: "admin", isAdmin: true });
+        expect((await unary(raw, AuthServiceService.getCurrentUser, {}, basic("admin", "another-password-9"))).code).toBe(status.UNAUTHENTICATED);
+      } finally {
+        raw.close();
+        await again.close();
+      }
+      // Later starts need no environment: the store has an admin.
+      const later = await startTestLogbook("sqlite", { store, config: { auth: "basic" } });
+      await later.close();
+    } finally {
+      data.remove();
+    }
+  });
+
+  it("reads the admin password from a file and refuses half a configuration", () => {
+    const data = tempDir();
+    try {
+      const file = join(data.path, "pw");
+      writeFileSync(file, "from-a-file-password\n");
+      expect(resolveConfig({}, { LOGBOOK_ADMIN_USERNAME: "root", LOGBOOK_ADMIN_PASSWORD_FILE: file }).admin).toEqual({ username: "root", password: "from-a-file-password" });
+      expect(() => resolveConfig({}, { LOGBOOK_ADMIN_USERNAME: "root" })).toThrow(/neither LOGBOOK_ADMIN_PASSWORD/);
+      expect(() => resolveConfig({}, { LOGBOOK_ADMIN_PASSWORD: "x" })).toThrow(/LOGBOOK_ADMIN_USERNAME is not/);
+      expect(() => resolveConfig({}, { LOGBOOK_ADMIN_USERNAME: "r", LOGBOOK_ADMIN_PASSWORD: "x", LOGBOOK_ADMIN_PASSWORD_FILE: file })).toThrow(/not both/);
+      expect(() => resolveConfig({}, { LOGBOOK_ADMIN_USERNAME: "r", LOGBOOK_ADMIN_PASSWORD_FILE: join(data.path, "missing") })).toThrow(/ENOENT/);
+    } finally {
+      data.remove();
+    }
+  });
+});
+
+describe("a server with --auth basic", () => {
+  let server: TestLogbook;
+  let raw: Client;
+
+  beforeAll(async () => {
+    server = await startTestLogbook("sqlite", { config: { auth: "basic", admin: ADMIN } });
+    raw = new Client(server.address, credentials.createInsecure());
+    await unary(raw, AuthServiceService.createUser, { username: "carol", password: "carol-password-1" }, basic(ADMIN.username, ADMIN.password));
+  });
+  afterAll(async () => {
+    raw?.close();
+    await server?.close();
+  });
+
+  it("keeps gRPC health open", async () => {
+    const health = new Client(server.address, credentials.createInsecure());
+    try {
+      const answer = await new Promise<number>((resolve) =>
+        health.makeUnaryRequest("/grpc.health.v1.Health/Check", () => Buffer.alloc(0), (b: Buffer) => b, {}, (err: ServiceError | null) => resolve(err ? err.code : status.OK)),
+      );
+      expect(answer).toBe(status.OK);
+    } finally {
+      health.close();
+    }
+  });
+
+  it("answers 401 with MLflow's JSON error and a challenge, then 429 with Retry-After after repeated failures from one address", async () => {
+    const url = `${server.httpUrl}/api/2.0/mlflow/experiments/get?experiment_id=0`;
+    const anonymous = await fetch(url);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toBe('Basic realm="logbook"');
+    expect(await anonymous.json()).toMatchObject({ error_code: "UNAUTHENTICATED" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetch(url, { headers: { authorization: basic("carol", `wrong-${i}-password`) } })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const throttled = await fetch(url, { headers: { authorization: basic("carol", "carol-password-1") } });
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await throttled.json()).toMatchObject({ error_code: "REQUEST_LIMIT_EXCEEDED" });
+    // Another account from the same address is not affected.
+    expect((await fetch(url, { headers: { authorization: basic(ADMIN.username, ADMIN.password) } })).status).toBe(200);
+  });
+
+  it("lets the TypeScript SDK log with an access token, and reports a revoked one instead of retrying", async () => {
+    const created = await unary(raw, AuthServiceService.createAccessToken, { name: "sdk" }, basic(ADMIN.username, ADMIN.password));
+    const token = created.res!.token as string;
+    const spool = tempDir();
+    const errors: LogbookError[] = [];
+    const tracker = new Tracker({ address: server.address, token, spoolPath: join(spool.path, "s.jsonl"), handleProcessExit: false, onError: (e) => errors.push(e) });
+    try {
+      const run = tracker.startRun({ experimentName: "sdk-with-token" });
+      run.logMetric("loss", 0.5);
+      run.end("FINISHED");
+      await tracker.drain();
+      expect(errors).toEqual([]);
+      const found = await unary(raw, TrackingServiceService.getExperimentByName, { experimentName: "sdk-with-token" }, `Bearer ${token}`);
+      expect(found.code).toBe(status.OK);
+
+      await unary(raw, AuthServiceService.revokeAccessToken, { tokenId: created.res!.tokenId }, basic(ADMIN.username, ADMIN.password));
+      const after = tracker.startRun({ experimentName: "sdk-with-token" });
+      after.end("FINISHED");
+      await tracker.drain();
+      expect(errors.map((e) => e.grpcCodeName)).toContain("UNAUTHENTICATED");
+    } finally {
+      await tracker.close();
+      spool.remove();
+    }
+  });
+});
