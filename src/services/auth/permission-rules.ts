@@ -8,7 +8,7 @@
  *
  * guard-services.ts applies this table to every service function (so gRPC, the HTTP gateway, the hand-written routes
  * and GraphQL, which all call the services, are covered alike); a function without a rule refuses to start. The README's
- * permission table is printed from it (scripts/permission-table.ts) and a test keeps the two equal.
+ * permission table is rendered from it (test/auth/permission-table-markdown.ts) and a test keeps the two equal.
  */
 import { DEFAULT_EXPERIMENT_ID } from "../../domain/entities.js";
 import { parseModelsUri } from "../../domain/model-version-source.js";
