@@ -7,8 +7,12 @@ import { request as httpsRequest } from "node:https";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client, Metadata, credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { Writable } from "node:stream";
+import { Command } from "commander";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveConfig } from "../../src/server/config.js";
+import { addServerOptions, resolveConfig } from "../../src/server/config.js";
+import { startLogbook } from "../../src/server/server.js";
 import type { MethodDefinition } from "../../src/services/rpc.js";
 import { AuthServiceService } from "../../gen/ts/logbook/v1/auth_service.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
@@ -79,7 +83,70 @@ describe("TLS on both ports", () => {
   });
 });
 
+/** The status of a reflection call listing the services (OK, or UNIMPLEMENTED when reflection is off). */
+function reflectionStatus(address: string): Promise<number> {
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise<number>((resolve) => {
+    const call = client.makeBidiStreamRequest("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", (b: Buffer) => b, (b: Buffer) => b);
+    call.on("data", () => call.end());
+    call.on("error", (err: ServiceError) => resolve(err.code));
+    call.on("status", (s: { code: number }) => resolve(s.code));
+    // ServerReflectionRequest{list_services: ""}: field 7, length-delimited, empty.
+    call.write(Buffer.from([0x3a, 0x00]));
+  }).finally(() => client.close());
+}
+
+/** Flags and environment through commander, as the CLI reads them. */
+function configOf(argv: string[], env: Record<string, string> = {}) {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const cmd = addServerOptions(new Command()).exitOverride();
+    cmd.parse(argv, { from: "user" });
+    return resolveConfig(cmd.opts(), process.env);
+  } finally {
+    for (const key of Object.keys(env)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
 describe("start-up", () => {
+  it("reads the auth and TLS flags, each also from LOGBOOK_<FLAG>, the flag first", () => {
+    expect(configOf([])).toMatchObject({ auth: "none", authDefaultPermission: "READ", insecureNoAuth: false, grpcReflection: true });
+    expect(configOf(["--auth", "basic", "--auth-default-permission", "NO_PERMISSIONS", "--grpc-reflection=false", "--insecure-no-auth"])).toMatchObject({
+      auth: "basic",
+      authDefaultPermission: "NO_PERMISSIONS",
+      grpcReflection: false,
+      insecureNoAuth: true,
+    });
+    const env = { LOGBOOK_AUTH: "basic", LOGBOOK_AUTH_DEFAULT_PERMISSION: "EDIT", LOGBOOK_GRPC_REFLECTION: "false", LOGBOOK_TLS_CERT_FILE: "/c.pem", LOGBOOK_TLS_KEY_FILE: "/k.pem" };
+    expect(configOf([], env)).toMatchObject({ auth: "basic", authDefaultPermission: "EDIT", grpcReflection: false, tlsCertFile: "/c.pem", tlsKeyFile: "/k.pem" });
+    expect(configOf(["--auth", "none", "--auth-default-permission", "USE"], env)).toMatchObject({ auth: "none", authDefaultPermission: "USE" });
+    // DENY is a grant, not a default; unknown modes are refused.
+    expect(() => configOf(["--auth-default-permission", "DENY"])).toThrow(/Allowed choices/);
+    expect(() => configOf(["--auth", "oauth"])).toThrow(/Allowed choices/);
+  });
+
+  it("refuses a TLS certificate without its key", async () => {
+    const cert = makeTestCertificate();
+    await expect(startTestLogbook("sqlite", { config: { tlsCertFile: cert.certFile } })).rejects.toThrow(/go together/);
+  });
+
+  it("keeps reflection open with --auth basic, and off with --grpc-reflection=false", async () => {
+    const open = await startTestLogbook("sqlite", { config: { auth: "basic", admin: ADMIN } });
+    try {
+      expect(await reflectionStatus(open.address)).toBe(status.OK);
+    } finally {
+      await open.close();
+    }
+    const closed = await startTestLogbook("sqlite", { config: { auth: "basic", admin: ADMIN, grpcReflection: false } });
+    try {
+      expect(await reflectionStatus(closed.address)).toBe(status.UNIMPLEMENTED);
+    } finally {
+      await closed.close();
+    }
+  });
+
   it("refuses --auth none on a network address unless --insecure-no-auth, before listening", async () => {
     await expect(startTestLogbook("sqlite", { config: { host: "0.0.0.0" } })).rejects.toThrow(/--insecure-no-auth/);
   });
@@ -191,5 +258,66 @@ describe("a server with --auth basic", () => {
       await tracker.close();
       spool.remove();
     }
+  });
+});
+
+describe("logs", () => {
+  it("never carry a password or a token, whatever the outcome of the call", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const data = tempDir();
+    const logbook = await startLogbook(
+      {
+        host: "127.0.0.1",
+        grpcPort: 0,
+        httpPort: 0,
+        maxBodyBytes: 1 << 20,
+        dataDir: data.path,
+        store: "sqlite:",
+        logLevel: "trace",
+        healthIntervalMs: 1000,
+        shutdownTimeoutS: 5,
+        auth: "basic",
+        admin: { username: "root", password: "root-secret-password-1" },
+      },
+      pino({ level: "trace" }, sink),
+    );
+    const url = `http://127.0.0.1:${logbook.httpPort}`;
+    const raw = new Client(`127.0.0.1:${logbook.grpcPort}`, credentials.createInsecure());
+    const root = basic("root", "root-secret-password-1");
+    const post = (path: string, body: object, authorization?: string) =>
+      fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) }, body: JSON.stringify(body) });
+    let token = "";
+    try {
+      expect((await post("/api/2.0/mlflow/users/create", { username: "dave", password: "dave-secret-password-2" }, root)).status).toBe(200);
+      const created = (await (await post("/api/2.0/logbook/tokens/create", { name: "ci" }, basic("dave", "dave-secret-password-2"))).json()) as { token: string };
+      token = created.token;
+      // Failures of every kind: wrong passwords (HTTP and gRPC), a forged token, a bad password change, a refused call.
+      await post("/api/2.0/mlflow/experiments/create", { name: "x" }, basic("dave", "wrong-secret-password-3"));
+      await unary(raw, TrackingServiceService.createExperiment, { name: "x" }, basic("root", "wrong-secret-password-4"));
+      await unary(raw, TrackingServiceService.createExperiment, { name: "x" }, `Bearer ${created.token.slice(0, -4)}AAAA`);
+      await fetch(`${url}/api/2.0/mlflow/users/update-password`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", authorization: `Bearer ${created.token}` },
+        body: JSON.stringify({ username: "dave", password: "new-secret-password-5", current_password: "wrong-secret-password-6" }),
+      });
+      await post("/api/2.0/mlflow/users/create", { username: "eve", password: "eve-secret-password-7" }, `Bearer ${created.token}`);
+      await post("/api/2.0/mlflow/runs/create", { experiment_id: "0" }, `Bearer ${created.token}`);
+    } finally {
+      raw.close();
+      await logbook.close();
+      data.remove();
+    }
+    const log = lines.join("");
+    expect(log).toContain("admin user created"); // the capture works
+    expect(token).toMatch(/^lbk_/);
+    for (const secret of ["secret-password", token.split("_")[2]!]) expect(log).not.toContain(secret);
+    expect(log).not.toMatch(/lbk_[0-9a-f]{16}_/);
+    expect(log).not.toMatch(/Basic [A-Za-z0-9+/=]{8,}/i);
   });
 });
