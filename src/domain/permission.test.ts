@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Action, type Grant, type PermissionName, allows, effectivePermission, inScope, scopeFor } from "./permission.js";
+import { type Action, type Grant, type PermissionName, allows, effectivePermission, inScope, scopeFor, withinScope } from "./permission.js";
 
 const grant = (resourceId: string, permission: PermissionName, resourceType: Grant["resourceType"] = "experiment"): Grant => ({
   userId: 1,
@@ -69,5 +69,12 @@ describe("scopeFor (the condition a search puts inside its query)", () => {
     expect(scopeFor([grant("*", "DENY")], "experiment", "read", "READ")).toEqual({ only: [] });
     expect(scopeFor([grant("7", "DENY")], "experiment", "read", "READ")).toEqual({ except: ["7"] });
     expect(scopeFor([grant("7", "READ")], "registered_model", "read", "NO_PERMISSIONS")).toEqual({ only: [] });
+  });
+
+  it("narrows a list of ids to the scope", () => {
+    expect(withinScope(["1", "2", "3"], undefined)).toEqual(["1", "2", "3"]);
+    expect(withinScope(["1", "2", "3"], { except: ["2"] })).toEqual(["1", "3"]);
+    expect(withinScope(["1", "2", "3"], { only: ["3", "9"] })).toEqual(["3"]);
+    expect(withinScope(["1"], { only: [] })).toEqual([]);
   });
 });

@@ -94,6 +94,10 @@ describe.each(backends)("Readable scopes: $name", (backend) => {
     expect(await allRunPages(runQuery(only("alpha", "gamma")), 4)).toEqual(expected);
     expect(await allRunPages(runQuery({ only: [] }), 2)).toEqual([]);
     expect(await allRunPages(runQuery({ only: ["not-an-id", experiments.beta!] }), 2)).toEqual(runsOf.beta!.slice().reverse());
+    // A search naming its experiments takes the scope as a shorter list; one over all experiments as a condition.
+    expect(await allRunPages({ ...runQuery(except("beta")), experimentIds: [] }, 2)).toEqual(expected);
+    expect(await allRunPages({ ...runQuery(only("alpha", "gamma")), experimentIds: [] }, 4)).toEqual(expected);
+    expect(await allRunPages({ ...runQuery(only("alpha")), experimentIds: [experiments.beta!] }, 2)).toEqual([]);
   });
 
   it("streams runs of readable experiments only", async () => {
@@ -101,6 +105,9 @@ describe.each(backends)("Readable scopes: $name", (backend) => {
     for await (const run of store.streamRuns(runQuery(except("gamma")), { batchSize: 2 })) streamed.push(run.info.runId);
     expect(new Set(streamed)).toEqual(new Set([...runsOf.alpha!, ...runsOf.beta!]));
     expect(streamed).toHaveLength(6);
+    const everywhere: string[] = [];
+    for await (const run of store.streamRuns({ ...runQuery(only("beta")), experimentIds: [] }, { batchSize: 2 })) everywhere.push(run.info.runId);
+    expect(new Set(everywhere)).toEqual(new Set(runsOf.beta!));
   });
 
   it("searches experiments, registered models, model versions and logged models within the scope", async () => {

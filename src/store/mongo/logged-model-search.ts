@@ -15,7 +15,7 @@ import type { ModelMetricDoc } from "./mapping.js";
 import { metricSortKey } from "./logged-model-metrics.js";
 import { wholeLoggedModels } from "./logged-model-store.js";
 import { type SortColumn, allOf, fieldClause, findPage } from "./search-query.js";
-import { scopeFilter } from "./scope-filter.js";
+import { withinScope } from "../../domain/permission.js";
 import { valueFromSortKey } from "./value-encoding.js";
 
 const FIELD = {
@@ -88,9 +88,8 @@ function orderColumn(t: LoggedModelOrderTerm): SortColumn {
 export function createLoggedModelSearch(c: Collections): Pick<SearchStore, "searchLoggedModels"> {
   return {
     async searchLoggedModels(query, page) {
-      const parts: Document[] = [{ experiment_id: { $in: [...query.experimentIds] }, deleted: false }];
-      const readable = scopeFilter("experiment_id", query.readable);
-      if (readable) parts.push(readable);
+      // The caller's scope as a shorter list of experiments (no condition added).
+      const parts: Document[] = [{ experiment_id: { $in: [...withinScope(query.experimentIds, query.readable)] }, deleted: false }];
       for (const clause of query.filter) {
         if (clause.type === "metric" && clause.comparator === "=") {
           // One query per `=` clause: the models with a point of that value (-0 stored as 0 matches 0).

@@ -11,7 +11,7 @@ import { type SqlFragment, clauseTest, keyValueTest, numericTest } from "./filte
 import { type OrderColumn, createStatementCache, readKeysetPage } from "./keyset.js";
 import { createLoggedModelReader, type LoggedModelRow, MODEL_COLUMNS } from "./logged-model-store.js";
 import { parseExperimentId } from "./mapping.js";
-import { scopeToSql } from "./scope-to-sql.js";
+import { withinScope } from "../../domain/permission.js";
 import type { Synchronous } from "./synchronous.js";
 
 /**
@@ -68,13 +68,14 @@ export function createLoggedModelSearch(db: Database): Pick<Synchronous<SearchSt
   const whole = createLoggedModelReader(db);
 
   const search = db.transaction((query: Parameters<Synchronous<SearchStore>["searchLoggedModels"]>[0], page: Parameters<Synchronous<SearchStore>["searchLoggedModels"]>[1]) => {
-    const experimentIds = query.experimentIds.map(parseExperimentId).filter((id) => id !== undefined);
+    // The caller's scope as a shorter list of experiments (no condition added).
+    const experimentIds = withinScope(query.experimentIds, query.readable)
+      .map(parseExperimentId)
+      .filter((id) => id !== undefined);
     const where: SqlFragment[] = [
       { sql: "m.experiment_id IN (SELECT value FROM json_each(?)) AND m.lifecycle_stage = 'active'", params: [JSON.stringify(experimentIds)] },
       ...query.filter.map((c) => clauseToSql(c, query.datasets)),
     ];
-    const readable = scopeToSql("m.experiment_id", query.readable, true);
-    if (readable) where.push(readable);
     if (query.datasets.length > 0 && !query.filter.some((c) => c.type === "metric")) {
       const scope = onDatasets(query.datasets);
       where.push({ sql: `EXISTS (SELECT 1 FROM logged_model_metrics h WHERE h.model_id = m.model_id AND ${scope.sql})`, params: scope.params });

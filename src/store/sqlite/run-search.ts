@@ -14,6 +14,7 @@ import type { Database } from "better-sqlite3";
 import { type OrderByAttribute, type OrderTerm, RANK_MISSING, RANK_NAN, RANK_VALUE, type Rank } from "../../domain/filter/ast.js";
 import { decodeRunPageToken, encodeRunPageToken } from "../../domain/filter/page-token.js";
 import type { SortKey, SortValue } from "../../domain/filter/run-order.js";
+import { withinScope } from "../../domain/permission.js";
 import type { RunSearchPage, RunSearchQuery } from "../types.js";
 import { type SqlFragment, filterToSql } from "./filter-to-sql.js";
 import { type Column, after, createStatementCache } from "./keyset.js";
@@ -117,7 +118,10 @@ export function createRunSearch(db: Database, readRuns: RunReader): RunSearch {
     const key: SortKey | undefined = pageToken ? decodeRunPageToken(pageToken, order) : undefined;
     const base: SqlFragment[] = [];
     if (query.experimentIds.length > 0) {
-      const ids = query.experimentIds.map(parseExperimentId).filter((x): x is number => x !== undefined);
+      // The caller's scope as a shorter list of experiments (no condition added), when the search names them.
+      const ids = withinScope(query.experimentIds, query.readable)
+        .map(parseExperimentId)
+        .filter((x): x is number => x !== undefined);
       if (ids.length === 0) return null;
       // One experiment: an equality, so runs_by_experiment serves the default order too. Several: one bound JSON
       // array rather than a placeholder per id, so any number of them fits (SQLite caps bound parameters at 32,766).
@@ -126,9 +130,10 @@ export function createRunSearch(db: Database, readRuns: RunReader): RunSearch {
           ? { sql: "r.experiment_id = ?", params: ids }
           : { sql: "r.experiment_id IN (SELECT value FROM json_each(?))", params: [JSON.stringify(ids)] },
       );
+    } else {
+      const readable = scopeToSql("r.experiment_id", query.readable, true);
+      if (readable) base.push(readable);
     }
-    const readable = scopeToSql("r.experiment_id", query.readable, true);
-    if (readable) base.push(readable);
     if (query.viewType !== "ALL") base.push({ sql: "r.lifecycle_stage = ?", params: [query.viewType === "ACTIVE_ONLY" ? "active" : "deleted"] });
     base.push(...filterToSql(query.filter));
 
