@@ -7,6 +7,9 @@
 //    (its logbook.v1 is gen/python), then pytest clients/python/tests;
 // 3. Go: `go vet` of gen/go and clients/go, then `go test ./...` in clients/go (gen/go via a replace);
 // each suite gets LOGBOOK_CLIENT_TARGETS="sqlite=127.0.0.1:P1,mongodb=127.0.0.1:P2" and runs every test per store.
+// The servers run with --auth basic: the suites also get the admin's credentials (LOGBOOK_CLIENT_ADMIN="user:password")
+// and an access token of that admin per store (LOGBOOK_CLIENT_TOKENS="sqlite=lbk_…,mongodb=lbk_…"), made here through
+// the HTTP API, and call with them.
 // Exits non-zero if a suite fails; pytest's "no tests collected" (5) is a failure too.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -30,12 +33,17 @@ function withDatabase(uri, database) {
   return url.toString();
 }
 
-/** Starts the built CLI on free ports; resolves once it logged both "… listening" lines. */
+const ADMIN = { username: "clients-admin", password: `clients-${randomBytes(12).toString("base64url")}` };
+
+/** Starts the built CLI on free ports with --auth basic; resolves once it logged both "… listening" lines. */
 function startLogbook(store, storeArgs) {
   const child = spawn(
     process.execPath,
-    [cli, "serve", "--host", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", "--log-level", "info", ...storeArgs],
-    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...quietEnv } },
+    [cli, "serve", "--host", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", "--log-level", "info", "--auth", "basic", ...storeArgs],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...quietEnv, LOGBOOK_ADMIN_USERNAME: ADMIN.username, LOGBOOK_ADMIN_PASSWORD: ADMIN.password },
+    },
   );
   const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   const tail = [];
@@ -69,6 +77,7 @@ function startLogbook(store, storeArgs) {
         resolve({
           store,
           address: `127.0.0.1:${grpcPort}`,
+          httpUrl: `http://127.0.0.1:${entry.httpPort}`,
           stop: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
             await exited;
@@ -78,6 +87,19 @@ function startLogbook(store, storeArgs) {
     });
     void exited.then((code) => fail(new Error(`Logbook (${store}) exited with code ${code} before listening`)));
   });
+}
+
+/** An access token of the admin on one server, through Logbook's token API. */
+async function adminToken(server) {
+  const basic = Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString("base64");
+  const res = await fetch(`${server.httpUrl}/api/2.0/logbook/tokens/create`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Basic ${basic}` },
+    body: JSON.stringify({ name: "test-clients" }),
+  });
+  const body = await res.json();
+  if (res.status !== 200 || !body.token) throw new Error(`creating a token on ${server.store}: ${res.status} ${JSON.stringify(body)}`);
+  return body.token;
 }
 
 function run(cmd, args, options = {}) {
@@ -146,11 +168,14 @@ async function main(argv) {
       startLogbook("mongodb", ["--data-dir", join(dataDir, "mongodb"), "--store", withDatabase(mongo.uri, database)]),
     ]);
     for (const server of servers) cleanup.push(() => server.stop());
+    const tokens = await Promise.all(servers.map(adminToken));
     const env = {
       ...process.env,
       ...quietEnv,
       PYTHONDONTWRITEBYTECODE: "1",
       LOGBOOK_CLIENT_TARGETS: servers.map((s) => `${s.store}=${s.address}`).join(","),
+      LOGBOOK_CLIENT_ADMIN: `${ADMIN.username}:${ADMIN.password}`,
+      LOGBOOK_CLIENT_TOKENS: servers.map((s, i) => `${s.store}=${tokens[i]}`).join(","),
     };
     console.log(`test-clients: Logbook ${servers.map((s) => `${s.store} on ${s.address}`).join(", ")}`);
 

@@ -2,6 +2,8 @@
 //
 // scripts/test-clients.mjs starts one Logbook per store and passes them as
 // LOGBOOK_CLIENT_TARGETS="sqlite=127.0.0.1:P1,mongodb=127.0.0.1:P2"; every test runs once per store.
+// The servers run with --auth basic: calls carry an access token of each store (LOGBOOK_CLIENT_TOKENS) as
+// per-call credentials (auth_test.go).
 // Run it through `npm run test:clients` (or `node scripts/test-clients.mjs go`).
 package logbook_test
 
@@ -26,14 +28,23 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-type target struct{ store, address string }
+type target struct{ store, address, token string }
 
 func targets(t *testing.T) []target {
 	t.Helper()
+	tokens := map[string]string{}
+	for _, item := range strings.Split(os.Getenv("LOGBOOK_CLIENT_TOKENS"), ",") {
+		if store, token, ok := strings.Cut(item, "="); ok {
+			tokens[store] = token
+		}
+	}
 	var out []target
 	for _, item := range strings.Split(os.Getenv("LOGBOOK_CLIENT_TARGETS"), ",") {
 		if store, address, ok := strings.Cut(item, "="); ok {
-			out = append(out, target{store, address})
+			if tokens[store] == "" {
+				t.Fatalf("LOGBOOK_CLIENT_TOKENS has no token for %s: run the suite through `node scripts/test-clients.mjs`", store)
+			}
+			out = append(out, target{store, address, tokens[store]})
 		}
 	}
 	if len(out) == 0 {
@@ -54,7 +65,7 @@ type clients struct {
 func forEachStore(t *testing.T, fn func(t *testing.T, ctx context.Context, c clients)) {
 	for _, tg := range targets(t) {
 		t.Run(tg.store, func(t *testing.T) {
-			conn, err := grpc.NewClient(tg.address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			conn, err := grpc.NewClient(tg.address, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearerToken(tg.token)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,6 +26,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def authenticated_channel(address: str, token: str) -> grpc.Channel:
+    """A channel that sends `authorization: Bearer <token>` with every call: gRPC's call credentials, which need a
+    secure channel — local credentials are the plaintext-on-loopback kind (over a network: grpc.ssl_channel_credentials)."""
+    creds = grpc.composite_channel_credentials(
+        grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP), grpc.access_token_call_credentials(token)
+    )
+    return grpc.secure_channel(address, creds)
+
+
 class LogbookProcess:
     """`node dist/src/server/cli.js serve … --store sqlite:` on one port and data directory, across restarts."""
 

@@ -6,7 +6,7 @@ import json
 
 import grpc
 import pytest
-from sdk_support import get_run, metric_history
+from sdk_support import authenticated_channel, get_run, metric_history
 
 from logbook.sdk import ModelSpec, Tracker, log_complete_experiment, table_to_csv
 from logbook.sdk import financial_metrics as fm
@@ -22,8 +22,8 @@ from logbook.v1 import (
 
 
 @pytest.fixture
-def reader(address):
-    with grpc.insecure_channel(address) as channel:
+def reader(address, token):
+    with authenticated_channel(address, token) as channel:
         yield channel
 
 
@@ -33,7 +33,7 @@ def download(channel, run_id: str, path: str) -> bytes:
     return b"".join(part.chunk for part in stub.DownloadArtifact(request, timeout=30))
 
 
-def test_log_complete_experiment_records_everything(address, reader, tmp_path, unique):
+def test_log_complete_experiment_records_everything(address, token, reader, tmp_path, unique):
     returns = [0.01, -0.02, 0.015, 0.003, -0.007, 0.02]
     weights = tmp_path / "weights.bin"
     weights.write_bytes(b"\x00\x01\x02")
@@ -41,6 +41,7 @@ def test_log_complete_experiment_records_everything(address, reader, tmp_path, u
         address,
         f"{unique}-eval",
         spool_path=tmp_path / "spool.jsonl",
+        token=token,
         run_name="aapl-lstm",
         tags={"symbol": "AAPL", "stage": "evaluation"},
         params={"window": 20, "lr": 0.001},
@@ -91,8 +92,8 @@ def test_log_complete_experiment_records_everything(address, reader, tmp_path, u
     assert version.run_id == record.run_id
 
 
-def test_an_existing_experiment_and_model_are_reused(address, reader, tmp_path, unique):
-    with Tracker(address, spool_path=tmp_path / "spool.jsonl") as tracker:
+def test_an_existing_experiment_and_model_are_reused(address, token, reader, tmp_path, unique):
+    with Tracker(address, spool_path=tmp_path / "spool.jsonl", token=token) as tracker:
         first = tracker.log_complete_experiment(unique, metrics={"sharpe": 1.0}, model=f"{unique}-m")
         second = tracker.log_complete_experiment(unique, metrics={"sharpe": 2.0}, model={"name": f"{unique}-m"})
     assert (first.model_version, second.model_version) == ("1", "2")

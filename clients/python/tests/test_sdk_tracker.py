@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from sdk_support import CountingInterceptor, get_run, metric_history
+from sdk_support import CountingInterceptor, authenticated_channel, get_run, metric_history
 
 from logbook.sdk import ReportedError, Tracker
 from logbook.v1 import artifact_service_pb2, artifact_service_pb2_grpc, run_pb2
@@ -14,17 +14,17 @@ HOUR = 3600.0  # a flush interval that never fires during a test: batches are cu
 
 
 @pytest.fixture
-def counted(address, tmp_path):
+def counted(address, token, tmp_path):
     """A tracker whose unary calls are counted, with its own spool, closed after the test."""
     interceptor = CountingInterceptor()
-    tracker = Tracker(address, spool_path=tmp_path / "spool.jsonl", flush_interval_s=HOUR, interceptors=[interceptor])
+    tracker = Tracker(address, spool_path=tmp_path / "spool.jsonl", flush_interval_s=HOUR, interceptors=[interceptor], token=token)
     yield tracker, interceptor
     tracker.close()
 
 
 @pytest.fixture
-def reader(address):
-    with grpc.insecure_channel(address) as channel:
+def reader(address, token):
+    with authenticated_channel(address, token) as channel:
         yield channel
 
 
@@ -75,8 +75,8 @@ def test_params_and_tags_respect_their_own_limits(counted, reader, unique):
     assert {t.key for t in data.tags} >= {f"t{i:03d}" for i in range(120)}
 
 
-def test_run_context_manager_ends_finished_or_failed(address, reader, tmp_path, unique):
-    with Tracker(address, spool_path=tmp_path / "spool.jsonl") as tracker:
+def test_run_context_manager_ends_finished_or_failed(address, token, reader, tmp_path, unique):
+    with Tracker(address, spool_path=tmp_path / "spool.jsonl", token=token) as tracker:
         with tracker.start_run(experiment_name=unique, run_name="ok", tags={"team": "research"}) as ok:
             ok.log_param("lr", 0.01)
             ok.log_metrics({"loss": 0.5, "acc": 0.9}, step=3)
@@ -102,13 +102,13 @@ def test_run_context_manager_ends_finished_or_failed(address, reader, tmp_path, 
     assert b"".join(part.chunk for part in download) == b'{"weights": [1, 2]}'
 
 
-def test_log_artifact_files_and_directories(address, reader, tmp_path, unique):
+def test_log_artifact_files_and_directories(address, token, reader, tmp_path, unique):
     (tmp_path / "report").mkdir()
     (tmp_path / "report" / "summary.txt").write_text("sharpe 1.2\n")
     (tmp_path / "report" / "plots").mkdir()
     (tmp_path / "report" / "plots" / "equity.svg").write_text("<svg/>")
     (tmp_path / "notes.md").write_text("# notes\n")
-    with Tracker(address, spool_path=tmp_path / "spool.jsonl") as tracker:
+    with Tracker(address, spool_path=tmp_path / "spool.jsonl", token=token) as tracker:
         with tracker.start_run(experiment_name=unique) as run:
             run.log_artifact(tmp_path / "notes.md")
             run.log_artifact(str(tmp_path / "report"), "eval")
@@ -149,10 +149,10 @@ def test_a_refused_call_is_reported_with_both_codes_and_not_retried(counted, rea
     assert [(m.step, m.value) for m in metric_history(reader, run.run_id, "loss")] == [(1, 0.25)]
 
 
-def test_replayed_run_creation_is_idempotent(address, reader, tmp_path, unique):
+def test_replayed_run_creation_is_idempotent(address, token, reader, tmp_path, unique):
     """The same client-chosen run id twice (as a replay does): one run, RESOURCE_ALREADY_EXISTS taken as done."""
     reported: list[ReportedError] = []
-    with Tracker(address, spool_path=tmp_path / "spool.jsonl", on_error=reported.append) as tracker:
+    with Tracker(address, spool_path=tmp_path / "spool.jsonl", on_error=reported.append, token=token) as tracker:
         first = tracker.start_run(experiment_name=unique, run_name="once")
         first.log_metric("m", 1.0, step=0, timestamp=1)
         assert tracker.flush()
