@@ -152,6 +152,27 @@ describe("MongoDB store round trips", () => {
     }
   });
 
+  it("a caller's readable scope (--auth basic) costs no message: the same pages, the same counts", async () => {
+    const scoped = (experimentId: string, readable: RunSearchQuery["readable"]) => ({ ...query(experimentId, SEARCH), ...(readable ? { readable } : {}) });
+    const small = (await pages(query(experiments.small, SEARCH), 5000)).ids;
+    const everywhere = (await pages(query("", SEARCH), 5000)).ids;
+    const cases: Array<[string, RunSearchQuery, string[]]> = [
+      ["one experiment, all but another readable", scoped(experiments.small, { except: [experiments.large] }), small],
+      ["one experiment, not readable", scoped(experiments.small, { only: [experiments.large] }), []],
+      ["every experiment, only one readable", scoped("", { only: [experiments.small] }), small],
+      ["every experiment, all but one readable", scoped("", { except: [experiments.large] }), everywhere.filter((id) => !id.startsWith("large-"))],
+    ];
+    for (const [label, q, expected] of cases) {
+      const { ids, costs } = await pages(q, 100);
+      expect(ids, label).toEqual(expected);
+      for (const cost of costs) expect(cost, `${label}: ${costs.join(",")}`).toBeLessThanOrEqual(6);
+      report(`SearchRuns, ${label}, pages of 100: messages per page`, [...new Set(costs)].join(" or "));
+    }
+    const { result, messages } = await wire.measure(() => store.counts({ experiments: { except: [experiments.large] }, registeredModels: { only: [] } }));
+    expect(result.runs).toBe((await store.counts()).runs - 1600);
+    expect(messages.total, describeMessages(messages)).toBeLessThanOrEqual(4);
+  });
+
   it(`LogBatch of 1,000 metrics, 100 params and 100 tags: at most 6 messages (4 on MongoDB), no history read`, async () => {
     const { runId } = (await store.createRun({ runId: "log-batch", experimentId: "0", userId: "u", runName: "r", startTime: NOW, tags: [] })).info;
     for (let round = 0; round < 3; round++) {
@@ -264,7 +285,18 @@ async function everyRunOperation(): Promise<void> {
       }
     }
   }
+  // A caller's scope (--auth basic): a shorter experiment list, or $in / $nin across every experiment.
+  for (const readable of [{ except: ["0"] }, { only: [experimentId] }]) {
+    for (const scope of [experimentId, ""]) {
+      for (const orderBy of [[], ["metrics.acc DESC"], ["params.symbol ASC"]]) {
+        const q = { ...query(scope, { filter: "params.symbol = 'AAPL'", orderBy }), readable };
+        await store.searchRuns(q, { maxResults: 1 });
+        for await (const run of store.streamRuns(q, { batchSize: 2 })) void run;
+      }
+    }
+  }
   await store.counts();
+  await store.counts({ experiments: { except: ["0"] }, registeredModels: { only: ["m"] } });
   await store.setExperimentLifecycle(experimentId, "deleted", NOW);
   await store.setExperimentLifecycle(experimentId, "active", NOW);
   // The change log's reads (live watches).
