@@ -17,6 +17,7 @@ const HAND_WRITTEN: Readonly<Record<string, readonly string[]>> = {
   "/logbook.v1.ArtifactService/ListArtifacts": ["GET /api/2.0/mlflow-artifacts/artifacts?path="],
   "/logbook.v1.ArtifactService/DeleteArtifact": ["DELETE /api/2.0/mlflow-artifacts/artifacts/<path>"],
   "/logbook.v1.ArtifactService/DownloadModelVersionArtifact": ["GET /model-versions/get-artifact"],
+  "/logbook.v1.ArtifactService/DownloadLoggedModelArtifact": ["GET /ajax-api/2.0/mlflow/logged-models/<model_id>/artifacts/files"],
 };
 
 /** One row per RPC, in the table's order: the method, its HTTP bindings (the `/ajax-api` twins left out), what it needs. */

@@ -50,6 +50,7 @@ const RAW_ROUTES: Readonly<Record<string, "open" | "signed in">> = {
   "GET /ajax-api/2.0/mlflow-artifacts/artifacts": "signed in",
   "GET /get-artifact": "signed in",
   "GET /model-versions/get-artifact": "signed in",
+  "GET /ajax-api/2.0/mlflow/logged-models/:modelId/artifacts/files": "signed in",
   "POST /ajax-api/2.0/mlflow/upload-artifact": "signed in",
   "POST /ajax-api/2.0/mlflow/runs/create-promptlab-run": "signed in",
   "GET /ajax-api/2.0/mlflow/metrics/get-history-bulk": "signed in",

@@ -200,6 +200,7 @@ export const PERMISSION_RULES: Readonly<Record<string, Rule>> = {
   [`${A}ListArtifacts`]: needs(artifact("read")),
   [`${A}DeleteArtifact`]: needs(artifact("manage")),
   [`${A}ListLoggedModelArtifacts`]: needs(loggedModel("read")),
+  [`${A}DownloadLoggedModelArtifact`]: needs(loggedModel("read")),
   [`${A}DownloadModelVersionArtifact`]: needs(model("read")),
 
   [`${U}CreateUser`]: { kind: "admin" },
