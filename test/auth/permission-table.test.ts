@@ -280,4 +280,32 @@ describe.each(STORE_KINDS)("the permission table on %s", (kind) => {
       else expect(r.status, key).toBe(401);
     }
   });
+
+  it("applies the rules behind the hand-written routes: 403 to a user with DENY, not to the owner", async () => {
+    const artifact = `${ids.experiment}/${ids.run}/artifacts/file.txt`;
+    const requests: Array<[string, string, RequestInit?]> = [
+      ["PUT", `/api/2.0/mlflow-artifacts/artifacts/${artifact}`, { body: "bytes" }],
+      ["GET", `/api/2.0/mlflow-artifacts/artifacts/${artifact}`],
+      ["GET", `/api/2.0/mlflow-artifacts/artifacts?path=${ids.experiment}/${ids.run}/artifacts`],
+      ["GET", `/get-artifact?run_id=${ids.run}&path=file.txt`],
+      ["GET", `/model-versions/get-artifact?name=${ids.model}&version=1&path=MLmodel`],
+      ["GET", `/ajax-api/2.0/mlflow/logged-models/${ids.loggedModel}/artifacts/files?artifact_file_path=MLmodel`],
+      ["GET", `/ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=${ids.run}&metric_key=m`],
+      ["POST", `/ajax-api/2.0/mlflow/upload-artifact?run_uuid=${ids.run}&path=file.txt`, { body: "bytes" }],
+      ["POST", "/ajax-api/2.0/mlflow/runs/create-promptlab-run", { headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_id: ids.experiment, run_name: "p", tags: [], prompt_template: "t", prompt_parameters: [], model_route: "r", model_parameters: [], model_input: "i", model_output: "o", model_output_parameters: [], mlflow_version: "3.17.2", user_id: "u", start_time: 1 }) }],
+      ["POST", "/graphql", { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: `{ mlflowGetRun(input: {runId: "${ids.run}"}) { run { info { runId } } } }` }) }],
+      ["DELETE", `/api/2.0/mlflow-artifacts/artifacts/${artifact}`],
+    ];
+    const failures: string[] = [];
+    for (const who of ["mallory", "owner"] as const) {
+      for (const [method, path, init] of requests) {
+        const r = await fetch(`${server.httpUrl}${path}`, { ...init, method, headers: { ...(init?.headers as object), authorization: auth[who] } });
+        const text = await r.text();
+        // GraphQL answers 200 with the field's error in `errors`.
+        const denied = r.status === 403 || (path === "/graphql" && /PERMISSION_DENIED|Permission denied/.test(text));
+        if (denied !== (who === "mallory")) failures.push(`${who} ${method} ${path}: ${r.status} ${text.slice(0, 160)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
 });
