@@ -9,8 +9,10 @@
  * - `originCheck`: a state-changing request (POST/PUT/PATCH/DELETE) from a browser page of another origin is refused
  *   (`--cors-allowed-origins`). HTTP only.
  * - `inFlightCap`: counts against `--max-in-flight` (calls and requests in flight, both transports together).
- * - `auth`: whether the family will need an authenticated caller. Nothing enforces it yet: authentication is not
- *   built, and this column is what it will read once it lands.
+ * - `auth`: whether the family needs an authenticated caller with `--auth basic` (the HTTP edge's authentication
+ *   step and the gRPC interceptor read it; what a signed-in caller may do is the permission table's business,
+ *   src/services/auth/permission-rules.ts). gRPC health and reflection are served by grpc-js's own handlers, outside
+ *   the interceptors: open by construction (reflection can be turned off, `--grpc-reflection=false`).
  */
 
 export type Transport = "http" | "grpc";
@@ -90,6 +92,13 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
     auth: "required",
   }),
   http({
+    name: "logbook-api",
+    description: "Logbook's own REST extensions: personal access tokens `/api/2.0/logbook/tokens/…` (and `/ajax-api/…`)",
+    prefixes: ["/api/2.0/logbook/", "/ajax-api/2.0/logbook/"],
+    ...API,
+    auth: "required",
+  }),
+  http({
     name: "artifacts",
     description: "artifact proxy and downloads: `/api/2.0/mlflow-artifacts/…` (and `/ajax-api/…`), `/get-artifact`, `/model-versions/get-artifact`",
     paths: ["/get-artifact", "/model-versions/get-artifact"],
@@ -100,7 +109,7 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
   grpc({
     name: "grpc",
     description: "gRPC `logbook.v1.*` services (a WatchRun or WatchLeaderboard call holds its in-flight slot while open)",
-    services: ["logbook.v1.TrackingService", "logbook.v1.RegistryService", "logbook.v1.SearchService", "logbook.v1.ArtifactService"],
+    services: ["logbook.v1.TrackingService", "logbook.v1.RegistryService", "logbook.v1.SearchService", "logbook.v1.ArtifactService", "logbook.v1.AuthService"],
     inFlightCap: true,
     auth: "required",
   }),
@@ -110,7 +119,7 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
     description: "gRPC server reflection",
     services: ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"],
     inFlightCap: false,
-    auth: "required",
+    auth: "open",
   }),
 ];
 

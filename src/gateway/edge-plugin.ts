@@ -7,10 +7,15 @@
  * 2. the Host check (DNS rebinding) → 403;
  * 3. CORS, only when `--cors-allowed-origins` is set: headers for listed origins, preflights answered 204;
  * 4. the Origin check on state-changing methods → 403;
- * 5. the in-flight cap (shared with gRPC) → 503 with `Retry-After`; the slot is held until the response closes.
+ * 5. the in-flight cap (shared with gRPC) → 503 with `Retry-After`; the slot is held until the response closes, so
+ *    it also bounds the password verifications (scrypt) running at once;
+ * 6. authentication (`--auth basic`), for the families that require it: the `Authorization` header (Basic, or a
+ *    Bearer access token) names the caller, who goes into the call's values (PRINCIPAL) for the permission table
+ *    and the services; otherwise 401 with `WWW-Authenticate: Basic realm="logbook"` (429 with `Retry-After` while
+ *    the sign-in is throttled), before any body is read.
  *
- * Authentication (later) is another step after 4, and request metrics/logs wrap all of them. Refusals use MLflow's
- * error body; the request's family and per-call values are on `request.routeFamily` / `request.callValues`.
+ * Request metrics/logs (later) wrap all of them. Refusals use MLflow's error body; the request's family and per-call
+ * values are on `request.routeFamily` / `request.callValues`.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
 import type { Logger } from "pino";
@@ -18,8 +23,13 @@ import { ErrorCode } from "../domain/errors.js";
 import { overloaded, RETRY_AFTER_S, type InFlightLimiter } from "../edge/in-flight.js";
 import { createHostCheck, createOriginPolicy, STATE_CHANGING_METHODS } from "../edge/host-policy.js";
 import { httpFamilyOf, type RouteFamily } from "../edge/route-families.js";
+import type { Authenticate } from "../services/auth/authenticator.js";
+import { PRINCIPAL } from "../services/auth/principal.js";
 import { CallValues } from "../services/call-values.js";
+import { errorResponse } from "./errors.js";
 import { stringifyJson } from "./json-text.js";
+
+export type { Authenticate };
 
 /** Headers on every HTTP answer (as MLflow's security middleware sends them). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -40,6 +50,8 @@ export interface HttpEdgeOptions {
   /** `--cors-allowed-origins` entries; empty: no CORS headers at all. */
   corsAllowedOrigins: readonly string[];
   inFlight: InFlightLimiter;
+  /** With `--auth basic`: who calls (services/auth/authenticator.ts). */
+  authenticate?: Authenticate;
   logger: Logger;
 }
 
@@ -114,6 +126,16 @@ async function edge(fastify: FastifyInstance, opts: HttpEdgeOptions): Promise<vo
         return refuse(reply, 503, err.code, err.message, { "retry-after": String(RETRY_AFTER_S) });
       }
       res.once("close", release);
+    }
+
+    if (opts.authenticate && family.auth === "required") {
+      try {
+        request.callValues.set(PRINCIPAL, await opts.authenticate(request.headers.authorization, request.ip));
+      } catch (err) {
+        const { status, headers, body } = errorResponse(err, logger, { method: request.method, url: rawUrl.slice(0, 200) });
+        // The body is not read: the connection cannot carry a next request that would start inside it.
+        return reply.code(status).headers({ ...headers, connection: "close" }).type("application/json").send(stringifyJson({ ...body }));
+      }
     }
   });
 }

@@ -17,6 +17,7 @@ import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { BodyLimits } from "../edge/body-limits.js";
 import { findMethod, type CallContext, type RegisteredService } from "../services/rpc.js";
+import { callerLogFields } from "../services/auth/principal.js";
 import { CallValues } from "../services/call-values.js";
 import { restateAsWritten } from "./as-written.js";
 import { bindRequest } from "./bind.js";
@@ -139,7 +140,8 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
       if (!reply.raw.writableFinished) abort.abort(new AppError(ErrorCode.CANCELLED, "The client went away"));
     };
     reply.raw.on("close", onClose);
-    const ctx: CallContext = { signal: abort.signal, logger: logger.child({ rpc: route.rpc, reqId: request.id }), values: request.callValues ?? new CallValues() };
+    const values = request.callValues ?? new CallValues();
+    const ctx: CallContext = { signal: abort.signal, logger: logger.child({ rpc: route.rpc, reqId: request.id, ...callerLogFields(values) }), values };
     const encode = (res: unknown): JsonValue => {
       const obj = (res ?? {}) as ProtoObject;
       if (!route.responseBody) return codec.encodeMessage(route.output, obj);

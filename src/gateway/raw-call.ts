@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import { callerLogFields } from "../services/auth/principal.js";
 import { CallValues } from "../services/call-values.js";
 import type { CallContext } from "../services/rpc.js";
 
@@ -24,8 +25,9 @@ export function contextFor(request: FastifyRequest, reply: FastifyReply, logger:
   reply.raw.on("close", gone);
   request.raw.on("close", requestGone);
   request.raw.on("aborted", gone);
+  const values = request.callValues ?? new CallValues();
   return {
-    ctx: { signal: abort.signal, logger: logger.child({ route, reqId: request.id }), values: request.callValues ?? new CallValues() },
+    ctx: { signal: abort.signal, logger: logger.child({ route, reqId: request.id, ...callerLogFields(values) }), values },
     done: () => {
       reply.raw.off("close", gone);
       request.raw.off("close", requestGone);

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { grpcFamilyOf } from "../edge/route-families.js";
 import { createBoundedWriter, pump } from "../edge/stream-writer.js";
+import { callerLogFields } from "../services/auth/principal.js";
 import { CallValues } from "../services/call-values.js";
 import type { CallContext, MethodDefinition, RegisteredService } from "../services/rpc.js";
 import { applyInterceptors, type GrpcCall, type GrpcHandler, type GrpcInterceptor, type GrpcResult } from "./interceptors/index.js";
@@ -85,7 +86,10 @@ export function adaptService(service: RegisteredService, options: AdaptOptions):
     const family = grpcFamilyOf(path);
     if (!family) throw new Error(`${path}: its service has no route family (src/edge/route-families.ts)`);
     const methodLogger = logger.child({ method: path });
-    const context = (call: GrpcCall): CallContext => ({ signal: call.signal, logger: methodLogger, values: call.values });
+    const context = (call: GrpcCall): CallContext => {
+      const caller = callerLogFields(call.values);
+      return { signal: call.signal, logger: caller.user === undefined ? methodLogger : methodLogger.child(caller), values: call.values };
+    };
 
     const inner: GrpcHandler = async (call): Promise<GrpcResult> => {
       if (call.kind === "client-streaming") {

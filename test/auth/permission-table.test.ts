@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { Client, Metadata, credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { OPEN_ROUTES } from "../../src/gateway/auth-hook.js";
+import { httpFamilyOf, samplePath } from "../../src/edge/route-families.js";
 import { loadHttpRoutes, registryFromDescriptorSet } from "../../src/gateway/routes.js";
 import { PERMISSION_RULES, type Rule } from "../../src/services/auth/permission-rules.js";
 import { descriptorSetPath } from "../../src/server/paths.js";
@@ -31,8 +31,9 @@ const SERVICES = [TrackingServiceService, RegistryServiceService, SearchServiceS
 >;
 
 /**
- * The hand-written HTTP routes and what guards them: "open" (no credentials), or "signed in" (the auth hook; the
- * service functions they call apply their own rules). A route registered but not listed fails the test.
+ * The hand-written HTTP routes and what guards them: "open" (no credentials: their route family's `auth` is "open"),
+ * or "signed in" (the edge's authentication step; the service functions they call apply their own rules). A route
+ * registered but not listed fails the test.
  */
 const RAW_ROUTES: Readonly<Record<string, "open" | "signed in">> = {
   "GET /health": "open",
@@ -272,7 +273,8 @@ describe.each(STORE_KINDS)("the permission table on %s", (kind) => {
     for (const { method, url } of rawRoutes) {
       const key = `${method} ${url}`;
       const open = RAW_ROUTES[key] === "open";
-      expect(OPEN_ROUTES.has(url), key).toBe(open);
+      // The route-family table (src/edge/route-families.ts) decides what is open; this list must agree with it.
+      expect(httpFamilyOf(samplePath(url)).auth === "open", key).toBe(open);
       const path = url.replace(/\*$/, `${ids.experiment}/${ids.run}/artifacts/file.txt`).replace(/:(\w+)/g, "x");
       const r = await fetch(`${server.httpUrl}${path}`, { method, headers: { "content-type": "application/json" }, ...(method === "GET" ? {} : { body: "{}" }) });
       await r.arrayBuffer();

@@ -11,7 +11,7 @@ import { Writable } from "node:stream";
 import { Command } from "commander";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addServerOptions, resolveConfig } from "../../src/server/config.js";
+import { addServerOptions, defaultServerConfig, resolveConfig } from "../../src/server/config.js";
 import { startLogbook } from "../../src/server/server.js";
 import type { MethodDefinition } from "../../src/services/rpc.js";
 import { AuthServiceService } from "../../gen/ts/logbook/v1/auth_service.js";
@@ -273,6 +273,7 @@ describe("logs", () => {
     const data = tempDir();
     const logbook = await startLogbook(
       {
+        ...defaultServerConfig(),
         host: "127.0.0.1",
         grpcPort: 0,
         httpPort: 0,

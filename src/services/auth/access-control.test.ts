@@ -8,7 +8,8 @@ import type { Store } from "../../store/types.js";
 import type { CallContext } from "../rpc.js";
 import { createAccessControl } from "./access-control.js";
 import { PERMISSION_RULES } from "./permission-rules.js";
-import type { Principal } from "./principal.js";
+import { PRINCIPAL, type Principal } from "./principal.js";
+import { CallValues } from "../call-values.js";
 
 const logger = pino({ level: "silent" });
 const T = "/logbook.v1.TrackingService/";
@@ -47,7 +48,7 @@ describe("access control (the permission table applied, on a real SQLite store)"
     method: "password",
     grants: grants.map((g) => ({ ...g, userId: 7 })),
   });
-  const ctx = (p: Principal | undefined): CallContext => ({ signal: new AbortController().signal, logger, ...(p ? { principal: p } : {}) });
+  const ctx = (p: Principal | undefined): CallContext => ({ signal: new AbortController().signal, logger, values: new CallValues().set(PRINCIPAL, p) });
 
   async function decide(path: string, request: unknown, p: Principal | undefined, defaultPermission: PermissionName = "READ"): Promise<string> {
     const access = createAccessControl({ store, defaultPermission });

@@ -11,7 +11,7 @@ import type { Store } from "../../store/types.js";
 import type { CallContext } from "../rpc.js";
 import { unauthenticated } from "./authenticator.js";
 import type { Rule, Target } from "./permission-rules.js";
-import { type Principal, permissionOf, scopeOf } from "./principal.js";
+import { type Principal, permissionOf, principalOf, scopeOf } from "./principal.js";
 
 const LEVEL: Readonly<Record<Action, string>> = { read: "READ", use: "USE", update: "EDIT", delete: "MANAGE", manage: "MANAGE" };
 /** Entries of each run/logged model → experiment cache. */
@@ -125,7 +125,7 @@ export function createAccessControl(deps: { store: Store; defaultPermission: Per
     defaultPermission,
 
     async authorize(rule, request, ctx) {
-      const principal = ctx.principal;
+      const principal = principalOf(ctx);
       if (!principal) throw unauthenticated();
       if (principal.isAdmin) return;
       switch (rule.kind) {
@@ -156,6 +156,6 @@ export function createAccessControl(deps: { store: Store; defaultPermission: Per
       }
     },
 
-    scope: (ctx, resourceType, action = "read") => scopeOf(ctx.principal, resourceType, action, defaultPermission),
+    scope: (ctx, resourceType, action = "read") => scopeOf(principalOf(ctx), resourceType, action, defaultPermission),
   };
 }

@@ -25,7 +25,7 @@ import type { CallContext, ServiceImplementation } from "../rpc.js";
 import { newAccessToken } from "./access-token.js";
 import type { Authenticator } from "./authenticator.js";
 import { hashPassword, verifyPassword } from "./password-hash.js";
-import { type Principal, permissionOf } from "./principal.js";
+import { type Principal, permissionOf, principalOf } from "./principal.js";
 
 /** A user may hold at most this many access tokens. */
 export const MAX_TOKENS_PER_USER = 100;
@@ -60,8 +60,9 @@ const tokenToProto = (t: AccessTokenRecord, username: string): AccessToken => ({
 
 /** The caller; the guard (guard-services.ts) lets no call without one reach these functions. */
 function callerOf(ctx: CallContext): Principal {
-  if (!ctx.principal) throw new AppError(ErrorCode.UNAUTHENTICATED, "You are not authenticated.");
-  return ctx.principal;
+  const principal = principalOf(ctx);
+  if (!principal) throw new AppError(ErrorCode.UNAUTHENTICATED, "You are not authenticated.");
+  return principal;
 }
 
 export function createAuthService(deps: AuthDeps): ServiceImplementation<typeof AuthServiceService> {

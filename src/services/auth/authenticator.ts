@@ -73,6 +73,9 @@ export interface Authenticator {
   invalidateAll(): void;
 }
 
+/** What both transports' edges call: credentials (an `Authorization` value) and the client's address → the caller. */
+export type Authenticate = Authenticator["authenticate"];
+
 export interface AuthenticatorOptions {
   store: AuthStore;
   clock?: () => number;

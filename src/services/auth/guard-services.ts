@@ -13,6 +13,7 @@ import type { Store } from "../../store/types.js";
 import type { CallContext, RegisteredService } from "../rpc.js";
 import type { AccessControl } from "./access-control.js";
 import { PERMISSION_RULES, type Rule } from "./permission-rules.js";
+import { principalOf } from "./principal.js";
 
 export interface GuardDeps {
   store: Store;
@@ -26,14 +27,16 @@ type Effect = (request: any, response: any, ctx: CallContext, deps: GuardDeps) =
 
 const EFFECTS: Readonly<Record<string, Effect>> = {
   "/logbook.v1.TrackingService/CreateExperiment": async (_req, res: { experimentId: string }, ctx, deps) => {
-    if (!ctx.principal) return;
-    await deps.store.putGrant({ userId: ctx.principal.userId, resourceType: "experiment", resourceId: res.experimentId, permission: "MANAGE" });
-    deps.onGrantsChanged(ctx.principal.userId);
+    const principal = principalOf(ctx);
+    if (!principal) return;
+    await deps.store.putGrant({ userId: principal.userId, resourceType: "experiment", resourceId: res.experimentId, permission: "MANAGE" });
+    deps.onGrantsChanged(principal.userId);
   },
   "/logbook.v1.RegistryService/CreateRegisteredModel": async (req: { name: string }, _res, ctx, deps) => {
-    if (!ctx.principal) return;
-    await deps.store.putGrant({ userId: ctx.principal.userId, resourceType: "registered_model", resourceId: req.name, permission: "MANAGE" });
-    deps.onGrantsChanged(ctx.principal.userId);
+    const principal = principalOf(ctx);
+    if (!principal) return;
+    await deps.store.putGrant({ userId: principal.userId, resourceType: "registered_model", resourceId: req.name, permission: "MANAGE" });
+    deps.onGrantsChanged(principal.userId);
   },
   "/logbook.v1.RegistryService/RenameRegisteredModel": async (req: { name: string; newName: string }, _res, _ctx, deps) => {
     await deps.store.renameGrantsOn("registered_model", req.name, req.newName);
