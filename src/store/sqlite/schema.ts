@@ -11,7 +11,7 @@
 import type { Database } from "better-sqlite3";
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, experimentArtifactLocation } from "../../domain/entities.js";
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 1: experiments, runs, params, tags, metric history and latest metrics, run inputs and outputs.
   `
   CREATE TABLE experiments (

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { Store } from "../types.js";
-import { SCHEMA_VERSION } from "./schema.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
 import { createSqliteStore } from "./sqlite-store.js";
 
 let dir: string;
@@ -75,14 +75,15 @@ describe("SQLite store", () => {
     const linked = { key: "acc", value: 0.5, timestamp: 2, step: 1, modelId: model.modelId, datasetName: "eval", datasetDigest: "d" };
     await store.logBatch(run.info.runId, { metrics: [linked, { key: "acc", value: 0.1, timestamp: 1, step: 0 }], params: [], tags: [] });
     await store.close();
-    // Schema 4, the last before the links had a table of their own (5): they were the history points carrying a model
-    // id. (Schema 6, the change log, came later.)
+    // The last schema before the links had a table of their own: they were the history points carrying a model id.
+    // Back to it: the tables of that migration and of every later one go (they are made again on opening).
+    const linksAt = MIGRATIONS.findIndex((sql) => sql.includes("CREATE TABLE logged_model_metrics"));
+    const later = MIGRATIONS.slice(linksAt).flatMap((sql) => [...sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!));
     const raw = openRaw();
-    raw.exec(`DROP TABLE logged_model_metrics;
-      DROP TABLE run_changes;
+    raw.exec(`${later.map((table) => `DROP TABLE ${table};`).join("\n")}
       CREATE INDEX metric_history_by_model ON metric_history
         (model_id, timestamp, step, is_nan, value, is_negative_zero, run_id, key) WHERE model_id IS NOT NULL;`);
-    raw.pragma("user_version = 4");
+    raw.pragma(`user_version = ${linksAt}`);
     raw.close();
 
     const again = openStore();
