@@ -83,7 +83,8 @@ export function errorResponse(err: unknown, logger?: Logger, context: Record<str
     return { status: 408, headers: { connection: "close" }, body: { error_code: app.code, message: app.message } };
   }
   const status = app instanceof HttpError ? app.status : httpStatusForCode(app.code);
-  if (status >= 500) logger?.error({ ...context, err: app.cause ?? app }, `request failed: ${app.message}`);
+  // NOT_IMPLEMENTED (501) is a deliberate answer (MLflow endpoints Logbook does not have), not a failure to log.
+  if (status >= 500 && app.code !== ErrorCode.NOT_IMPLEMENTED) logger?.error({ ...context, err: app.cause ?? app }, `request failed: ${app.message}`);
   return {
     status,
     headers: app instanceof HttpError ? app.headers : challengeHeaders(app),

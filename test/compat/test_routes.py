@@ -80,16 +80,6 @@ NOT_SERVED_YET: dict[str, NotServed] = {
             "DELETE /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}",  # deleteAssessment
         ),
     ),
-    "workspaces": NotServed(
-        "none: multi-tenancy (MLflow itself answers 503 without --enable-workspaces)",
-        (
-            "GET /api/3.0/mlflow/workspaces",  # listWorkspaces
-            "POST /api/3.0/mlflow/workspaces",  # createWorkspace
-            "GET /api/3.0/mlflow/workspaces/{workspace_name}",  # getWorkspace
-            "PATCH /api/3.0/mlflow/workspaces/{workspace_name}",  # updateWorkspace
-            "DELETE /api/3.0/mlflow/workspaces/{workspace_name}",  # deleteWorkspace
-        ),
-    ),
     "issues, label schemas, review queues": NotServed(
         "none: GenAI human-feedback features are outside Logbook's scope",
         (
