@@ -57,6 +57,7 @@ const RAW_ROUTES: Readonly<Record<string, "open" | "signed in">> = {
   "GET /ajax-api/2.0/mlflow/metrics/get-history-bulk": "signed in",
   "GET /ajax-api/2.0/mlflow/gateway-proxy": "signed in",
   "POST /ajax-api/2.0/mlflow/gateway-proxy": "signed in",
+  "GET /logbook/leaderboard/:symbol": "signed in",
   "GET /graphql": "signed in",
   "POST /graphql": "signed in",
   "GET /ajax-api/3.0/mlflow/ui-telemetry": "signed in",
@@ -91,7 +92,11 @@ describe.each(STORE_KINDS)("the permission table on %s", (kind) => {
         stream.end();
       } else if (def.responseStream) {
         const stream = raw.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, request, metadata);
-        stream.on("data", () => undefined);
+        // A first message means the call was let through; live watches never end by themselves.
+        stream.on("data", () => {
+          resolve(done(null));
+          stream.cancel();
+        });
         stream.on("error", (err: ServiceError) => resolve(done(err)));
         stream.on("end", () => resolve(done(null)));
       } else {
@@ -244,12 +249,21 @@ describe.each(STORE_KINDS)("the permission table on %s", (kind) => {
       }
       // Trace locations name the experiment too.
       if (route.method !== "GET" && Array.isArray(request.locations)) body.locations = [{ type: "MLFLOW_EXPERIMENT", mlflow_experiment: { experiment_id: ids.experiment } }];
-      const send = (authorization?: string) =>
-        fetch(`${server.httpUrl}${path}${query.size ? `?${query}` : ""}`, {
+      const send = async (authorization?: string) => {
+        const abort = new AbortController();
+        const r = await fetch(`${server.httpUrl}${path}${query.size ? `?${query}` : ""}`, {
           method: route.method,
           headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
           ...(route.method === "GET" ? {} : { body: JSON.stringify(body) }),
-        }).then(async (r) => ({ status: r.status, text: await r.text(), challenge: r.headers.get("www-authenticate") }));
+          signal: abort.signal,
+        });
+        // A stream let through (a live watch never ends by itself): its status is the answer.
+        if (r.status === 200 && route.serverStreaming) {
+          abort.abort();
+          return { status: r.status, text: "", challenge: r.headers.get("www-authenticate") };
+        }
+        return { status: r.status, text: await r.text(), challenge: r.headers.get("www-authenticate") };
+      };
       const label = `${route.method} ${route.template.source}`;
       const anonymous = await send();
       if (anonymous.status !== 401 || anonymous.challenge !== 'Basic realm="logbook"') failures.push(`${label} without credentials: ${anonymous.status}`);
