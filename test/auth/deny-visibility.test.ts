@@ -48,6 +48,21 @@ describe.each(STORE_KINDS)("DENY on %s", (kind) => {
     });
   }
 
+  /** The first message of a stream that does not end by itself (a live watch), then the call is cancelled. */
+  function firstOf(def: unknown, fields: object, who = BOB): Promise<Record<string, any>> {
+    const d = def as MethodDefinition;
+    const metadata = new Metadata();
+    metadata.set("authorization", basic(who));
+    const s = raw.makeServerStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, { ...(d.requestDeserialize(Buffer.alloc(0)) as object), ...fields }, metadata);
+    return new Promise((resolve, reject) => {
+      s.on("data", (m: Record<string, any>) => {
+        resolve(m);
+        s.cancel();
+      });
+      s.on("error", (err: { code?: number }) => (err.code === 1 ? undefined : reject(err)));
+    });
+  }
+
   const http = async (path: string, init: { method?: string; body?: unknown } = {}, who = BOB) => {
     const r = await fetch(`${server.httpUrl}${path}`, {
       method: init.method ?? "GET",
@@ -112,6 +127,12 @@ describe.each(STORE_KINDS)("DENY on %s", (kind) => {
     expect(board.flatMap((e) => e.modelVersions.map((v: any) => v.name)).sort()).toEqual(["model-open1", "model-open2"]);
     const adminBoard = await stream(SearchServiceService.leaderboard, { symbol: "AAPL", metric: "sharpe", limit: 100 }, ADMIN);
     expect(adminBoard).toHaveLength(3 * RUNS_PER_EXPERIMENT);
+    // The live board: the caller's board (not the admin's, though both watch the same query).
+    const adminLive = await firstOf(SearchServiceService.watchLeaderboard, { symbol: "AAPL", metric: "sharpe", limit: 100 }, ADMIN);
+    expect(adminLive.snapshot.entries).toHaveLength(3 * RUNS_PER_EXPERIMENT);
+    const live = await firstOf(SearchServiceService.watchLeaderboard, { symbol: "AAPL", metric: "sharpe", limit: 100 });
+    expect(new Set(live.snapshot.entries.map((e: { runId: string }) => e.runId))).toEqual(visibleRuns());
+    expect(live.snapshot.entries.flatMap((e: any) => e.modelVersions.map((v: any) => v.name)).sort()).toEqual(["model-open1", "model-open2"]);
   });
 
   it("gRPC entity searches and reads", async () => {
