@@ -35,8 +35,8 @@ def _points(updates):
     return [(u.metric.key, u.metric.step) for u in updates if u.WhichOneof("update") == "metric"]
 
 
-def test_watch_run_yields_the_snapshot_then_every_point_and_ends_with_the_run(address, tmp_path, unique):
-    with Tracker(address, spool_path=tmp_path / "spool.jsonl", flush_interval_s=HOUR) as tracker:
+def test_watch_run_yields_the_snapshot_then_every_point_and_ends_with_the_run(address, token, tmp_path, unique):
+    with Tracker(address, spool_path=tmp_path / "spool.jsonl", flush_interval_s=HOUR, token=token) as tracker:
         run = tracker.start_run(experiment_name=unique, run_name="live")
         run.log_param("lr", 0.01)
         assert tracker.wait_synced()
@@ -81,8 +81,8 @@ def test_watch_run_reconnects_after_a_server_restart_and_misses_nothing(own_logb
     assert updates[-1].info.status == run_pb2.RUN_STATUS_FINISHED
 
 
-def test_compare_runs_shows_what_differs_and_the_best_run(address, tmp_path, unique):
-    with Tracker(address, spool_path=tmp_path / "spool.jsonl", flush_interval_s=HOUR) as tracker:
+def test_compare_runs_shows_what_differs_and_the_best_run(address, token, tmp_path, unique):
+    with Tracker(address, spool_path=tmp_path / "spool.jsonl", flush_interval_s=HOUR, token=token) as tracker:
         a = tracker.start_run(experiment_name=unique, run_name="a")
         b = tracker.start_run(experiment_name=unique, run_name="b")
         a.log_param("lr", 0.1)
