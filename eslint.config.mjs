@@ -28,5 +28,6 @@ export default tseslint.config(
   layer(["clients/typescript/**/*.ts", "examples/typescript/**/*.ts"], ["**/src/server/**", "**/src/services/**", "**/src/store/**", "**/src/domain/**", "**/src/grpc/**", "**/src/gateway/**", "**/src/artifacts/**"], "the TypeScript SDK is a client: it uses gen/ts and @grpc/grpc-js, never the server's src/ (tests reach the server through test/harness)"),
   layer(["src/graphql/**/*.ts"], ["**/store/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "GraphQL resolvers call services only; the HTTP route lives in src/gateway"),
   layer(["src/edge/**/*.ts"], ["**/gen/**", "**/store/**", "**/services/**", "**/grpc/**", "**/gateway/**", "**/server/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "src/edge holds transport-neutral edge policy: it imports only src/domain"),
+  layer(["src/observability/**/*.ts"], ["**/gen/**", "**/services/**", "**/grpc/**", "**/gateway/**", "**/server/**", "**/store/sqlite/**", "**/store/mongo/**", "@grpc/*", "fastify", "mongodb", "better-sqlite3"], "observability knows no transport and no backend: the transports plug it in at their seams"),
   layer(["src/grpc/**/*.ts"], ["**/store/**", "**/gateway/**", "**/server/**", "fastify", "mongodb", "better-sqlite3"], "gRPC adapters call services only"),
 );
