@@ -8,7 +8,7 @@ import { FsArtifactStore } from "./fs-store.js";
 import { GridFsArtifactStore } from "./gridfs-store.js";
 import { absoluteIfLocal, isLocalUri, localPathOf } from "../domain/model-version-source.js";
 import { type ArtifactRoots, type LocalRoot, createArtifactRoots } from "./roots.js";
-import type { ArtifactStore, ObservableArtifactStore } from "./store.js";
+import type { ObservableArtifactStore } from "./store.js";
 
 export const DEFAULT_GRIDFS_BUCKET = "artifacts";
 
@@ -41,6 +41,8 @@ export interface OpenedArtifactRoots {
   roots: ArtifactRoots;
   /** The artifacts destination (what `mlflow-artifacts:/` URIs name). */
   destination: OpenedArtifactStore;
+  /** Every store opened (the destination and local roots), e.g. to sum their read counters. */
+  stores: readonly OpenedArtifactStore[];
   close(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export async function openArtifactRoots(options: {
   dataDir: string;
 }): Promise<OpenedArtifactRoots> {
   const destination = await openArtifactStore(options.artifactsDestination, options);
-  const opened: ArtifactStore[] = [destination];
+  const opened: OpenedArtifactStore[] = [destination];
   try {
     const localRoots: LocalRoot[] = [];
     if (destination instanceof FsArtifactStore) localRoots.push({ dir: destination.directory, store: destination });
@@ -75,7 +77,7 @@ export async function openArtifactRoots(options: {
       }
     }
     const roots = createArtifactRoots({ destination, serveArtifacts: options.serveArtifacts, defaultArtifactRoot: defaultRoot, localRoots });
-    return { roots, destination, close: async () => void (await Promise.all(opened.map((s) => s.close()))) };
+    return { roots, destination, stores: opened, close: async () => void (await Promise.all(opened.map((s) => s.close()))) };
   } catch (err) {
     await Promise.all(opened.map((s) => s.close()));
     throw err;

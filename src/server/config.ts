@@ -77,6 +77,14 @@ export interface ServerConfig {
   grpcReflection?: boolean;
   /** The first admin (LOGBOOK_ADMIN_USERNAME / LOGBOOK_ADMIN_PASSWORD or LOGBOOK_ADMIN_PASSWORD_FILE), created at start when absent. */
   admin?: { username: string; password: string };
+  /** Prometheus metrics and GET /metrics (`--no-metrics`: neither). */
+  metrics: boolean;
+  /** Serve /metrics only on this port (on --host), not on the HTTP port. */
+  metricsPort?: number;
+  /** One info log line per request (`--no-log-requests`: none). */
+  logRequests: boolean;
+  /** Unary requests slower than this are logged at warn, in milliseconds. */
+  slowRequestMs: number;
 }
 
 export const WATCH_DEFAULTS = { pollMs: 250, retentionS: 3600, maxLag: 100_000 } as const;
@@ -291,6 +299,20 @@ export function addServerOptions(cmd: Command): Command {
         .default(true)
         .preset(true)
         .argParser(boolean),
+    )
+    // Negated flags read their variable by presence (commander): LOGBOOK_NO_METRICS=1 is --no-metrics.
+    .addOption(new Option("--no-metrics", "no Prometheus metrics and no /metrics route").env("LOGBOOK_NO_METRICS"))
+    .addOption(
+      new Option("--metrics-port <port>", "serve /metrics only on this port, without credentials (0 picks a free one)")
+        .env("LOGBOOK_METRICS_PORT")
+        .argParser(port),
+    )
+    .addOption(new Option("--no-log-requests", "no info log line per request").env("LOGBOOK_NO_LOG_REQUESTS"))
+    .addOption(
+      new Option("--slow-request-ms <ms>", "log requests slower than this at warn (streams excepted)")
+        .env("LOGBOOK_SLOW_REQUEST_MS")
+        .default(1000)
+        .argParser(integer(1, 3_600_000)),
     );
 }
 
@@ -385,6 +407,10 @@ export function resolveConfig(
     ...(typeof opts.tlsKeyFile === "string" && opts.tlsKeyFile ? { tlsKeyFile: opts.tlsKeyFile } : {}),
     grpcReflection: opts.grpcReflection !== false,
     ...withAdmin(env),
+    metrics: opts.metrics !== false,
+    ...(opts.metricsPort !== undefined ? { metricsPort: Number(opts.metricsPort) } : {}),
+    logRequests: opts.logRequests !== false,
+    slowRequestMs: Number(opts.slowRequestMs),
   };
 }
 

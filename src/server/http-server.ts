@@ -4,7 +4,7 @@
  * with the connection limits of the configuration (headers timeout, keep-alive) and MLflow-shaped answers for
  * requests Node's parser refuses.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { BodyLimits } from "../edge/body-limits.js";
 import type { InFlightLimiter } from "../edge/in-flight.js";
@@ -24,6 +24,7 @@ import { type RegisteredService, implementationOf } from "../services/rpc.js";
 import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service.js";
 import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
+import type { Metrics } from "../observability/metrics.js";
 import type { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 
@@ -58,6 +59,8 @@ export interface HttpServerOptions {
   corsAllowedOrigins: readonly string[];
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Serve GET /metrics on this port (absent with --no-metrics or --metrics-port). */
+  metrics?: Metrics;
 }
 
 /** GraphQL over the same service functions as gRPC and REST. */
@@ -82,6 +85,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const artifactService = opts.services.find((s) => s.name === "logbook.v1.ArtifactService");
   const searchService = opts.services.find((s) => s.name === "logbook.v1.SearchService");
   const trackingService = opts.services.find((s) => s.name === "logbook.v1.TrackingService");
+  const { metrics } = opts;
   const app = Fastify({
     frameworkErrors: gatewayFrameworkErrors,
     clientErrorHandler: gatewayClientErrors,
@@ -133,6 +137,17 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
         },
       },
       { method: "GET", url: "/version", handler: async (_req, reply) => reply.type("text/plain; charset=utf-8").send(LOGBOOK_VERSION) },
+      // Prometheus scrapes (admin-only once authentication exists; free on --metrics-port instead).
+      ...(metrics
+        ? [
+            {
+              method: "GET" as const,
+              url: "/metrics",
+              handler: async (_req: FastifyRequest, reply: FastifyReply) =>
+                reply.header("cache-control", "no-store").type(metrics.contentType).send(await metrics.exposition()),
+            },
+          ]
+        : []),
       // MLflow's artifact proxy, the raw download routes (runs, model versions) and server-info, calling
       // ArtifactService in process.
       ...(artifactService

@@ -26,6 +26,10 @@ import { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 import type { ServerRuntime } from "../services/server-runtime.js";
 import { openArtifactRoots, type OpenedArtifactStore } from "../artifacts/open.js";
+import { instrumentArtifactRoots } from "../observability/instrument-artifacts.js";
+import { instrumentStore } from "../observability/instrument-store.js";
+import type { Metrics } from "../observability/metrics.js";
+import { metricsOnHttpPort, startObservability } from "./observability.js";
 import { DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS } from "../graphql/query-limits.js";
 import { createAccessControl } from "../services/auth/access-control.js";
 import { ensureAdmin } from "../services/auth/auth-service.js";
@@ -51,6 +55,10 @@ export interface Logbook {
   watch: WatchHub;
   /** The HTTP routes registered, with their methods (method and fastify URL). */
   httpRoutes(): ReadonlyArray<{ method: string; url: string }>;
+  /** With `--metrics-port`: the port serving /metrics. */
+  metricsPort?: number;
+  /** The Prometheus registry and metrics (undefined with `--no-metrics`). */
+  metrics: Metrics | undefined;
   /** Graceful shutdown; resolves when in-flight calls have finished and the store is closed. */
   close(): Promise<void>;
 }
@@ -70,24 +78,42 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     }
   }
   const serveArtifacts = config.serveArtifacts ?? true;
-  // The roots first: the store needs the default artifact root for the experiments it creates.
-  const opened = await openArtifactRoots({
-    artifactsDestination: config.artifactsDestination,
-    defaultArtifactRoot: config.defaultArtifactRoot,
-    serveArtifacts,
-    storeSpec: config.store,
-    dataDir: config.dataDir,
+  // The gauges read the in-flight cap, the health check and the artifact stores, made below, when scraped.
+  const observability = await startObservability(config, logger, {
+    inFlight: () => inFlight.count,
+    storeUp: () => health.reachable,
+    artifactBytesRead: () => opened.stores.reduce((n, s) => n + s.counters.bytesRead, 0),
   });
+  const { metrics } = observability;
+  // The roots first: the store needs the default artifact root for the experiments it creates.
+  let opened: Awaited<ReturnType<typeof openArtifactRoots>>;
+  try {
+    opened = await openArtifactRoots({
+      artifactsDestination: config.artifactsDestination,
+      defaultArtifactRoot: config.defaultArtifactRoot,
+      serveArtifacts,
+      storeSpec: config.store,
+      dataDir: config.dataDir,
+    });
+  } catch (err) {
+    await observability.close();
+    throw err;
+  }
   const { roots, destination: artifacts } = opened;
   let store: Store;
   try {
-    store = openStore(config.store, config.dataDir, {
-      defaultArtifactRoot: roots.defaultArtifactRoot,
-      ...(config.sqliteSynchronous ? { sqliteSynchronous: config.sqliteSynchronous } : {}),
-    });
+    // Every store call from here on, health pings included, is timed (and traced inside a traced call).
+    store = instrumentStore(
+      openStore(config.store, config.dataDir, {
+        defaultArtifactRoot: roots.defaultArtifactRoot,
+        ...(config.sqliteSynchronous ? { sqliteSynchronous: config.sqliteSynchronous } : {}),
+      }),
+      observability,
+    );
     await store.init();
   } catch (err) {
     await opened.close();
+    await observability.close();
     throw err;
   }
   logger.info({ store: store.status }, "store ready");
@@ -133,7 +159,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     }),
     limits: { maxLag: config.watchMaxLag },
   });
-  const services = createServices({ store, roots, runtime, watch, logger, ...(auth ? { auth } : {}) });
+  const services = createServices({ store, roots: instrumentArtifactRoots(roots, metrics), runtime, watch, logger, ...(auth ? { auth } : {}) });
   const inFlight = createInFlightLimiter(config.maxInFlight);
   const bodyLimits: BodyLimits = { idleTimeoutMs: config.bodyIdleTimeoutS * 1000, minBytesPerSecond: config.bodyMinBytesPerS };
   const server = new Server({ "grpc.max_concurrent_streams": config.grpcMaxConcurrentStreams });
@@ -181,6 +207,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     corsAllowedOrigins: config.corsAllowedOrigins,
     headersTimeoutMs: config.headersTimeoutS * 1000,
     keepAliveTimeoutMs: config.keepAliveTimeoutS * 1000,
+    ...(metrics && metricsOnHttpPort(config) ? { metrics } : {}),
   });
   const routes = { http: httpRoutes(), grpc: grpcMethods };
   const unmapped = unmappedRoutes(routes);
@@ -188,6 +215,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     await http.close();
     await opened.close();
     await store.close();
+    await observability.close();
     throw new Error(`routes without a route family (add them to src/edge/route-families.ts): ${unmapped.join(", ")}`);
   }
 
@@ -200,6 +228,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   await http.listen({ host: config.host, port: config.httpPort });
   const httpPort = (http.server.address() as AddressInfo).port;
   ports.http = httpPort;
+  const metricsPort = await observability.listen(config.host);
   await health.start();
   logger.info({ host: config.host, grpcPort }, "gRPC server listening");
   logger.info({ host: config.host, httpPort }, "HTTP server listening");
@@ -227,10 +256,24 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
       clearTimeout(timer);
       await opened.close();
       await store.close();
+      await observability.close();
       logger.info("stopped");
     })());
 
-  return { grpcPort, httpPort, store, artifacts, health, inFlight, routes, watch, httpRoutes: () => http.registeredRoutes, close };
+  return {
+    grpcPort,
+    httpPort,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    store,
+    artifacts,
+    health,
+    inFlight,
+    routes,
+    watch,
+    metrics,
+    httpRoutes: () => http.registeredRoutes,
+    close,
+  };
 }
 
 /**

@@ -62,6 +62,9 @@ describe.each(STORE_KINDS)("artifact roots (%s)", (kind) => {
         logLevel: "silent",
         healthIntervalMs: 1000,
         shutdownTimeoutS: 5,
+        metrics: true,
+        logRequests: true,
+        slowRequestMs: 1000,
       },
       pino({ level: "silent" }),
     );

@@ -42,6 +42,9 @@ const base = (dataDir: string, store: string, artifactsDestination?: string): Se
   logLevel: "silent",
   healthIntervalMs: 1000,
   shutdownTimeoutS: 5,
+  metrics: true,
+  logRequests: true,
+  slowRequestMs: 1000,
 });
 
 describe("--artifacts-destination", () => {

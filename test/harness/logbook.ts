@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { defaultServerConfig, type ServerConfig } from "../../src/server/config.js";
 import { startLogbook, type Logbook } from "../../src/server/server.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
@@ -34,7 +34,7 @@ export function storeSpec(kind: StoreKind, label: string): string {
 
 export async function startTestLogbook(
   kind: StoreKind,
-  options: { store?: string; label?: string; config?: Partial<ServerConfig> } = {},
+  options: { store?: string; label?: string; config?: Partial<ServerConfig>; logger?: Logger } = {},
 ): Promise<TestLogbook> {
   const dataDir = mkdtempSync(join(tmpdir(), "logbook-test-"));
   const logbook = await startLogbook(
@@ -51,7 +51,7 @@ export async function startTestLogbook(
       shutdownTimeoutS: 5,
       ...options.config,
     },
-    pino({ level: process.env.LOGBOOK_TEST_LOG_LEVEL ?? "silent" }),
+    options.logger ?? pino({ level: process.env.LOGBOOK_TEST_LOG_LEVEL ?? "silent" }),
   );
   const address = `127.0.0.1:${logbook.grpcPort}`;
   const tracking = promiseClient(TrackingServiceService, address);
