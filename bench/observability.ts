@@ -1,0 +1,205 @@
+/**
+ * What observability costs: the same ingest and search workloads against four Logbooks that differ only in it —
+ *   off      --no-metrics --no-log-requests
+ *   metrics  --no-log-requests                    (Prometheus metrics, no request log)
+ *   default  (metrics and one request log line per call)
+ *   tracing  default + OTEL_EXPORTER_OTLP_ENDPOINT to a local OTLP sink (every call traced, http/protobuf)
+ * in interleaved rounds (each round visits every server, in a rotated order, so drifts of a shared machine fall on
+ * all of them), and prints the median over rounds of each p50 and the overhead against "off". A figure, not a gate.
+ *   npm run bench:observability -- [--rounds 7] [--batches 60] [--searches 40] [--runs 1000]
+ * SQLite only: FerretDB's own cost would drown the difference.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SearchServiceService } from "../gen/ts/logbook/v1/search_service.js";
+import { TrackingServiceService } from "../gen/ts/logbook/v1/tracking_service.js";
+import { spawnLogbook, type LogbookProcess } from "../test/harness/logbook-process.js";
+import { promiseClient, type PromiseClient } from "../test/harness/promise-client.js";
+import { machine, percentile } from "./stats.js";
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "7" },
+    batches: { type: "string", default: "60" },
+    searches: { type: "string", default: "40" },
+    runs: { type: "string", default: "1000" },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const BATCHES = Number(values.batches);
+const SEARCHES = Number(values.searches);
+const RUNS = Number(values.runs);
+const CLIENTS = 4;
+const BATCH_SIZE = 1000;
+const FILTER = "params.symbol = 'X' and metrics.r2 > 0.5";
+const ORDER = ["metrics.sharpe_ratio DESC"];
+
+/** A collector stand-in that accepts OTLP exports and drops them (no decoding: a real collector is elsewhere). */
+async function startSink(): Promise<{ endpoint: string; exports: () => number; bytes: () => number; close(): void }> {
+  let exports = 0;
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    req.on("data", (c: Buffer) => (bytes += c.length));
+    req.on("end", () => {
+      exports++;
+      res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    exports: () => exports,
+    bytes: () => bytes,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+interface Server {
+  name: string;
+  proc: LogbookProcess;
+  dir: string;
+  tracking: PromiseClient<typeof TrackingServiceService>[];
+  search: PromiseClient<typeof SearchServiceService>;
+  ingestRunIds: string[];
+  experimentId: string;
+}
+
+async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), `logbook-bench-obs-${name}-`));
+  const proc = await spawnLogbook(["--data-dir", dir, ...args], env);
+  const tracking = Array.from({ length: CLIENTS }, () => promiseClient(TrackingServiceService, proc.address));
+  const search = promiseClient(SearchServiceService, proc.address);
+  const t = tracking[0]!;
+  const { experimentId } = await t.createExperiment({ name: "search", artifactLocation: "", tags: [] });
+  // The searched runs: the same on every server.
+  let next = 0;
+  await Promise.all(
+    tracking.map(async (client) => {
+      for (let i = next++; i < RUNS; i = next++) {
+        const run = (await client.createRun({ experimentId, userId: "bench", runName: `r${i}`, startTime: BigInt(1_700_000_000_000 + i), tags: [] })).run!;
+        await client.logBatch({
+          runId: run.info!.runId,
+          params: [{ key: "symbol", value: "XYZW"[i % 4]! }, { key: "window", value: String(10 + (i % 50)) }],
+          tags: [{ key: "desk", value: `d${i % 7}` }],
+          metrics: [
+            { key: "r2", value: (i * 7919) % 1000 / 1000, timestamp: 1_700_000_000_000n, step: 0n, runId: "" },
+            { key: "sharpe_ratio", value: (i * 104729) % 4000 / 1000, timestamp: 1_700_000_000_000n, step: 0n, runId: "" },
+          ],
+        });
+      }
+    }),
+  );
+  const ingest = await t.createExperiment({ name: "ingest", artifactLocation: "", tags: [] });
+  const ingestRunIds: string[] = [];
+  for (let r = 0; r < 10; r++) ingestRunIds.push((await t.createRun({ experimentId: ingest.experimentId, userId: "bench", runName: `i${r}`, tags: [] })).run!.info!.runId);
+  return { name, proc, dir, tracking, search, ingestRunIds, experimentId };
+}
+
+async function ingestRound(server: Server, round: number): Promise<{ p50: number; pointsPerS: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    server.tracking.map(async (client) => {
+      for (let b = next++; b < BATCHES; b = next++) {
+        const step = BigInt((round * BATCHES + b) * 50);
+        const metrics = Array.from({ length: BATCH_SIZE }, (_, i) => ({
+          key: `m${i % 20}`,
+          value: i / BATCH_SIZE,
+          timestamp: 1_700_000_000_000n + step,
+          step: step + BigInt(Math.floor(i / 20)),
+          runId: "",
+        }));
+        const t0 = performance.now();
+        await client.logBatch({ runId: server.ingestRunIds[b % server.ingestRunIds.length]!, metrics, params: [], tags: [] });
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { p50: percentile(latencies.sort((a, b) => a - b), 50), pointsPerS: (BATCHES * BATCH_SIZE) / seconds };
+}
+
+async function searchRound(server: Server): Promise<{ grpc: number; http: number }> {
+  const grpc: number[] = [];
+  const http: number[] = [];
+  const body = JSON.stringify({ experiment_ids: [server.experimentId], filter: FILTER, order_by: ORDER, max_results: 100 });
+  for (let i = 0; i < SEARCHES; i++) {
+    let t0 = performance.now();
+    await server.search.searchRuns({ experimentIds: [server.experimentId], filter: FILTER, orderBy: ORDER, runViewType: 0, pageToken: "", maxResults: 100 });
+    grpc.push(performance.now() - t0);
+    t0 = performance.now();
+    const res = await fetch(`${server.proc.httpUrl}/api/2.0/mlflow/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`search: ${res.status}`);
+    http.push(performance.now() - t0);
+  }
+  return { grpc: percentile(grpc.sort((a, b) => a - b), 50), http: percentile(http.sort((a, b) => a - b), 50) };
+}
+
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+const sink = await startSink();
+const quiet = { OTEL_TRACES_EXPORTER: "none" };
+const configs: [string, string[], NodeJS.ProcessEnv][] = [
+  ["off", ["--no-metrics", "--no-log-requests"], quiet],
+  ["metrics", ["--no-log-requests"], quiet],
+  ["default", [], quiet],
+  ["tracing", [], { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }],
+];
+console.log(`Observability overhead: ${ROUNDS} interleaved rounds; per round and server ${BATCHES} LogBatch calls of ${BATCH_SIZE} points over gRPC from ${CLIENTS} clients, then ${SEARCHES} SearchRuns (100 of ${RUNS} runs, "${FILTER}") over gRPC and over HTTP`);
+console.log(`machine: ${machine()}`);
+const servers: Server[] = [];
+try {
+  for (const [name, args, env] of configs) servers.push(await startServer(name, args, env));
+  const results = new Map(servers.map((s) => [s.name, { ingestP50: [] as number[], pointsPerS: [] as number[], grpcP50: [] as number[], httpP50: [] as number[] }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
+    for (const server of order) {
+      const ingest = await ingestRound(server, round);
+      const search = await searchRound(server);
+      const r = results.get(server.name)!;
+      r.ingestP50.push(ingest.p50);
+      r.pointsPerS.push(ingest.pointsPerS);
+      r.grpcP50.push(search.grpc);
+      r.httpP50.push(search.http);
+    }
+    process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+  }
+  const base = results.get("off")!;
+  const pct = (value: number, reference: number, higherIsWorse = true) => {
+    const d = ((value - reference) / reference) * 100 * (higherIsWorse ? 1 : -1);
+    return `${d >= 0 ? "+" : ""}${d.toFixed(1)}%`;
+  };
+  const table: Record<string, Record<string, string | number>> = {};
+  for (const [name, r] of results) {
+    table[name] = {
+      "LogBatch p50 ms": Number(median(r.ingestP50).toFixed(2)),
+      "vs off": pct(median(r.ingestP50), median(base.ingestP50)),
+      "points/s": Math.round(median(r.pointsPerS)),
+      "throughput cost": pct(median(r.pointsPerS), median(base.pointsPerS), false),
+      "SearchRuns gRPC p50 ms": Number(median(r.grpcP50).toFixed(2)),
+      "gRPC vs off": pct(median(r.grpcP50), median(base.grpcP50)),
+      "SearchRuns HTTP p50 ms": Number(median(r.httpP50).toFixed(2)),
+      "HTTP vs off": pct(median(r.httpP50), median(base.httpP50)),
+    };
+  }
+  console.log("\nmedians over rounds (p50 per round, then the median of those):");
+  console.table(table);
+  console.log(`OTLP sink: ${sink.exports()} exports, ${(sink.bytes() / 2 ** 20).toFixed(1)} MiB`);
+} finally {
+  for (const s of servers) {
+    s.tracking.forEach((c) => c.close());
+    s.search.close();
+    await s.proc.stop();
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+  sink.close();
+}
