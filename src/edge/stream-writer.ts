@@ -20,7 +20,11 @@ export const STREAM_HIGH_WATER_MARK = 64 * 1024;
 /** A transport's write: hands `data` over and calls `flushed` once it has left the process's queues (or failed). */
 export type SinkWrite<T> = (data: T, flushed: (err?: Error | null) => void) => void;
 
-/** Optional hooks for whoever counts streams (metrics); each is called synchronously and must not throw. */
+/**
+ * Optional hooks for whoever counts streams (metrics); each is called synchronously and must not throw. One observer
+ * per stream, made when the stream opens; its owner (the code that pumps the stream) calls `closed` once when the
+ * stream is over, however it ended.
+ */
 export interface StreamObserver {
   /** An item of `bytes` was handed to the transport. */
   written?(bytes: number): void;
@@ -28,7 +32,12 @@ export interface StreamObserver {
   stalled?(): void;
   /** Room came back after a stall. */
   resumed?(): void;
+  /** The stream is over (ended, failed or abandoned), possibly while stalled. */
+  closed?(): void;
 }
+
+/** Makes the observer of a stream that opens now (the transports call it once per server stream). */
+export type StreamObservers = () => StreamObserver;
 
 export interface BoundedWriterOptions {
   /** Aborted when the stream is gone (client cancel, closed socket, shutdown): every wait ends at once. */

@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { limitBody, type BodyLimits } from "../edge/body-limits.js";
-import { createBoundedWriter, pump } from "../edge/stream-writer.js";
+import { createBoundedWriter, pump, type StreamObservers } from "../edge/stream-writer.js";
 import { baseName, invalidPath, normalizeArtifactPath } from "../artifacts/path.js";
 import type { ArtifactServiceFunctions } from "../services/artifact-service.js";
 import type { CallContext } from "../services/rpc.js";
@@ -137,7 +137,13 @@ async function uiUpload(service: ArtifactService, request: FastifyRequest, reply
  * normal JSON 404; then one chunk at a time, pulling the next only when the socket has room. When the
  * client goes away the iterator is returned, which closes the file or GridFS stream.
  */
-async function sendDownload(chunks: AsyncIterable<{ chunk: Buffer }>, path: string, reply: FastifyReply, ctx: CallContext): Promise<void> {
+async function sendDownload(
+  chunks: AsyncIterable<{ chunk: Buffer }>,
+  path: string,
+  reply: FastifyReply,
+  ctx: CallContext,
+  observers: StreamObservers | undefined,
+): Promise<void> {
   const iterator = chunks[Symbol.asyncIterator]();
   const result = await iterator.next();
   const name = baseName(path.replace(/\/+$/, "")) || "artifact";
@@ -147,7 +153,8 @@ async function sendDownload(chunks: AsyncIterable<{ chunk: Buffer }>, path: stri
     "content-type": contentTypeOf(name),
     "content-disposition": contentDisposition(name),
   });
-  const writer = createBoundedWriter(responseSink(res), { signal: ctx.signal });
+  const observer = observers?.();
+  const writer = createBoundedWriter(responseSink(res), { signal: ctx.signal, ...(observer ? { observer } : {}) });
   try {
     const completed = await pump(iterator, result, ({ chunk }) => writer.write(chunk, chunk.length));
     if (completed) res.end();
@@ -155,6 +162,8 @@ async function sendDownload(chunks: AsyncIterable<{ chunk: Buffer }>, path: stri
   } catch (err) {
     ctx.logger.warn({ err }, "download failed after its first byte");
     res.destroy(); // a truncated body must not look complete
+  } finally {
+    observer?.closed?.();
   }
 }
 
@@ -167,6 +176,8 @@ export interface ArtifactRoutesOptions {
   logger: Logger;
   /** Idle and rate limits of upload bodies (none when absent). */
   bodyLimits?: BodyLimits;
+  /** Observes every download stream (metrics); none when absent. */
+  streamObservers?: StreamObservers;
 }
 
 /**
@@ -221,7 +232,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
           const path = proxyPath(request.raw.url ?? request.url);
           const { ctx, done } = contextFor(request, reply, logger, "GET artifact");
           try {
-            await sendDownload(service.downloadArtifact({ runId: "", path }, ctx), path, reply, ctx);
+            await sendDownload(service.downloadArtifact({ runId: "", path }, ctx), path, reply, ctx, opts.streamObservers);
           } finally {
             done();
           }
@@ -275,7 +286,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       const { ctx, done } = contextFor(request, reply, logger, "get-artifact");
       try {
         if (!runId) throw new AppError(ErrorCode.INVALID_PARAMETER_VALUE, "Missing value for required parameter 'run_id'.");
-        await sendDownload(service.downloadArtifact({ runId, path }, ctx), path, reply, ctx);
+        await sendDownload(service.downloadArtifact({ runId, path }, ctx), path, reply, ctx, opts.streamObservers);
       } finally {
         done();
       }
@@ -290,7 +301,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       const { ctx, done } = contextFor(request, reply, logger, "model-versions/get-artifact");
       try {
         const req = { name: q.get("name") ?? "", version: q.get("version") ?? "", path: q.get("path") ?? "" };
-        await sendDownload(service.downloadModelVersionArtifact(req, ctx), req.path, reply, ctx);
+        await sendDownload(service.downloadModelVersionArtifact(req, ctx), req.path, reply, ctx, opts.streamObservers);
       } finally {
         done();
       }
@@ -306,7 +317,7 @@ export function artifactRawRoutes(opts: ArtifactRoutesOptions): RawRoute[] {
       const { modelId } = request.params as { modelId: string };
       const { ctx, done } = contextFor(request, reply, logger, "logged-models/artifacts/files");
       try {
-        await sendDownload(service.downloadLoggedModelArtifact({ modelId, path }, ctx), path, reply, ctx);
+        await sendDownload(service.downloadLoggedModelArtifact({ modelId, path }, ctx), path, reply, ctx, opts.streamObservers);
       } finally {
         done();
       }

@@ -10,7 +10,7 @@
  * (closing database cursors, releasing watchers).
  */
 import type { ServerResponse } from "node:http";
-import { createBoundedWriter, pump } from "../edge/stream-writer.js";
+import { createBoundedWriter, pump, type StreamObserver } from "../edge/stream-writer.js";
 import { responseSink } from "./response-sink.js";
 
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
@@ -24,6 +24,8 @@ export interface NdjsonOptions {
   signal: AbortSignal;
   /** Told when the iterator's `return()` (its `finally` blocks) throws; the stream is over anyway. */
   onCleanupError?(err: unknown): void;
+  /** This stream's observer (metrics); closed here when the stream is over. */
+  observer?: StreamObserver;
 }
 
 /**
@@ -60,7 +62,8 @@ export async function writeStreamResponse(
 ): Promise<void> {
   const { signal } = options;
   res.writeHead(200, { "content-type": options.contentType, "cache-control": "no-cache", ...options.headers });
-  const writer = createBoundedWriter(responseSink(res), { signal });
+  const { observer } = options;
+  const writer = createBoundedWriter(responseSink(res), { signal, ...(observer ? { observer } : {}) });
   const send = (text: string) => writer.write(text, Buffer.byteLength(text));
   const { heartbeat } = options;
   // Only on a quiet stream whose client has read everything: heartbeats never queue behind a stalled one.
@@ -76,6 +79,7 @@ export async function writeStreamResponse(
     if (!signal.aborted) res.write(options.encodeError(err));
   } finally {
     clearInterval(timer);
+    observer?.closed?.();
   }
   res.end();
 }

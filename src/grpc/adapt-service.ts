@@ -15,7 +15,7 @@ import type {
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { grpcFamilyOf } from "../edge/route-families.js";
-import { createBoundedWriter, pump } from "../edge/stream-writer.js";
+import { createBoundedWriter, pump, type StreamObservers } from "../edge/stream-writer.js";
 import { callerLogFields } from "../services/auth/principal.js";
 import { CallValues } from "../services/call-values.js";
 import type { CallContext, MethodDefinition, RegisteredService } from "../services/rpc.js";
@@ -31,6 +31,8 @@ export interface AdaptOptions {
   streamHighWaterMark?: number;
   /** Response encoders by gRPC path (message-codec.ts); methods without one use the generated serializer. */
   encoders?: ReadonlyMap<string, MessageEncoder>;
+  /** Observes every server stream (metrics); none when absent. */
+  streamObservers?: StreamObservers;
 }
 
 /** What to register with grpc-js: the definition (with the server codec) and its handlers. */
@@ -110,6 +112,7 @@ export function adaptService(service: RegisteredService, options: AdaptOptions):
       peer: call.getPeer(),
       signal: signalOf(call),
       values: new CallValues(),
+      serialize: def.responseSerialize,
     });
     const fail = (err: unknown) => toServiceError(report(err, logger, path));
 
@@ -157,18 +160,24 @@ async function writeStream(
   options: AdaptOptions,
   logger: Logger,
 ): Promise<void> {
+  const observer = options.streamObservers?.();
   const writer = createBoundedWriter<Buffer>((bytes, flushed) => call.write(bytes, flushed), {
     signal,
     ...(options.streamHighWaterMark === undefined ? {} : { highWaterMark: options.streamHighWaterMark }),
+    ...(observer ? { observer } : {}),
   });
-  const completed = await pump(
-    responses[Symbol.asyncIterator](),
-    undefined,
-    (message) => {
-      const bytes = def.responseSerialize(message);
-      return writer.write(bytes, bytes.length);
-    },
-    (err) => logger.warn({ err }, "closing the stream's source failed"),
-  );
-  if (completed && !call.cancelled) call.end();
+  try {
+    const completed = await pump(
+      responses[Symbol.asyncIterator](),
+      undefined,
+      (message) => {
+        const bytes = def.responseSerialize(message);
+        return writer.write(bytes, bytes.length);
+      },
+      (err) => logger.warn({ err }, "closing the stream's source failed"),
+    );
+    if (completed && !call.cancelled) call.end();
+  } finally {
+    observer?.closed?.();
+  }
 }
