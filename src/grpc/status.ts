@@ -29,6 +29,11 @@ const GRPC_CODE: Record<ErrorCode, GrpcStatus> = {
 };
 
 
+/** The name of the gRPC status an error is answered with ("NOT_FOUND"), for metric labels and logs. */
+export function grpcStatusName(err: AppError): string {
+  return GrpcStatus[GRPC_CODE[err.code]];
+}
+
 /** The error a grpc-js handler passes to its callback or emits on its stream. */
 export function toServiceError(err: AppError): Partial<ServiceError> {
   const code = GRPC_CODE[err.code];

@@ -27,6 +27,11 @@ interface CallBase {
   /** Aborted when the client cancels or goes away, or the deadline passes. */
   readonly signal: AbortSignal;
   readonly values: CallValues;
+  /**
+   * Serializes a response message. A step may return the bytes in place of the message (the adapter sends bytes as
+   * they are): the observing step does, to know each response's size without serializing twice.
+   */
+  readonly serialize: (response: unknown) => Buffer;
 }
 
 export type GrpcCall = CallBase &

@@ -1,0 +1,105 @@
+/**
+ * Observes every gRPC call (src/observability/call-observer.ts): the RPC counter and histogram, a server span that
+ * continues the caller's `traceparent` metadata and is active while the service runs (store spans become its
+ * children, also inside server streams), and one request log line. It is the first step, so the calls later steps
+ * refuse (the in-flight cap) are counted too.
+ *
+ * Sizes for the log line: requests are measured as they were decoded (message-codec.ts); responses are serialized
+ * here — the adapter sends bytes as they are, so nothing is serialized twice.
+ */
+import type { Metadata } from "@grpc/grpc-js";
+import { AppError } from "../../domain/errors.js";
+import type { CallObservation, CallObserver } from "../../observability/call-observer.js";
+import { messageSize } from "../message-codec.js";
+import { grpcStatusName } from "../status.js";
+import type { GrpcCall, GrpcInterceptor, GrpcResult } from "./interceptor.js";
+
+function metadataReader(metadata: Metadata): (name: string) => string | undefined {
+  return (name) => {
+    const value = metadata.get(name)[0];
+    return typeof value === "string" ? value : undefined;
+  };
+}
+
+/** The status a failed call is answered with: CANCELLED once the client has gone, else the error's own. */
+function statusOf(err: unknown, signal: AbortSignal): string {
+  return signal.aborted ? "CANCELLED" : grpcStatusName(AppError.from(err));
+}
+
+async function* measured(requests: AsyncIterable<unknown>, add: (bytes: number) => void): AsyncGenerator<unknown> {
+  for await (const request of requests) {
+    add(messageSize(request));
+    yield request;
+  }
+}
+
+export function observeCalls(calls: CallObserver): GrpcInterceptor {
+  return (next) => async (call) => {
+    const observation = calls.begin({
+      transport: "grpc",
+      header: metadataReader(call.metadata),
+      name: { service: call.service, method: call.method, rpc: true, streaming: call.kind !== "unary" },
+    });
+    let bytesIn = call.kind === "client-streaming" ? 0 : messageSize(call.request);
+    const observed: GrpcCall = call.kind === "client-streaming" ? { ...call, requests: measured(call.requests, (n) => (bytesIn += n)) } : call;
+    let result: GrpcResult;
+    try {
+      result = await observation.run(() => next(observed));
+    } catch (err) {
+      observation.end({ code: statusOf(err, call.signal), bytesIn });
+      throw err;
+    }
+    if (result.kind === "server-streaming") {
+      return { kind: result.kind, responses: observedStream(result.responses, call, observation, bytesIn) };
+    }
+    let bytes: Buffer;
+    try {
+      bytes = call.serialize(result.response);
+    } catch (err) {
+      observation.end({ code: "INTERNAL", bytesIn });
+      throw err;
+    }
+    observation.end({ code: "OK", bytesIn, bytesOut: bytes.length });
+    return { kind: result.kind, response: bytes };
+  };
+}
+
+/**
+ * The stream as the adapter pulls it: each pull runs inside the call's observation, each message goes out serialized
+ * (and counted), and the call is recorded once when the stream ends — drained (OK), failed (its status) or returned
+ * because the client went away (CANCELLED).
+ */
+function observedStream(responses: AsyncIterable<unknown>, call: GrpcCall, observation: CallObservation, bytesIn: number): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<unknown> {
+      const inner = responses[Symbol.asyncIterator]();
+      let bytesOut = 0;
+      const end = (code: string) => observation.end({ code, bytesIn, bytesOut });
+      return {
+        async next() {
+          let result: IteratorResult<unknown>;
+          try {
+            result = await observation.run(() => inner.next());
+          } catch (err) {
+            end(statusOf(err, call.signal));
+            throw err;
+          }
+          if (result.done) {
+            end("OK");
+            return result;
+          }
+          const bytes = call.serialize(result.value);
+          bytesOut += bytes.length;
+          return { done: false, value: bytes };
+        },
+        async return(value?: unknown) {
+          try {
+            return (await observation.run(() => inner.return?.(value))) ?? { done: true, value: undefined };
+          } finally {
+            end(call.signal.aborted ? "CANCELLED" : "OK");
+          }
+        },
+      };
+    },
+  };
+}
