@@ -3,6 +3,8 @@
  * resolves the request's route family once (src/edge/route-families.ts) and applies that family's checks, in this
  * order:
  *
+ * 0. observation (observe-requests.ts): metrics, span and request log of every request, refused ones included,
+ *    ended when the response closes;
  * 1. security headers on every answer (`X-Content-Type-Options: nosniff`, `X-Frame-Options: SAMEORIGIN`);
  * 2. the Host check (DNS rebinding) → 403;
  * 3. CORS, only when `--cors-allowed-origins` is set: headers for listed origins, preflights answered 204;
@@ -14,8 +16,8 @@
  *    and the services; otherwise 401 with `WWW-Authenticate: Basic realm="logbook"` (429 with `Retry-After` while
  *    the sign-in is throttled), before any body is read.
  *
- * Request metrics/logs (later) wrap all of them. Refusals use MLflow's error body; the request's family and per-call
- * values are on `request.routeFamily` / `request.callValues`.
+ * Refusals use MLflow's error body; the request's family and per-call values are on `request.routeFamily` /
+ * `request.callValues`.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
 import type { Logger } from "pino";
@@ -25,6 +27,8 @@ import { createHostCheck, createOriginPolicy, STATE_CHANGING_METHODS } from "../
 import { httpFamilyOf, type RouteFamily } from "../edge/route-families.js";
 import type { Authenticate } from "../services/auth/authenticator.js";
 import { PRINCIPAL } from "../services/auth/principal.js";
+import type { CallObserver } from "../observability/call-observer.js";
+import { observeRequest } from "./observe-requests.js";
 import { CallValues } from "../services/call-values.js";
 import { errorResponse } from "./errors.js";
 import { stringifyJson } from "./json-text.js";
@@ -53,6 +57,8 @@ export interface HttpEdgeOptions {
   /** With `--auth basic`: who calls (services/auth/authenticator.ts). */
   authenticate?: Authenticate;
   logger: Logger;
+  /** Observes every request (metrics, spans, request logs); none when absent. */
+  calls?: CallObserver;
 }
 
 declare module "fastify" {
@@ -83,6 +89,7 @@ async function edge(fastify: FastifyInstance, opts: HttpEdgeOptions): Promise<vo
     const family = httpFamilyOf(q === -1 ? rawUrl : rawUrl.slice(0, q));
     request.routeFamily = family;
     request.callValues = new CallValues();
+    if (opts.calls) observeRequest(opts.calls, request, reply, family, () => fastify.gatewayBindingOf);
     const res = reply.raw;
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 

@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import type { Logger } from "pino";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { BodyLimits } from "../edge/body-limits.js";
+import type { StreamObservers } from "../edge/stream-writer.js";
 import { findMethod, type CallContext, type RegisteredService } from "../services/rpc.js";
 import { callerLogFields } from "../services/auth/principal.js";
 import { CallValues } from "../services/call-values.js";
@@ -24,6 +25,7 @@ import { bindRequest } from "./bind.js";
 import { checkContentType, contentTypeNotJson, parseBody, readBody } from "./body.js";
 import { SECURITY_HEADERS } from "./edge-plugin.js";
 import { endpointNotFound, errorResponse, methodNotAllowed } from "./errors.js";
+import type { BindingOf } from "./observe-requests.js";
 import { parseTemplate, type PathTemplate } from "./http-rule.js";
 import { JsonCodec, type ProtoObject } from "./json-codec.js";
 import { stringifyJson, type JsonObject, type JsonValue } from "./json-text.js";
@@ -61,6 +63,8 @@ export interface GatewayOptions {
   rawRoutes?: readonly RawRoute[];
   /** Idle and rate limits of JSON bodies (none when absent). */
   bodyLimits?: BodyLimits;
+  /** Observes every NDJSON stream (metrics); none when absent. */
+  streamObservers?: StreamObservers;
 }
 
 declare module "fastify" {
@@ -73,6 +77,8 @@ declare module "fastify" {
     registerRawRoute(route: RawRoute): void;
     /** The path templates of every RPC binding the gateway serves (behind its catch-all route), for the edge's table check. */
     readonly gatewayBindings: readonly string[];
+    /** The RPC binding a request's method and raw path route to, if any (to name requests in metrics and logs). */
+    readonly gatewayBindingOf: BindingOf;
   }
 }
 
@@ -104,6 +110,12 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
   }
   logger.debug({ routes: bindings.length, unserved: [...new Set(unserved)] }, "HTTP gateway routes loaded");
   fastify.decorate("gatewayBindings", bindings);
+  fastify.decorate("gatewayBindingOf", ((method, rawPath) => {
+    const lookup = router.lookup(method, rawPath);
+    if (lookup.kind !== "found" || lookup.target.kind !== "rpc") return undefined;
+    const { route } = lookup.target;
+    return { grpcPath: route.grpcPath, template: route.template.source, serverStreaming: route.serverStreaming };
+  }) satisfies BindingOf);
 
   fastify.decorate("registerRawRoute", function (this: FastifyInstance, route: RawRoute) {
     registerRaw(this, router, route, logger);
@@ -174,6 +186,7 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
           encodeItem: (item) => stringifyJson({ result: encode(item) }),
           encodeError: (err) => stringifyJson({ error: { ...errorResponse(err, logger, { rpc: route.rpc }).body } }),
           onCleanupError: (err) => ctx.logger.warn({ err }, "closing the stream failed"),
+          ...(opts.streamObservers ? { observer: opts.streamObservers() } : {}),
         });
         return;
       } finally {
@@ -196,7 +209,7 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
       const e = (err as { code?: string }).code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" ? contentTypeNotJson() : err;
       sendError(reply, e, logger, request);
     });
-    json.route({ method: json.supportedMethods as HTTPMethods[], url: "*", handler: handle });
+    json.route({ method: json.supportedMethods as HTTPMethods[], url: "*", handler: observed(handle) });
   });
   // Methods the catch-all does not take (PROPFIND, …) reach fastify's 404, and so does what a raw route hands to
   // `reply.callNotFound()` (a UI file that is not there): MLflow's shape there too.
@@ -257,6 +270,13 @@ export function gatewayClientErrors(err: Error & { code?: string }, socket: Sock
   socket.destroySoon();
 }
 
+/** A handler that runs inside its request's observation (so the spans of what it calls are the request's children). */
+function observed(handler: RouteHandlerMethod): RouteHandlerMethod {
+  return function (this: FastifyInstance, request, reply) {
+    return request.observation ? request.observation.run(() => handler.call(this, request, reply)) : handler.call(this, request, reply);
+  };
+}
+
 /** Bodies are left unread: the gateway and raw handlers read the stream themselves. */
 function useRawBodies(instance: FastifyInstance): void {
   instance.removeAllContentTypeParsers();
@@ -273,7 +293,7 @@ function registerRaw(instance: FastifyInstance, router: Router<Target>, route: R
   instance.register(async (raw) => {
     useRawBodies(raw);
     raw.setErrorHandler((err, request, reply) => sendError(reply, err, logger, request));
-    raw.route({ method: route.method, url: route.url, handler: route.handler });
+    raw.route({ method: route.method, url: route.url, handler: observed(route.handler) });
   });
   const template = templateOfFastifyUrl(route.url);
   if (!template) return;
