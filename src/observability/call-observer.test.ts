@@ -1,7 +1,7 @@
-import { Writable } from "node:stream";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { pino } from "pino";
+import { captureLogs } from "../../test/harness/log-capture.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseExposition, Scrape } from "../../test/harness/prometheus.js";
 import { createCallObserver, isServerError, type CallObserverOptions } from "./call-observer.js";
@@ -12,14 +12,8 @@ const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
 function captureLogger(level = "info") {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level }, stream), lines };
+  const { logger, lines } = captureLogs(level);
+  return { logger, lines };
 }
 
 const flushLogs = () => new Promise((resolve) => setImmediate(resolve));

@@ -84,7 +84,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       name: "logbook_rpc_requests_total",
       help:
         "Finished RPCs and HTTP requests. method: the RPC name, or the route template of a non-RPC route; " +
-        "code: the gRPC status name (grpc) or the HTTP status (http; 499 when the client went away first).",
+        "code: the gRPC status name (grpc) or the HTTP status (http; 499 when the response was cut before its end).",
       labelNames: ["transport", "service", "method", "code"],
       registers,
     }),
@@ -97,7 +97,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     }),
     streamsOpen: new Gauge({
       name: "logbook_streams_open",
-      help: "Server streams (gRPC server streams, NDJSON responses) open now.",
+      help: "Server streams open now: gRPC server streams, NDJSON responses and HTTP artifact downloads.",
       labelNames: ["transport"],
       registers,
     }),
@@ -109,7 +109,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     }),
     streamItems: new Counter({
       name: "logbook_stream_items_total",
-      help: "Messages written to server streams (gRPC messages, NDJSON lines).",
+      help: "Items written to server streams (gRPC messages, NDJSON lines, download chunks).",
       labelNames: ["transport"],
       registers,
     }),

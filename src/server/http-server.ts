@@ -24,6 +24,8 @@ import { type RegisteredService, implementationOf } from "../services/rpc.js";
 import { ArtifactServiceService } from "../../gen/ts/logbook/v1/artifact_service.js";
 import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js";
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
+import type { StreamObservers } from "../edge/stream-writer.js";
+import type { CallObserver } from "../observability/call-observer.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
@@ -61,6 +63,10 @@ export interface HttpServerOptions {
   keepAliveTimeoutMs: number;
   /** Serve GET /metrics on this port (absent with --no-metrics or --metrics-port). */
   metrics?: Metrics;
+  /** Observes every request (metrics, spans, request logs). */
+  calls?: CallObserver;
+  /** Observes every server stream: NDJSON and downloads (metrics). */
+  streamObservers?: StreamObservers;
 }
 
 /** GraphQL over the same service functions as gRPC and REST. */
@@ -85,7 +91,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const artifactService = opts.services.find((s) => s.name === "logbook.v1.ArtifactService");
   const searchService = opts.services.find((s) => s.name === "logbook.v1.SearchService");
   const trackingService = opts.services.find((s) => s.name === "logbook.v1.TrackingService");
-  const { metrics } = opts;
+  const { metrics, streamObservers: streams } = opts;
   const app = Fastify({
     frameworkErrors: gatewayFrameworkErrors,
     clientErrorHandler: gatewayClientErrors,
@@ -114,6 +120,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     inFlight: opts.inFlight,
     ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
     logger: opts.logger,
+    ...(opts.calls ? { calls: opts.calls } : {}),
   });
   await app.register(gatewayPlugin, {
     services: opts.services,
@@ -121,6 +128,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     maxBodyBytes: opts.maxBodyBytes,
     bodyLimits: opts.bodyLimits,
     logger: opts.logger,
+    ...(streams ? { streamObservers: streams } : {}),
     rawRoutes: [
       // Liveness, as MLflow answers it: the process is up.
       { method: "GET", url: "/health", handler: async (_req, reply) => reply.type("text/plain; charset=utf-8").send("OK") },
@@ -157,6 +165,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
             serveArtifacts: opts.serveArtifacts ?? true,
             logger: opts.logger,
             bodyLimits: opts.bodyLimits,
+            ...(streams ? { streamObservers: streams } : {}),
           })
         : []),
       // The MLflow UI's other non-RPC routes (bulk metric history, prompt-lab runs, the AI gateway proxy).

@@ -5,7 +5,9 @@
  */
 import type { Logger } from "pino";
 import { createCallObserver, type CallObserver } from "../observability/call-observer.js";
-import { createMetrics, type Metrics, type MetricSources } from "../observability/metrics.js";
+import type { StreamObservers } from "../edge/stream-writer.js";
+import { createMetrics, type Metrics, type MetricSources, type Transport } from "../observability/metrics.js";
+import { streamObservers } from "../observability/stream-metrics.js";
 import { startTracing, tracingSettings, type Tracing } from "../observability/tracing.js";
 import type { ServerConfig } from "./config.js";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
@@ -15,6 +17,8 @@ export interface Observability {
   metrics?: Metrics;
   tracing?: Tracing;
   calls: CallObserver;
+  /** The observers of a transport's server streams (undefined with `--no-metrics`). */
+  streams(transport: Transport): StreamObservers | undefined;
   /** With `--metrics-port`, starts the metrics-only server; resolves with its port (undefined otherwise). */
   listen(host: string): Promise<number | undefined>;
   /** Stops the metrics server and exports the spans still pending. */
@@ -39,6 +43,7 @@ export async function startObservability(config: Config, logger: Logger, sources
     ...(metrics ? { metrics } : {}),
     ...(tracing ? { tracing } : {}),
     calls,
+    streams: (transport) => (metrics ? streamObservers(metrics, transport) : undefined),
     async listen(host) {
       if (!metrics || config.metricsPort === undefined) return undefined;
       server = await startMetricsServer(metrics, { host, port: config.metricsPort, logger });

@@ -170,11 +170,12 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     grpcMethods.push(...Object.values(definition).map((m) => m.path));
     addService(definition, implementation);
   };
-  const interceptors = grpcInterceptors({ inFlight, bodyLimits, ...(authenticate ? { authenticate } : {}) });
+  const interceptors = grpcInterceptors({ inFlight, bodyLimits, ...(authenticate ? { authenticate } : {}), calls: observability.calls });
   const descriptorSet = readFileSync(descriptorSetPath());
   const encoders = responseEncoders(descriptorSet, GENERATED_METADATA);
+  const grpcStreams = observability.streams("grpc");
   for (const s of services) {
-    const adapted = adaptService(s, { logger, interceptors, encoders });
+    const adapted = adaptService(s, { logger, interceptors, encoders, ...(grpcStreams ? { streamObservers: grpcStreams } : {}) });
     server.addService(adapted.definition as never, adapted.implementation);
   }
 
@@ -186,6 +187,7 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
   health.on("change", (reachable) => setAll(reachable ? "SERVING" : "NOT_SERVING"));
 
   if (config.grpcReflection !== false) new ReflectionService(reflectionPackageDefinition(descriptorSet)).addToServer(server);
+  const httpStreams = observability.streams("http");
   const { app: http, routes: httpRoutes } = await createHttpServer({
     services,
     descriptorSet,
@@ -208,6 +210,8 @@ export async function startLogbook(config: ServerConfig, logger: Logger = pino({
     headersTimeoutMs: config.headersTimeoutS * 1000,
     keepAliveTimeoutMs: config.keepAliveTimeoutS * 1000,
     ...(metrics && metricsOnHttpPort(config) ? { metrics } : {}),
+    calls: observability.calls,
+    ...(httpStreams ? { streamObservers: httpStreams } : {}),
   });
   const routes = { http: httpRoutes(), grpc: grpcMethods };
   const unmapped = unmappedRoutes(routes);

@@ -29,8 +29,8 @@ export interface OtlpReceiver {
   /** http://127.0.0.1:<port> — OTEL_EXPORTER_OTLP_ENDPOINT. */
   endpoint: string;
   spans: ReceivedSpan[];
-  /** Resolves once `predicate` holds for the spans received (checked on each export). */
-  waitFor(predicate: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]>;
+  /** Resolves once `predicate` holds for the spans received (checked on each export); rejects after `guardMs`. */
+  waitFor(predicate: (spans: ReceivedSpan[]) => boolean, guardMs?: number): Promise<ReceivedSpan[]>;
   close(): Promise<void>;
 }
 
@@ -185,8 +185,24 @@ function collector() {
         }
       }
     },
-    waitFor: (predicate: (s: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> =>
-      predicate(spans) ? Promise.resolve(spans) : new Promise((resolve) => waiters.push({ predicate, resolve })),
+    waitFor: (predicate: (s: ReceivedSpan[]) => boolean, guardMs = 30_000): Promise<ReceivedSpan[]> => {
+      if (predicate(spans)) return Promise.resolve(spans);
+      return new Promise((resolve, reject) => {
+        // A guard against a hang, not a timing check: the spans it waits for are exported within a second.
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`the expected spans never arrived; received: ${spans.map((s) => `${s.name} (${s.spanId} < ${s.parentSpanId || "root"})`).join(", ")}`));
+        }, guardMs);
+        const waiter = {
+          predicate,
+          resolve: (s: ReceivedSpan[]) => {
+            clearTimeout(timer);
+            resolve(s);
+          },
+        };
+        waiters.push(waiter);
+      });
+    },
   };
 }
 
