@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SearchServiceService } from "../gen/ts/logbook/v1/search_service.js";
@@ -155,7 +155,7 @@ const configs: [string, string[], NodeJS.ProcessEnv][] = [
   ["tracing", [], { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }],
 ];
 console.log(`Observability overhead: ${ROUNDS} interleaved rounds; per round and server ${BATCHES} LogBatch calls of ${BATCH_SIZE} points over gRPC from ${CLIENTS} clients, then ${SEARCHES} SearchRuns (100 of ${RUNS} runs, "${FILTER}") over gRPC and over HTTP`);
-console.log(`machine: ${machine()}`);
+console.log(`machine: ${machine()}; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the start`);
 const servers: Server[] = [];
 try {
   for (const [name, args, env] of configs) servers.push(await startServer(name, args, env));
@@ -193,7 +193,7 @@ try {
   }
   console.log("\nmedians over rounds (p50 per round, then the median of those):");
   console.table(table);
-  console.log(`OTLP sink: ${sink.exports()} exports, ${(sink.bytes() / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`OTLP sink: ${sink.exports()} exports, ${(sink.bytes() / 2 ** 20).toFixed(1)} MiB; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`);
 } finally {
   for (const s of servers) {
     s.tracking.forEach((c) => c.close());
