@@ -4,8 +4,9 @@
  *   metrics  --no-log-requests                    (Prometheus metrics, no request log)
  *   default  (metrics and one request log line per call)
  *   tracing  default + OTEL_EXPORTER_OTLP_ENDPOINT to a local OTLP sink (every call traced, http/protobuf)
- * in interleaved rounds (each round visits every server, in a rotated order, so drifts of a shared machine fall on
- * all of them), and prints the median over rounds of each p50 and the overhead against "off". A figure, not a gate.
+ * in rounds where the servers take turns call by call (in a rotated order, so the drifts of a shared machine fall on
+ * all of them alike), and prints the median over rounds of each round's p50, and the overhead against "off". A
+ * figure, not a gate.
  *   npm run bench:observability -- [--rounds 7] [--batches 60] [--searches 40] [--runs 1000]
  * SQLite only: FerretDB's own cost would drown the difference.
  */
@@ -102,46 +103,69 @@ async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv)
   return { name, proc, dir, tracking, search, ingestRunIds, experimentId };
 }
 
-async function ingestRound(server: Server, round: number): Promise<{ p50: number; pointsPerS: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    server.tracking.map(async (client) => {
-      for (let b = next++; b < BATCHES; b = next++) {
-        const step = BigInt((round * BATCHES + b) * 50);
-        const metrics = Array.from({ length: BATCH_SIZE }, (_, i) => ({
-          key: `m${i % 20}`,
-          value: i / BATCH_SIZE,
-          timestamp: 1_700_000_000_000n + step,
-          step: step + BigInt(Math.floor(i / 20)),
-          runId: "",
-        }));
-        const t0 = performance.now();
-        await client.logBatch({ runId: server.ingestRunIds[b % server.ingestRunIds.length]!, metrics, params: [], tags: [] });
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { p50: percentile(latencies.sort((a, b) => a - b), 50), pointsPerS: (BATCHES * BATCH_SIZE) / seconds };
+interface RoundFigures {
+  ingestP50: number;
+  pointsPerS: number;
+  grpcP50: number;
+  httpP50: number;
 }
 
-async function searchRound(server: Server): Promise<{ grpc: number; http: number }> {
-  const grpc: number[] = [];
-  const http: number[] = [];
-  const body = JSON.stringify({ experiment_ids: [server.experimentId], filter: FILTER, order_by: ORDER, max_results: 100 });
-  for (let i = 0; i < SEARCHES; i++) {
-    let t0 = performance.now();
-    await server.search.searchRuns({ experimentIds: [server.experimentId], filter: FILTER, orderBy: ORDER, runViewType: 0, pageToken: "", maxResults: 100 });
-    grpc.push(performance.now() - t0);
-    t0 = performance.now();
-    const res = await fetch(`${server.proc.httpUrl}/api/2.0/mlflow/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`search: ${res.status}`);
-    http.push(performance.now() - t0);
+/** Rotates the servers by `step`, so no server is always first (or always right after another). */
+const rotated = <T>(items: T[], step: number) => items.map((_, i) => items[(i + step) % items.length]!);
+const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/**
+ * One round. The servers take turns call by call (an ingest step is CLIENTS concurrent LogBatch calls to one server;
+ * a search step is one SearchRuns over gRPC and one over HTTP), so whatever else the machine does in the meantime
+ * falls on all of them alike.
+ */
+async function round(servers: Server[], r: number): Promise<Map<string, RoundFigures>> {
+  const ingest = new Map(servers.map((s) => [s.name, { latencies: [] as number[], ms: 0 }]));
+  const grpc = new Map(servers.map((s) => [s.name, [] as number[]]));
+  const http = new Map(servers.map((s) => [s.name, [] as number[]]));
+  const steps = Math.ceil(BATCHES / CLIENTS);
+  for (let step = 0; step < steps; step++) {
+    for (const server of rotated(servers, step)) {
+      const stats = ingest.get(server.name)!;
+      const base = BigInt((r * steps + step) * CLIENTS * 50);
+      const t0 = performance.now();
+      await Promise.all(
+        server.tracking.map(async (client, c) => {
+          const first = base + BigInt(c * 50);
+          const metrics = Array.from({ length: BATCH_SIZE }, (_, i) => ({
+            key: `m${i % 20}`,
+            value: i / BATCH_SIZE,
+            timestamp: 1_700_000_000_000n + first,
+            step: first + BigInt(Math.floor(i / 20)),
+            runId: "",
+          }));
+          const started = performance.now();
+          await client.logBatch({ runId: server.ingestRunIds[c % server.ingestRunIds.length]!, metrics, params: [], tags: [] });
+          stats.latencies.push(performance.now() - started);
+        }),
+      );
+      stats.ms += performance.now() - t0;
+    }
   }
-  return { grpc: percentile(grpc.sort((a, b) => a - b), 50), http: percentile(http.sort((a, b) => a - b), 50) };
+  const body = (server: Server) => JSON.stringify({ experiment_ids: [server.experimentId], filter: FILTER, order_by: ORDER, max_results: 100 });
+  for (let i = 0; i < SEARCHES; i++) {
+    for (const server of rotated(servers, i)) {
+      let t0 = performance.now();
+      await server.search.searchRuns({ experimentIds: [server.experimentId], filter: FILTER, orderBy: ORDER, runViewType: 0, pageToken: "", maxResults: 100 });
+      grpc.get(server.name)!.push(performance.now() - t0);
+      t0 = performance.now();
+      const res = await fetch(`${server.proc.httpUrl}/api/2.0/mlflow/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body: body(server) });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`search: ${res.status}`);
+      http.get(server.name)!.push(performance.now() - t0);
+    }
+  }
+  return new Map(
+    servers.map((s) => {
+      const i = ingest.get(s.name)!;
+      return [s.name, { ingestP50: p50(i.latencies), pointsPerS: (steps * CLIENTS * BATCH_SIZE) / (i.ms / 1000), grpcP50: p50(grpc.get(s.name)!), httpP50: p50(http.get(s.name)!) }];
+    }),
+  );
 }
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
@@ -154,24 +178,21 @@ const configs: [string, string[], NodeJS.ProcessEnv][] = [
   ["default", [], quiet],
   ["tracing", [], { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }],
 ];
-console.log(`Observability overhead: ${ROUNDS} interleaved rounds; per round and server ${BATCHES} LogBatch calls of ${BATCH_SIZE} points over gRPC from ${CLIENTS} clients, then ${SEARCHES} SearchRuns (100 of ${RUNS} runs, "${FILTER}") over gRPC and over HTTP`);
+console.log(`Observability overhead: ${ROUNDS} rounds; per round and server ${BATCHES} LogBatch calls of ${BATCH_SIZE} points over gRPC, ${CLIENTS} at a time, then ${SEARCHES} SearchRuns (100 of ${RUNS} runs, "${FILTER}") over gRPC and over HTTP; the servers take turns call by call`);
 console.log(`machine: ${machine()}; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the start`);
 const servers: Server[] = [];
 try {
   for (const [name, args, env] of configs) servers.push(await startServer(name, args, env));
   const results = new Map(servers.map((s) => [s.name, { ingestP50: [] as number[], pointsPerS: [] as number[], grpcP50: [] as number[], httpP50: [] as number[] }]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
-    for (const server of order) {
-      const ingest = await ingestRound(server, round);
-      const search = await searchRound(server);
-      const r = results.get(server.name)!;
-      r.ingestP50.push(ingest.p50);
-      r.pointsPerS.push(ingest.pointsPerS);
-      r.grpcP50.push(search.grpc);
-      r.httpP50.push(search.http);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, figures] of await round(servers, r)) {
+      const all = results.get(name)!;
+      all.ingestP50.push(figures.ingestP50);
+      all.pointsPerS.push(figures.pointsPerS);
+      all.grpcP50.push(figures.grpcP50);
+      all.httpP50.push(figures.httpP50);
     }
-    process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+    process.stdout.write(`round ${r + 1}/${ROUNDS} done\n`);
   }
   const base = results.get("off")!;
   const pct = (value: number, reference: number, higherIsWorse = true) => {
