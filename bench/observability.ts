@@ -1,13 +1,13 @@
 /**
- * What observability costs: the same ingest and search workloads against four Logbooks that differ only in it —
- *   off      --no-metrics --no-log-requests
+ * What observability costs: the same ingest and search workloads against five Logbooks that differ only in it —
+ *   off      --no-metrics --no-log-requests (twice: "off again" is the A/A control, the noise floor)
  *   metrics  --no-log-requests                    (Prometheus metrics, no request log)
  *   default  (metrics and one request log line per call)
  *   tracing  default + OTEL_EXPORTER_OTLP_ENDPOINT to a local OTLP sink (every call traced, http/protobuf)
  * in rounds where the servers take turns call by call (in a rotated order, so the drifts of a shared machine fall on
  * all of them alike), and prints the median over rounds of each round's p50, and the overhead against "off". A
  * figure, not a gate.
- *   npm run bench:observability -- [--rounds 7] [--batches 60] [--searches 40] [--runs 1000]
+ *   npm run bench:observability -- [--rounds 9] [--batches 80] [--searches 60] [--runs 1000]
  * SQLite only (FerretDB's own cost would drown the difference), with the data in memory (see DATA_ROOT).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +16,11 @@ import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { pino } from "pino";
 import { SearchServiceService } from "../gen/ts/logbook/v1/search_service.js";
+import { createCallObserver } from "../src/observability/call-observer.js";
+import { createMetrics } from "../src/observability/metrics.js";
+import { startTracing } from "../src/observability/tracing.js";
 import { TrackingServiceService } from "../gen/ts/logbook/v1/tracking_service.js";
 import { spawnLogbook, type LogbookProcess } from "../test/harness/logbook-process.js";
 import { promiseClient, type PromiseClient } from "../test/harness/promise-client.js";
@@ -24,9 +28,9 @@ import { machine, percentile } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "7" },
-    batches: { type: "string", default: "60" },
-    searches: { type: "string", default: "40" },
+    rounds: { type: "string", default: "9" },
+    batches: { type: "string", default: "80" },
+    searches: { type: "string", default: "60" },
     runs: { type: "string", default: "1000" },
   },
 });
@@ -175,10 +179,52 @@ async function round(servers: Server[], r: number): Promise<Map<string, RoundFig
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
+/**
+ * The observation machinery alone, in this process, without any server or I/O around it: microseconds per call for
+ * one gRPC-shaped call (begin, run, end) with each configuration. Unlike the server figures this is not at the mercy
+ * of a shared machine's noise, and it bounds what observability can add to a call.
+ */
+async function perCallMicros(): Promise<Record<string, number>> {
+  const CALLS = 50_000;
+  const sources = { inFlight: () => 0, storeUp: () => true, artifactBytesRead: () => 0 };
+  const nullLog = pino({ level: "info" }, pino.destination({ dest: "/dev/null", sync: true }));
+  const silent = pino({ level: "silent" });
+  const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const noopExporter = { export: (_spans: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: async () => undefined };
+  const tracing = await startTracing({ settings: { exporter: "console" }, version: "bench", logger: silent, exporter: noopExporter });
+  const variants: [string, Parameters<typeof createCallObserver>[0]][] = [
+    ["off", { logger: silent, logRequests: false, slowRequestMs: 1000 }],
+    ["metrics", { metrics: createMetrics({ version: "bench", sources, runtime: false }), logger: silent, logRequests: false, slowRequestMs: 1000 }],
+    ["default", { metrics: createMetrics({ version: "bench", sources, runtime: false }), logger: nullLog, logRequests: true, slowRequestMs: 1000 }],
+    ["tracing", { metrics: createMetrics({ version: "bench", sources, runtime: false }), tracing, logger: nullLog, logRequests: true, slowRequestMs: 1000 }],
+  ];
+  const out: Record<string, number> = {};
+  for (const [name, options] of variants) {
+    const observer = createCallObserver(options);
+    const once = () => {
+      const call = observer.begin({
+        transport: "grpc",
+        header: (h) => (h === "traceparent" ? traceparent : undefined),
+        name: { service: "logbook.v1.TrackingService", method: "LogBatch", rpc: true },
+      });
+      call.run(() => 0);
+      call.end({ code: "OK", bytesIn: 1800, bytesOut: 2 });
+    };
+    for (let i = 0; i < 5_000; i++) once(); // warm-up
+    const t0 = performance.now();
+    for (let i = 0; i < CALLS; i++) once();
+    out[name] = ((performance.now() - t0) * 1000) / CALLS;
+  }
+  await tracing.shutdown();
+  return out;
+}
+
 const sink = await startSink();
 const quiet = { OTEL_TRACES_EXPORTER: "none" };
 const configs: [string, string[], NodeJS.ProcessEnv][] = [
   ["off", ["--no-metrics", "--no-log-requests"], quiet],
+  // The same as "off": how far two identical servers differ here is the noise floor of every other figure.
+  ["off again", ["--no-metrics", "--no-log-requests"], quiet],
   ["metrics", ["--no-log-requests"], quiet],
   ["default", [], quiet],
   ["tracing", [], { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }],
@@ -208,6 +254,7 @@ try {
   for (const [name, r] of results) {
     table[name] = {
       "LogBatch p50 ms": Number(median(r.ingestP50).toFixed(2)),
+      "rounds' range": `${Math.min(...r.ingestP50).toFixed(1)}–${Math.max(...r.ingestP50).toFixed(1)}`,
       "vs off": pct(median(r.ingestP50), median(base.ingestP50)),
       "points/s": Math.round(median(r.pointsPerS)),
       "throughput cost": pct(median(r.pointsPerS), median(base.pointsPerS), false),
@@ -219,6 +266,9 @@ try {
   }
   console.log("\nmedians over rounds (p50 per round, then the median of those):");
   console.table(table);
+  const micros = await perCallMicros();
+  console.log("\nthe observation machinery alone, in process (no server, no I/O), per call:");
+  console.table(Object.fromEntries(Object.entries(micros).map(([name, us]) => [name, { "µs per call": Number(us.toFixed(2)) }])));
   console.log(`OTLP sink: ${sink.exports()} exports, ${(sink.bytes() / 2 ** 20).toFixed(1)} MiB; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`);
 } finally {
   for (const s of servers) {
