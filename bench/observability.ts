@@ -7,7 +7,7 @@
  * in rounds where the servers take turns call by call (in a rotated order, so the drifts of a shared machine fall on
  * all of them alike), and prints the median over rounds of each round's p50, and the overhead against "off". A
  * figure, not a gate.
- *   npm run bench:observability -- [--rounds 9] [--batches 80] [--searches 60] [--runs 1000]
+ *   npm run bench:observability -- [--rounds 9] [--batches 80] [--searches 60] [--runs 1000] [--clients 1]
  * SQLite only (FerretDB's own cost would drown the difference), with the data in memory (see DATA_ROOT).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -32,13 +32,19 @@ const { values } = parseArgs({
     batches: { type: "string", default: "80" },
     searches: { type: "string", default: "60" },
     runs: { type: "string", default: "1000" },
+    clients: { type: "string", default: "1" },
   },
 });
 const ROUNDS = Number(values.rounds);
 const BATCHES = Number(values.batches);
 const SEARCHES = Number(values.searches);
 const RUNS = Number(values.runs);
-const CLIENTS = 4;
+/**
+ * LogBatch calls in flight at once per server. 1 by default: with several, SQLite's group commit makes a call's
+ * latency depend on which commit group it falls into, and a few microseconds' shift in arrival times moved the p50
+ * by ±30% between identical runs (the throughput column then tells more than the latency).
+ */
+const CLIENTS = Number(values.clients);
 const BATCH_SIZE = 1000;
 const FILTER = "params.symbol = 'X' and metrics.r2 > 0.5";
 /**
