@@ -3,7 +3,8 @@
  * until its response closes — answered, refused by a later edge step, failed, hijacked for a stream, or abandoned by
  * the client (status 499). It is named when it ends, with bounded values only:
  * - an RPC binding: its service and RPC name, and the binding's path template;
- * - a hand-written route: its route family and fastify's route pattern;
+ * - a hand-written route: its route family and fastify's route pattern (the route the router chose, also when its
+ *   handler hands the request to the not-found handler: a missing UI file is `/static-files/*` 404);
  * - anything else: its route family and `unmatched`.
  * The gateway runs its handlers inside `request.observation.run`, so store spans are children of the request's span.
  */
@@ -35,8 +36,8 @@ function header(request: FastifyRequest): (name: string) => string | undefined {
   };
 }
 
-export function nameOf(request: FastifyRequest, family: RouteFamily, bindingOf: BindingOf | undefined): CallName {
-  const pattern = request.routeOptions.url;
+/** `pattern`: the route pattern the router chose for the request (undefined for the not-found handler). */
+export function nameOf(request: FastifyRequest, pattern: string | undefined, family: RouteFamily, bindingOf: BindingOf | undefined): CallName {
   if (pattern !== undefined && pattern !== CATCH_ALL) {
     // Artifact routes move bodies of any size: never "slow".
     return { service: family.name, method: pattern, route: pattern, rpc: false, streaming: family.name === "artifacts" };
@@ -59,9 +60,11 @@ export function nameOf(request: FastifyRequest, family: RouteFamily, bindingOf: 
 export function observeRequest(calls: CallObserver, request: FastifyRequest, reply: FastifyReply, family: RouteFamily, bindingOf: () => BindingOf | undefined): void {
   const observation = calls.begin({ transport: "http", httpMethod: request.method, header: header(request) });
   request.observation = observation;
+  // Routing is done before onRequest; read now, as a handler may yet pass the request to the not-found handler.
+  const pattern = request.routeOptions.url;
   const res = reply.raw;
   res.once("close", () => {
-    observation.name(nameOf(request, family, bindingOf()));
+    observation.name(nameOf(request, pattern, family, bindingOf()));
     const socket = request.raw.socket as Socket | null;
     let bytes = {};
     if (socket) {
