@@ -7,8 +7,7 @@
  * and nothing may change: counts, the seeded run, experiments, registered models and artifact listings.
  * The seed is printed; LOGBOOK_FUZZ_SEED=<seed> replays a run.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
@@ -23,7 +22,7 @@ import { descriptorSetPath } from "../../src/server/paths.js";
 import type { MethodDefinition } from "../../src/services/rpc.js";
 import { uploadGrpc } from "../harness/artifacts.js";
 import { promiseClient, type PromiseClient } from "../harness/grpc.js";
-import { startTestLogbook, tempDir, type TestLogbook } from "../harness/logbook.js";
+import { standInUiBundle, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 import { sendRequest } from "../harness/raw-http.js";
 
 const PER_ROUTE = 50;
@@ -342,13 +341,11 @@ describe(`seeded fuzz of every route and RPC (seed ${SEED})`, () => {
   let search: PromiseClient<typeof SearchServiceService>;
   let seeded: Seeded;
   const registryOfTypes = registryFromDescriptorSet(readFileSync(descriptorSetPath()));
-  const ui = tempDir("logbook-fuzz-ui-");
+  const ui = standInUiBundle();
 
   beforeAll(async () => {
     console.log(`fuzz seed: ${SEED} (LOGBOOK_FUZZ_SEED=${SEED} replays it)`);
     // With a (stand-in) UI bundle, so that --ui's routes are fuzzed too.
-    mkdirSync(join(ui.path, "static-files"));
-    writeFileSync(join(ui.path, "index.html"), "<!doctype html><title>ui</title>");
     lb = await startTestLogbook("sqlite", { config: { ui: true, uiDir: ui.path } });
     artifacts = promiseClient(ArtifactServiceService, lb.address);
     registry = promiseClient(RegistryServiceService, lb.address);

@@ -2,7 +2,7 @@
  * Starting Logbook for tests: in process (fast; most suites) or as a real child process (signals,
  * several servers on one database). Everything started here is stopped by the returned handle.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
@@ -72,4 +72,16 @@ export async function startTestLogbook(
 export function tempDir(prefix = "logbook-test-"): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A stand-in MLflow UI bundle (index.html, static-files/app.js) for `--ui-dir`, so that the UI's routes are
+ * registered in suites that need them but not the real bundle.
+ */
+export function standInUiBundle(): { path: string; remove(): void } {
+  const dir = tempDir("logbook-ui-");
+  mkdirSync(join(dir.path, "static-files"));
+  writeFileSync(join(dir.path, "index.html"), "<!doctype html><title>ui</title>");
+  writeFileSync(join(dir.path, "static-files", "app.js"), "console.log(1);");
+  return dir;
 }

@@ -5,13 +5,12 @@
  * anything else as `unmatched`. No id reaches a label, whatever the route answers.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFamilyOf, ROUTE_FAMILIES } from "../../src/edge/route-families.js";
 import { loadHttpRoutes, registryFromDescriptorSet, type HttpRoute } from "../../src/gateway/routes.js";
 import { descriptorSetPath } from "../../src/server/paths.js";
-import { startTestLogbook, tempDir, type TestLogbook } from "../harness/logbook.js";
+import { standInUiBundle, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 import { scrape, type Scrape } from "../harness/prometheus.js";
 import { sendRequest } from "../harness/raw-http.js";
 
@@ -42,11 +41,9 @@ function rawPath(pattern: string, ids: string[]): string {
 describe("route labels (sqlite)", () => {
   let lb: TestLogbook;
   // A stand-in UI bundle, so that the UI's routes (served with --ui only) are registered too.
-  const ui = tempDir("logbook-route-labels-ui-");
+  const ui = standInUiBundle();
 
   beforeAll(async () => {
-    mkdirSync(join(ui.path, "static-files"));
-    writeFileSync(join(ui.path, "index.html"), "<!doctype html><title>ui</title>");
     lb = await startTestLogbook("sqlite", { label: "route_labels", config: { ui: true, uiDir: ui.path } });
   });
   afterAll(async () => {

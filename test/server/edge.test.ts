@@ -13,9 +13,7 @@ import { SearchServiceService } from "../../gen/ts/logbook/v1/search_service.js"
 import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service.js";
 import { grpcFamilyOf, httpFamilyOf, samplePath, unmappedRoutes } from "../../src/edge/route-families.js";
 import { errorCodeOf } from "../../src/grpc/status.js";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startTestLogbook, tempDir, type TestLogbook } from "../harness/logbook.js";
+import { standInUiBundle, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 import { openRaw, rawExchange } from "../harness/raw-http.js";
 
 const SECURITY = { "x-content-type-options": "nosniff", "x-frame-options": "SAMEORIGIN" };
@@ -33,12 +31,9 @@ function unaryBytes(address: string, path: string, bytes: Buffer): Promise<Servi
 describe("the edge of a running server", () => {
   let lb: TestLogbook;
   // A stand-in UI bundle, so that the UI's routes (served with --ui only) are registered too.
-  const ui = tempDir("logbook-edge-ui-");
+  const ui = standInUiBundle();
 
   beforeAll(async () => {
-    mkdirSync(join(ui.path, "static-files"));
-    writeFileSync(join(ui.path, "index.html"), "<!doctype html><title>ui</title>");
-    writeFileSync(join(ui.path, "static-files", "app.js"), "console.log(1);");
     lb = await startTestLogbook("sqlite", { config: { maxInFlight: 2, grpcMaxConcurrentStreams: 7, headersTimeoutS: 1, ui: true, uiDir: ui.path } });
   });
   afterAll(async () => {
