@@ -113,6 +113,7 @@ export function adaptService(service: RegisteredService, options: AdaptOptions):
       signal: signalOf(call),
       values: new CallValues(),
       serialize: def.responseSerialize,
+      sent: { bytes: 0 },
     });
     const fail = (err: unknown) => toServiceError(report(err, logger, path));
 
@@ -127,7 +128,7 @@ export function adaptService(service: RegisteredService, options: AdaptOptions):
       implementation[key] = (call: ServerWritableStream<unknown, unknown>) => {
         const grpcCall: GrpcCall = { ...base(call), kind: "server-streaming", request: call.request };
         handle(grpcCall)
-          .then((result) => writeStream(call, def, (result as { responses: AsyncIterable<unknown> }).responses, grpcCall.signal, options, methodLogger))
+          .then((result) => writeStream(call, def, (result as { responses: AsyncIterable<unknown> }).responses, grpcCall, options, methodLogger))
           // grpc-js turns an 'error' event into the call's final status.
           .catch((err: unknown) => {
             if (!call.cancelled) call.emit("error", fail(err));
@@ -156,7 +157,7 @@ async function writeStream(
   call: ServerWritableStream<unknown, unknown>,
   def: MethodDefinition,
   responses: AsyncIterable<unknown>,
-  signal: AbortSignal,
+  { signal, sent }: GrpcCall,
   options: AdaptOptions,
   logger: Logger,
 ): Promise<void> {
@@ -172,6 +173,7 @@ async function writeStream(
       undefined,
       (message) => {
         const bytes = def.responseSerialize(message);
+        sent.bytes += bytes.length;
         return writer.write(bytes, bytes.length);
       },
       (err) => logger.warn({ err }, "closing the stream's source failed"),

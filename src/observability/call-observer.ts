@@ -47,6 +47,8 @@ export interface CallOutcome {
 export interface CallObservation {
   /** Runs the handler with the call's span active, so store spans become its children. */
   run<T>(fn: () => T): T;
+  /** Whether the call has a span (`run` does something): without one, a stream need not wrap each pull in it. */
+  readonly traced: boolean;
   /** Names (or renames) the call; HTTP requests are named once the router has matched them. */
   name(name: CallName): void;
   /** Records the call once: metrics, span end, request log line. Later calls do nothing. */
@@ -80,65 +82,85 @@ export function isServerError(transport: Transport, code: string): boolean {
 }
 
 export function createCallObserver(options: CallObserverOptions): CallObserver {
-  const { metrics, tracing, logger } = options;
+  return { begin: (start) => new Observation(options, start) };
+}
 
-  return {
-    begin(start) {
-      const started = performance.now();
-      let name = start.name ?? UNMATCHED;
-      let span: Span | undefined;
-      let spanContext: Context | undefined;
-      if (tracing) {
-        const parent = extractTraceContext(start.header);
-        span = tracing.tracer.startSpan(spanName(start, name), { kind: SpanKind.SERVER, attributes: spanAttributes(start, name) }, parent);
-        spanContext = trace.setSpan(parent, span);
-      }
-      const traceId = span ? span.spanContext().traceId : incomingTraceId(start.header);
-      let ended = false;
+/**
+ * One call's observation. A class (methods on the prototype) rather than closures: one lives per call in flight, and
+ * thousands of streams may be open at once.
+ */
+class Observation implements CallObservation {
+  readonly traceId: string | undefined;
+  private readonly started = performance.now();
+  private callName: CallName;
+  private readonly span: Span | undefined;
+  private readonly spanContext: Context | undefined;
+  private ended = false;
 
-      return {
-        traceId,
-        run: (fn) => (tracing && spanContext ? tracing.with(spanContext, fn) : fn()),
-        name(next) {
-          name = next;
-          if (span) {
-            span.updateName(spanName(start, name));
-            span.setAttributes(spanAttributes(start, name));
-          }
-        },
-        end(outcome) {
-          if (ended) return;
-          ended = true;
-          const ms = performance.now() - started;
-          const { transport } = start;
-          metrics?.rpcRequests.inc({ transport, service: name.service, method: name.method, code: outcome.code });
-          metrics?.rpcDuration.observe({ transport, service: name.service, method: name.method }, ms / 1000);
-          if (span) {
-            if (transport === "http") span.setAttribute("http.response.status_code", Number(outcome.code));
-            else span.setAttribute("rpc.grpc.status_code", outcome.code);
-            if (isServerError(transport, outcome.code)) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.code });
-            span.end();
-          }
-          const slow = !name.streaming && ms >= options.slowRequestMs;
-          if (!slow && !options.logRequests) return;
-          const line = {
-            transport,
-            service: name.service,
-            method: name.method,
-            ...(name.route ? { route: `${start.httpMethod ?? ""} ${name.route}`.trim() } : {}),
-            code: outcome.code,
-            durationMs: Math.round(ms * 10) / 10,
-            ...(outcome.bytesIn !== undefined ? { bytesIn: outcome.bytesIn } : {}),
-            ...(outcome.bytesOut !== undefined ? { bytesOut: outcome.bytesOut } : {}),
-            ...(traceId ? { traceId } : {}),
-            ...(outcome.user ? { user: outcome.user } : {}),
-          };
-          if (slow) logger.warn(line, "slow request");
-          else logger.info(line, "request");
-        },
-      };
-    },
-  };
+  constructor(
+    private readonly options: CallObserverOptions,
+    private readonly start: CallStart,
+  ) {
+    this.callName = start.name ?? UNMATCHED;
+    const { tracing } = options;
+    if (tracing) {
+      const parent = extractTraceContext(start.header);
+      this.span = tracing.tracer.startSpan(spanName(start, this.callName), { kind: SpanKind.SERVER, attributes: spanAttributes(start, this.callName) }, parent);
+      this.spanContext = trace.setSpan(parent, this.span);
+    }
+    this.traceId = this.span ? this.span.spanContext().traceId : incomingTraceId(start.header);
+  }
+
+  get traced(): boolean {
+    return this.spanContext !== undefined;
+  }
+
+  run<T>(fn: () => T): T {
+    const { tracing } = this.options;
+    return tracing && this.spanContext ? tracing.with(this.spanContext, fn) : fn();
+  }
+
+  name(next: CallName): void {
+    this.callName = next;
+    if (this.span) {
+      this.span.updateName(spanName(this.start, next));
+      this.span.setAttributes(spanAttributes(this.start, next));
+    }
+  }
+
+  end(outcome: CallOutcome): void {
+    if (this.ended) return;
+    this.ended = true;
+    const ms = performance.now() - this.started;
+    const { metrics, logger } = this.options;
+    const { transport } = this.start;
+    const name = this.callName;
+    metrics?.rpcRequests.inc({ transport, service: name.service, method: name.method, code: outcome.code });
+    metrics?.rpcDuration.observe({ transport, service: name.service, method: name.method }, ms / 1000);
+    const { span } = this;
+    if (span) {
+      if (transport === "http") span.setAttribute("http.response.status_code", Number(outcome.code));
+      else span.setAttribute("rpc.grpc.status_code", outcome.code);
+      if (isServerError(transport, outcome.code)) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.code });
+      span.end();
+    }
+    const slow = !name.streaming && ms >= this.options.slowRequestMs;
+    if (!slow && !this.options.logRequests) return;
+    const line = {
+      transport,
+      service: name.service,
+      method: name.method,
+      ...(name.route ? { route: `${this.start.httpMethod ?? ""} ${name.route}`.trim() } : {}),
+      code: outcome.code,
+      durationMs: Math.round(ms * 10) / 10,
+      ...(outcome.bytesIn !== undefined ? { bytesIn: outcome.bytesIn } : {}),
+      ...(outcome.bytesOut !== undefined ? { bytesOut: outcome.bytesOut } : {}),
+      ...(this.traceId ? { traceId: this.traceId } : {}),
+      ...(outcome.user ? { user: outcome.user } : {}),
+    };
+    if (slow) logger.warn(line, "slow request");
+    else logger.info(line, "request");
+  }
 }
 
 function spanName(start: CallStart, name: CallName): string {

@@ -4,7 +4,9 @@
  * is a warning either way.
  */
 import { request } from "node:http";
+import { credentials } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
+import { SearchServiceClient, StreamSearchRunsRequest, StreamSearchRunsResponse } from "../../gen/ts/logbook/v1/search_service.js";
 import { captureLogs } from "../harness/log-capture.js";
 import { startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 
@@ -59,6 +61,29 @@ describe("request log", () => {
     expect(lines[2]).toMatchObject({ transport: "http", service: "health", method: "/health", route: "GET /health", code: "200" });
     expect(lines[3]).toMatchObject({ method: "GetExperiment", code: "404" });
     for (const line of lines) expect(JSON.stringify(line)).not.toContain("424242"); // templates, not paths
+  });
+
+  it("a gRPC server stream's line has the bytes of its request and of every message sent", async () => {
+    const logs = captureLogs();
+    lb = await startTestLogbook("sqlite", { logger: logs.logger });
+    const { experimentId } = await lb.tracking.createExperiment({ name: "streamed", artifactLocation: "", tags: [] });
+    for (let i = 0; i < 3; i++) await lb.tracking.createRun({ experimentId, userId: "u", runName: `r${i}`, tags: [] });
+    const search = new SearchServiceClient(lb.address, credentials.createInsecure());
+    const req = { experimentIds: [experimentId], filter: "", orderBy: [], runViewType: 0 };
+    const received: StreamSearchRunsResponse[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        search.streamSearchRuns(req).on("data", (m: StreamSearchRunsResponse) => received.push(m)).on("error", reject).on("end", resolve);
+      });
+    } finally {
+      search.close();
+    }
+    await flush();
+    const line = logs.requests().find((l) => l.method === "StreamSearchRuns");
+    expect(received).toHaveLength(3);
+    expect(line).toMatchObject({ transport: "grpc", service: "logbook.v1.SearchService", code: "OK" });
+    expect(line!.bytesIn).toBe(StreamSearchRunsRequest.encode(StreamSearchRunsRequest.fromPartial(req)).finish().length);
+    expect(line!.bytesOut).toBe(received.reduce((n, m) => n + StreamSearchRunsResponse.encode(m).finish().length, 0));
   });
 
   it("--no-log-requests: no lines, but a request slower than --slow-request-ms is still a warning", async () => {

@@ -28,10 +28,12 @@ interface CallBase {
   readonly signal: AbortSignal;
   readonly values: CallValues;
   /**
-   * Serializes a response message. A step may return the bytes in place of the message (the adapter sends bytes as
-   * they are): the observing step does, to know each response's size without serializing twice.
+   * Serializes a response message. A step may return the bytes in place of a unary response (the adapter sends bytes
+   * as they are): the observing step does, to know the response's size without serializing twice.
    */
   readonly serialize: (response: unknown) => Buffer;
+  /** Bytes of the server stream's messages the adapter has handed to grpc-js so far (the observing step logs them). */
+  readonly sent: { bytes: number };
 }
 
 export type GrpcCall = CallBase &
