@@ -166,27 +166,30 @@ async function gateway(fastify: FastifyInstance, opts: GatewayOptions): Promise<
         const first = await iterator.next(); // a failure here is still a normal JSON error with a status
         if (eventStream && first.done) return reply.code(204).send(); // over already: an EventSource stops here
         reply.hijack();
+        // Both framings: one observer (stream metrics) per stream, closed by the write loop when it is over.
+        const shared = {
+          signal: abort.signal,
+          onCleanupError: (err: unknown) => ctx.logger.warn({ err }, "closing the stream failed"),
+          ...(opts.streamObservers ? { observer: opts.streamObservers() } : {}),
+        };
         if (eventStream) {
           await writeStreamResponse(reply.raw, iterator, first, {
+            ...shared,
             contentType: `${SSE_CONTENT_TYPE}; charset=utf-8`,
             headers: { "x-accel-buffering": "no" },
             heartbeat: { everyMs: opts.sseHeartbeatMs ?? SSE_HEARTBEAT_MS, text: HEARTBEAT },
-            signal: abort.signal,
             encodeItem: (item) => {
               const json = encode(item) as JsonObject;
               return formatEvent({ event: sse.event(json), id: sse.id(json), data: stringifyJson(json) });
             },
             encodeError: (err) => formatEvent({ event: "error", data: stringifyJson({ ...errorResponse(err, logger, { rpc: route.rpc }).body }) }),
-            onCleanupError: (err) => ctx.logger.warn({ err }, "closing the stream failed"),
           });
           return;
         }
         await writeNdjson(reply.raw, iterator, first, {
-          signal: abort.signal,
+          ...shared,
           encodeItem: (item) => stringifyJson({ result: encode(item) }),
           encodeError: (err) => stringifyJson({ error: { ...errorResponse(err, logger, { rpc: route.rpc }).body } }),
-          onCleanupError: (err) => ctx.logger.warn({ err }, "closing the stream failed"),
-          ...(opts.streamObservers ? { observer: opts.streamObservers() } : {}),
         });
         return;
       } finally {

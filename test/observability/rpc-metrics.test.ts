@@ -16,6 +16,7 @@ import { content, MiB, startDownload } from "../harness/artifacts.js";
 import { expectGrpcError } from "../harness/grpc.js";
 import { STORE_KINDS, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 import { scrape, type Labels, type Scrape } from "../harness/prometheus.js";
+import { openSse } from "../harness/sse-client.js";
 
 const TRACKING = "logbook.v1.TrackingService";
 const REQUESTS = "logbook_rpc_requests_total";
@@ -158,6 +159,18 @@ describe("stream metrics and cardinality (sqlite)", () => {
     } finally {
       search.close();
     }
+  });
+
+  it("counts a live watch over Server-Sent Events while it is open, and closes it when the client goes", async () => {
+    const before = await scrape(metricsUrl());
+    const sse = await openSse(`${lb.httpUrl}/mlflow/runs/${runId}/watch`);
+    expect(sse.status).toBe(200);
+    expect((await sse.events[Symbol.asyncIterator]().next()).value).toMatchObject({ event: "snapshot" });
+    const open = await until(metricsUrl(), (s) => s.value("logbook_streams_open", { transport: "http" }) === 1, "an open watch");
+    expect(deltas(before, open).value("logbook_stream_items_total", { transport: "http" })).toBeGreaterThanOrEqual(1);
+    sse.close();
+    const after = await until(metricsUrl(), (s) => s.value("logbook_streams_open", { transport: "http" }) === 0, "the watch closed");
+    expect(deltas(before, after).requests({ transport: "http", service: TRACKING, method: "WatchRun", code: "499" })).toBe(1);
   });
 
   it("a gRPC download the client stops reading is open and stalled, holds an in-flight slot, and is CANCELLED when dropped", async () => {
