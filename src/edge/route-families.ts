@@ -52,7 +52,7 @@ export const ROUTE_FAMILIES: readonly RouteFamily[] = [
   http({ name: "health", description: "`GET /health` liveness", paths: ["/health"], ...PROBE, auth: "open" }),
   http({ name: "readyz", description: "`GET /readyz` readiness", paths: ["/readyz"], ...PROBE, auth: "open" }),
   http({ name: "version", description: "`GET /version`", paths: ["/version"], ...PROBE, auth: "open" }),
-  http({ name: "metrics", description: "`GET /metrics` (Prometheus; admin-only once authentication exists; with `--metrics-port` served only there, without credentials)", paths: ["/metrics"], ...PROBE, auth: "required" }),
+  http({ name: "metrics", description: "`GET /metrics` (Prometheus; with `--auth basic` an admin's only; with `--metrics-port` served only there, without credentials)", paths: ["/metrics"], ...PROBE, auth: "required" }),
   http({
     name: "server-info",
     description: "`GET /api/3.0/mlflow/server-info` (and `/ajax-api/…`)",

@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RouteFamily } from "../edge/route-families.js";
 import type { CallName, CallObservation, CallObserver } from "../observability/call-observer.js";
+import { callerLogFields } from "../services/auth/principal.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -73,6 +74,7 @@ export function observeRequest(calls: CallObserver, request: FastifyRequest, rep
       socketTotals.set(socket, now);
       bytes = { bytesIn: now.read - before.read, bytesOut: now.written - before.written };
     }
-    observation.end({ code: res.writableFinished ? String(res.statusCode) : "499", ...bytes });
+    // The caller's username, once the edge's authentication step has named them (never a credential).
+    observation.end({ code: res.writableFinished ? String(res.statusCode) : "499", ...bytes, ...(request.callValues ? callerLogFields(request.callValues) : {}) });
   });
 }

@@ -27,6 +27,8 @@ import { TrackingServiceService } from "../../gen/ts/logbook/v1/tracking_service
 import type { StreamObservers } from "../edge/stream-writer.js";
 import type { CallObserver } from "../observability/call-observer.js";
 import type { Metrics } from "../observability/metrics.js";
+import { AppError, ErrorCode } from "../domain/errors.js";
+import { PRINCIPAL } from "../services/auth/principal.js";
 import type { StoreHealth } from "./store-health.js";
 import { LOGBOOK_VERSION } from "./version.js";
 
@@ -145,14 +147,18 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
         },
       },
       { method: "GET", url: "/version", handler: async (_req, reply) => reply.type("text/plain; charset=utf-8").send(LOGBOOK_VERSION) },
-      // Prometheus scrapes (admin-only once authentication exists; free on --metrics-port instead).
+      // Prometheus scrapes: with --auth basic an admin's (the edge signed the caller in); free on --metrics-port instead.
       ...(metrics
         ? [
             {
               method: "GET" as const,
               url: "/metrics",
-              handler: async (_req: FastifyRequest, reply: FastifyReply) =>
-                reply.header("cache-control", "no-store").type(metrics.contentType).send(await metrics.exposition()),
+              handler: async (request: FastifyRequest, reply: FastifyReply) => {
+                if (opts.authenticate && !request.callValues.get(PRINCIPAL)?.isAdmin) {
+                  throw new AppError(ErrorCode.PERMISSION_DENIED, "Permission denied: only an admin may read /metrics (or scrape --metrics-port).");
+                }
+                return reply.header("cache-control", "no-store").type(metrics.contentType).send(await metrics.exposition());
+              },
             },
           ]
         : []),

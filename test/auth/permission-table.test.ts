@@ -39,6 +39,7 @@ const RAW_ROUTES: Readonly<Record<string, "open" | "signed in">> = {
   "GET /health": "open",
   "GET /readyz": "open",
   "GET /version": "open",
+  "GET /metrics": "signed in", // and an admin: test/observability/metrics-endpoint.test.ts
   "GET /api/3.0/mlflow/server-info": "open",
   "GET /ajax-api/3.0/mlflow/server-info": "open",
   "PUT /api/2.0/mlflow-artifacts/artifacts/*": "signed in",

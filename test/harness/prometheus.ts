@@ -75,8 +75,8 @@ export class Scrape {
 }
 
 /** GET <url> (…/metrics) and parse it. */
-export async function scrape(url: string): Promise<Scrape> {
-  const res = await fetch(url);
+export async function scrape(url: string, headers: Record<string, string> = {}): Promise<Scrape> {
+  const res = await fetch(url, { headers });
   if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   const text = await res.text();
   return new Scrape(text, parseExposition(text));

@@ -1,11 +1,13 @@
 /**
  * GET /metrics on a running Logbook, parsed by Prometheus's own parser: where it is served (the HTTP port by
  * default; only --metrics-port when set; nowhere with --no-metrics), and that ingest, artifact and store metrics
- * move by exactly what known calls did, on both transports and both stores.
+ * move by exactly what known calls did, on both transports and both stores; with `--auth basic`, /metrics on the HTTP
+ * port is an admin's, --metrics-port asks for nothing, and request lines name the signed-in user.
  */
-import { Client, credentials } from "@grpc/grpc-js";
+import { Client, Metadata, credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { content, downloadGrpc, putArtifact, uploadGrpc } from "../harness/artifacts.js";
+import { captureLogs } from "../harness/log-capture.js";
 import { STORE_KINDS, startTestLogbook, type TestLogbook } from "../harness/logbook.js";
 import { scrape } from "../harness/prometheus.js";
 
@@ -103,6 +105,50 @@ describe("where /metrics is served", () => {
       expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: "POST" })).status).toBe(405);
     } finally {
       await lb.close();
+    }
+  });
+
+  it("--auth basic: /metrics on the HTTP port for an admin only, --metrics-port without credentials, the user in request lines", async () => {
+    const admin = { username: "admin", password: "admin-password-123" };
+    const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}`;
+    const logs = captureLogs();
+    const lb = await startTestLogbook("sqlite", { logger: logs.logger, config: { auth: "basic", admin } });
+    const separate = await startTestLogbook("sqlite", { config: { auth: "basic", admin, metricsPort: 0 } });
+    try {
+      const asAdmin = { authorization: basic(admin.username, admin.password) };
+      const created = await fetch(`${lb.httpUrl}/api/2.0/mlflow/users/create`, {
+        method: "POST",
+        headers: { ...asAdmin, "content-type": "application/json" },
+        body: JSON.stringify({ username: "carol", password: "carol-password-456" }),
+      });
+      expect(created.status).toBe(200);
+      expect((await fetch(`${lb.httpUrl}/metrics`)).status).toBe(401);
+      const asUser = await fetch(`${lb.httpUrl}/metrics`, { headers: { authorization: basic("carol", "carol-password-456") } });
+      expect(asUser.status).toBe(403);
+      expect(await asUser.json()).toMatchObject({ error_code: "PERMISSION_DENIED" });
+      const s = await scrape(`${lb.httpUrl}/metrics`, asAdmin);
+      expect(s.value("logbook_store_up")).toBe(1);
+      // The refusals are counted under their codes, and the first scrape by the second.
+      expect(s.value("logbook_rpc_requests_total", { transport: "http", service: "metrics", method: "/metrics", code: "401" })).toBe(1);
+      expect(s.value("logbook_rpc_requests_total", { transport: "http", service: "metrics", method: "/metrics", code: "403" })).toBe(1);
+      expect(s.value("logbook_rpc_requests_total", { transport: "http", service: "metrics", method: "/metrics", code: "200" })).toBe(0);
+
+      // gRPC with credentials in the metadata: the line names the user; a refused call has no user.
+      const metadata = new Metadata();
+      metadata.set("authorization", basic("carol", "carol-password-456"));
+      await new Promise<void>((resolve) => lb.tracking.raw.makeUnaryRequest("/logbook.v1.TrackingService/GetExperiment", (m: Buffer) => m, (b: Buffer) => b, Buffer.from([10, 1, 48]), metadata, () => resolve()));
+      await new Promise((resolve) => setImmediate(resolve));
+      const lines = logs.requests();
+      expect(lines.find((l) => l.method === "CreateUser")).toMatchObject({ user: "admin", code: "200" });
+      expect(lines.find((l) => l.method === "/metrics" && l.code === "403")).toMatchObject({ user: "carol" });
+      expect(lines.find((l) => l.method === "/metrics" && l.code === "401")).not.toHaveProperty("user");
+      expect(lines.find((l) => l.transport === "grpc" && l.method === "GetExperiment")).toMatchObject({ user: "carol", code: "OK" });
+
+      const port = separate.logbook.metricsPort!;
+      expect((await scrape(`http://127.0.0.1:${port}/metrics`)).value("logbook_store_up")).toBe(1);
+    } finally {
+      await lb.close();
+      await separate.close();
     }
   });
 

@@ -1,8 +1,9 @@
 /**
  * Observes every gRPC call (src/observability/call-observer.ts): the RPC counter and histogram, a server span that
  * continues the caller's `traceparent` metadata and is active while the service runs (store spans become its
- * children, also inside server streams), and one request log line. It is the first step, so the calls later steps
- * refuse (the in-flight cap) are counted too.
+ * children, also inside server streams), and one request log line (with the caller's username once authentication,
+ * a later step, has named them). It is the first step, so the calls later steps refuse (the in-flight cap,
+ * authentication) are counted too.
  *
  * Sizes for the log line: requests are measured as they were decoded (message-codec.ts); a unary response is
  * serialized here (the adapter sends bytes as they are, so nothing is serialized twice); a stream's messages are
@@ -12,6 +13,7 @@
 import type { Metadata } from "@grpc/grpc-js";
 import { AppError } from "../../domain/errors.js";
 import type { CallObservation, CallObserver } from "../../observability/call-observer.js";
+import { callerLogFields } from "../../services/auth/principal.js";
 import { messageSize } from "../message-codec.js";
 import { grpcStatusName } from "../status.js";
 import type { GrpcCall, GrpcInterceptor, GrpcResult } from "./interceptor.js";
@@ -48,7 +50,7 @@ export function observeCalls(calls: CallObserver): GrpcInterceptor {
     try {
       result = await observation.run(() => next(observed));
     } catch (err) {
-      observation.end({ code: statusOf(err, call.signal), bytesIn });
+      observation.end({ code: statusOf(err, call.signal), bytesIn, ...callerLogFields(call.values) });
       throw err;
     }
     if (result.kind === "server-streaming") {
@@ -58,10 +60,10 @@ export function observeCalls(calls: CallObserver): GrpcInterceptor {
     try {
       bytes = call.serialize(result.response);
     } catch (err) {
-      observation.end({ code: "INTERNAL", bytesIn });
+      observation.end({ code: "INTERNAL", bytesIn, ...callerLogFields(call.values) });
       throw err;
     }
-    observation.end({ code: "OK", bytesIn, bytesOut: bytes.length });
+    observation.end({ code: "OK", bytesIn, bytesOut: bytes.length, ...callerLogFields(call.values) });
     return { kind: result.kind, response: bytes };
   };
 }
@@ -101,7 +103,7 @@ class ObservedResponses implements AsyncIterator<unknown> {
   }
 
   private end(code: string): void {
-    this.observation.end({ code, bytesIn: this.bytesIn, bytesOut: this.call.sent.bytes });
+    this.observation.end({ code, bytesIn: this.bytesIn, bytesOut: this.call.sent.bytes, ...callerLogFields(this.call.values) });
   }
 }
 
