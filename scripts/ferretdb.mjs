@@ -4,8 +4,8 @@
 //   node scripts/ferretdb.mjs build                 build (or find) the cached binary, print its path
 //   node scripts/ferretdb.mjs run -- <cmd> [args]   start FerretDB unless MONGODB_URI is set, run <cmd>
 //                                                   with MONGODB_URI exported, stop FerretDB, exit with <cmd>'s code
-// The binary is built once from the Go module source (a plain `go install` panics at start; see
-// shared/reference/ferretdb.md) and cached under $LOGBOOK_CACHE_DIR (default ~/.cache/logbook).
+// The binary is built once from the Go module source (a plain `go install` panics at start: the build below
+// sets what it needs) and cached under $LOGBOOK_CACHE_DIR (default ~/.cache/logbook).
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { createServer, connect } from "node:net";

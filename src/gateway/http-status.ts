@@ -1,6 +1,6 @@
 /**
  * MLflow error code → HTTP status: the one table (MLflow's ERROR_CODE_TO_HTTP_STATUS,
- * mlflow/exceptions.py; shared/reference/mlflow-rest-api.md §4). It wins over grpc-gateway's
+ * mlflow/exceptions.py). It wins over grpc-gateway's
  * gRPC-code table where they differ: RESOURCE_ALREADY_EXISTS is 400, not 409. Codes not listed
  * (including ones Logbook never produces, kept so the table is MLflow's whole) answer 500.
  */

@@ -1,5 +1,5 @@
 """
-The service endpoints this issue serves (shared/reference/service-endpoints.md): `GET /mlflow/runs/{run_id}`
+Logbook's service endpoints (README, "HTTP"): `GET /mlflow/runs/{run_id}`
 and `GET /mlflow/status`, read with plain `requests` after writing through the official client, on both stores.
 """
 

@@ -9,7 +9,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { descriptorSetPath } from "../../src/server/paths.js";
 
-// MLflow's tracking routes (mlflow/protos/service.proto; shared/reference/mlflow-rest-api.md §1).
+// MLflow's tracking routes (mlflow/protos/service.proto).
 const MLFLOW_TRACKING_ROUTES: Record<string, string> = {
   CreateExperiment: "POST /api/2.0/mlflow/experiments/create",
   GetExperiment: "GET /api/2.0/mlflow/experiments/get",
